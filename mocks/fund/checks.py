@@ -1,0 +1,144 @@
+"""Format-logical control of the registry: check numbers, document patterns and dates, as a ЕРЗЛ segment refuses them.
+
+Each check raises `BusinessFault` with the catalogue reason and the path of the element concerned, relative to
+the request element (VerifyPersonRequest and RegisterPolicyRequest both carry `Person` and `Enp`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from stdnum import luhn
+
+from mocks.fund.model import REFUGEE_DOCUMENTS, Document, StatedPerson
+from mocks.soap import BusinessFault
+
+# Numbers up to 001-001-998 were issued before check numbers existed, so theirs are not verified.
+SNILS_UNCHECKED_UP_TO = 1_001_998
+
+_ROMAN = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
+_SERIES = {
+    # A passport's series is written "45 10"; the space carries no meaning.
+    "passport_rf": re.compile(r"\d{2} ?\d{2}"),
+    "birth_certificate_rf": re.compile(rf"(?=[IVXLCDM])({_ROMAN})-[А-ЯЁ]{{2}}"),
+}
+_NUMBER = {
+    "passport_rf": re.compile(r"\d{6}"),
+    "birth_certificate_rf": re.compile(r"\d{6}"),
+}
+
+
+def snils_check_number(first_nine: str) -> str:
+    """Return the two-digit check number of a СНИЛС from its first nine digits."""
+    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(9, 0, -1), strict=True))
+    if total > 101:
+        total %= 101
+    # 100 and 101, and a remainder of 100, are all written "00".
+    return f"{total:02d}" if total < 100 else "00"
+
+
+def snils_is_valid(snils: str) -> bool:
+    """Tell whether an 11-digit СНИЛС has a valid check number (small numbers are not checked)."""
+    if len(snils) != 11 or not snils.isdigit():
+        return False
+    if int(snils[:9]) <= SNILS_UNCHECKED_UP_TO:
+        return True
+    return snils_check_number(snils[:9]) == snils[9:]
+
+
+def normalize_snils(value: str) -> str | None:
+    """Return the 11 digits of a СНИЛС as people write it ("112-233-445 95") if its check number is valid."""
+    digits = value.replace("-", "").replace(" ", "")
+    return digits if snils_is_valid(digits) else None
+
+
+def enp_is_valid(enp: str) -> bool:
+    """Tell whether a 16-digit ЕНП has a valid check digit (HL7 Mod10 over 15 digits = Luhn over 16)."""
+    return len(enp) == 16 and enp.isdigit() and luhn.is_valid(enp)
+
+
+def enp_facet(birth_date: date, sex: str) -> str:
+    """Return the 8-digit facet of birth date and sex that an ЕНП carries after the fund code."""
+    month = birth_date.month + (20 if birth_date.year <= 1950 else 40 if birth_date.year <= 2000 else 0)
+    day = birth_date.day + (50 if sex == "male" else 0)
+    plain = f"{month:02d}{str(birth_date.year)[::-1]}{day:02d}"
+    return "".join(str(9 - int(digit)) for digit in plain)
+
+
+def make_enp(region_code: str, birth_date: date, sex: str, serial: int) -> str:
+    """Return the ЕНП for a fund code, facet and serial, with its check digit."""
+    body = f"{region_code}{enp_facet(birth_date, sex)}{serial:05d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def check_person(person: StatedPerson, enp: str | None, today: date, application_date: date | None = None) -> None:
+    """Run the format-logical control over an applicant; raise the first refusal found."""
+    if application_date is not None and application_date > today:
+        raise BusinessFault(
+            "APPLICATION_DATE_INVALID",
+            f"Дата заявления {application_date:%d.%m.%Y} позже сегодняшней.",
+            field="ApplicationDate",
+        )
+    on = application_date or today
+    if person.birth_date > today:
+        raise BusinessFault("BIRTH_DATE_IN_FUTURE", "Дата рождения в будущем.", field="Person/BirthDate")
+    if person.snils is not None and not snils_is_valid(person.snils):
+        raise BusinessFault("SNILS_CHECKSUM", "Контрольное число СНИЛС не совпадает.", field="Person/Snils")
+    if enp is not None and not enp_is_valid(enp):
+        raise BusinessFault("ENP_CHECKSUM", "Контрольная цифра ЕНП не совпадает.", field="Enp")
+    _check_document(person.identity_document, "Person/IdentityDocument", person.birth_date)
+    if person.residence_document is not None:
+        _check_document(person.residence_document, "Person/ResidenceDocument", person.birth_date)
+    if person.category == "highly_qualified_specialist":
+        raise BusinessFault(
+            "HIGHLY_QUALIFIED_SPECIALIST",
+            "Высококвалифицированные специалисты и члены их семей не подлежат страхованию по ОМС.",
+            field="Person/Category",
+        )
+    _check_residence(person, on)
+
+
+def _check_document(document: Document, path: str, birth_date: date) -> None:
+    series_pattern = _SERIES.get(document.type)
+    if series_pattern is not None and not series_pattern.fullmatch(document.series or ""):
+        raise BusinessFault(
+            "DOCUMENT_SERIES_FORMAT",
+            f"Серия документа «{document.series or ''}» не соответствует шаблону.",
+            field=f"{path}/Series",
+        )
+    number_pattern = _NUMBER.get(document.type)
+    if number_pattern is not None and not number_pattern.fullmatch(document.number):
+        raise BusinessFault(
+            "DOCUMENT_NUMBER_FORMAT",
+            f"Номер документа «{document.number}» не соответствует шаблону.",
+            field=f"{path}/Number",
+        )
+    if document.issue_date < birth_date:
+        raise BusinessFault(
+            "DOCUMENT_ISSUE_DATE_BEFORE_BIRTH",
+            "Документ выдан раньше даты рождения.",
+            field=f"{path}/IssueDate",
+        )
+
+
+def _check_residence(person: StatedPerson, on: date) -> None:
+    if person.citizenship == "RUS":
+        return
+    # A refugee's or asylum seeker's own document is also what allows them to stay.
+    if person.residence_document is not None:
+        stay, path = person.residence_document, "Person/ResidenceDocument"
+    elif person.identity_document.type in REFUGEE_DOCUMENTS:
+        stay, path = person.identity_document, "Person/IdentityDocument"
+    else:
+        raise BusinessFault(
+            "RESIDENCE_DOCUMENT_REQUIRED",
+            "Иностранному гражданину или лицу без гражданства нужен документ о праве проживания в РФ.",
+            field="Person/ResidenceDocument",
+        )
+    if stay.expiry_date is not None and stay.expiry_date < on:
+        raise BusinessFault(
+            "RESIDENCE_DOCUMENT_EXPIRED",
+            f"Срок действия документа о праве проживания истёк {stay.expiry_date:%d.%m.%Y}.",
+            field=f"{path}/ExpiryDate",
+        )
