@@ -1,0 +1,251 @@
+"""Conformance of a fund (ТФОМС / ЕРЗЛ) service to contracts/fund: every operation, every refusal it defines.
+
+Run against another implementation with `pytest tests/contract --fund-url http://host:port/path`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from stdnum import luhn
+from zeep.exceptions import Fault
+
+from tests.contract.conftest import HOME_REGION, OTHER_REGION, admitted_insurers
+from tests.contract.people import bad_snils, enp_facet, message_id, new_enp, new_snils, person
+from tests.contract.soap import FaultInfo, ServiceUnderTest, fault_info
+
+pytestmark = pytest.mark.conformance
+
+TODAY = date.today()
+
+
+def register(
+    fund: ServiceUnderTest,
+    applicant: dict[str, Any],
+    insurer: str,
+    *,
+    on: date = TODAY,
+    region: str = HOME_REGION,
+    kind: str = "insurer_choice",
+    reason: str = "first_choice",
+    enp: str | None = None,
+    mid: str | None = None,
+) -> dict[str, Any]:
+    """Register an application and return the answer."""
+    return fund.call(
+        "RegisterPolicy",
+        MessageId=mid or message_id("register"),
+        ApplicationDate=on,
+        ApplicationType=kind,
+        Reason=reason,
+        Person=applicant,
+        Enp=enp,
+        InsurerCode=insurer,
+        RegionCode=region,
+        PolicyForm="electronic",
+    )
+
+
+def refusal(call: Any, *args: Any, **kwargs: Any) -> FaultInfo:
+    """Call and return the business fault it must answer."""
+    with pytest.raises(Fault) as caught:
+        call(*args, **kwargs)
+    info = fault_info(caught.value)
+    assert info.kind == "BusinessFault", info
+    assert info.faultcode.endswith("Client"), info
+    return info
+
+
+@pytest.fixture(scope="module")
+def home_insurers(fund: ServiceUnderTest) -> list[str]:
+    codes = [entry["Code"] for entry in admitted_insurers(fund, HOME_REGION)]
+    assert len(codes) >= 2, "the test registry needs two insurers admitted in region 77"
+    return codes
+
+
+def test_list_insurers_names_only_insurers_admitted_in_the_region(fund: ServiceUnderTest) -> None:
+    for region in (HOME_REGION, OTHER_REGION):
+        listed = admitted_insurers(fund, region)
+        assert listed, f"no insurer admitted in {region}"
+        for entry in listed:
+            assert entry["RegionCode"] == region
+            assert entry["AdmittedFrom"] <= TODAY
+            assert entry["AdmittedTo"] is None or entry["AdmittedTo"] >= TODAY
+            assert entry["PolicyForm"], "an insurer issues at least one form"
+
+
+def test_a_new_person_gets_an_enp_with_the_region_birth_facet_and_check_digit(
+    fund: ServiceUnderTest, home_insurers: list[str]
+) -> None:
+    applicant = person(sex="female", birth_date=date(1990, 5, 17))
+    answer = register(fund, applicant, home_insurers[0])
+    enp = answer["Enp"]
+    assert answer["EnpAssigned"] is True
+    assert enp[:2] == HOME_REGION
+    assert enp[2:10] == enp_facet(date(1990, 5, 17), "female") == "54900882"
+    assert luhn.is_valid(enp)
+    assert answer["Policy"]["Enp"] == enp
+    assert answer["Policy"]["Status"] == "active"
+    assert answer["Policy"]["InsurerCode"] == home_insurers[0]
+    assert answer["Policy"]["ValidTo"] is None, "a citizen's policy has no end date"
+
+
+def test_verify_person_tells_a_new_person_from_a_known_one(fund: ServiceUnderTest, home_insurers: list[str]) -> None:
+    applicant = person()
+    before = fund.call("VerifyPerson", MessageId=message_id("verify"), Person=applicant)
+    assert before["Outcome"] == "new"
+    assert before["Enp"] is None
+    enp = register(fund, applicant, home_insurers[0])["Enp"]
+    after = fund.call("VerifyPerson", MessageId=message_id("verify"), Person=applicant)
+    assert after["Outcome"] == "known"
+    assert after["Enp"] == enp
+    assert after["Policy"]["InsurerCode"] == home_insurers[0]
+
+
+def test_find_person_finds_a_registered_person_by_each_search_key(
+    fund: ServiceUnderTest, home_insurers: list[str]
+) -> None:
+    applicant = person()
+    enp = register(fund, applicant, home_insurers[0])["Enp"]
+    by_name_and_document = {
+        "LastName": applicant["LastName"],
+        "FirstName": applicant["FirstName"],
+        "MiddleName": applicant["MiddleName"],
+        "BirthDate": applicant["BirthDate"],
+        "Document": applicant["IdentityDocument"],
+    }
+    for key in ({"Snils": applicant["Snils"]}, {"Enp": enp}, {"NameAndDocument": by_name_and_document}):
+        answer = fund.call("FindPerson", MessageId=message_id("find"), **key)
+        assert answer["Found"] is True, key
+        assert answer["Person"]["Enp"] == enp
+        assert answer["Person"]["Snils"] == applicant["Snils"]
+        assert answer["Person"]["BirthDate"] == applicant["BirthDate"]
+
+
+def test_find_person_answers_not_found_for_an_unknown_snils(fund: ServiceUnderTest) -> None:
+    answer = fund.call("FindPerson", MessageId=message_id("find"), Snils=new_snils())
+    assert answer["Found"] is False
+    assert answer["Person"] is None
+
+
+def test_insurance_status_and_history_of_a_registered_policy(fund: ServiceUnderTest, home_insurers: list[str]) -> None:
+    applicant = person()
+    enp = register(fund, applicant, home_insurers[0])["Enp"]
+    status = fund.call("GetInsuranceStatus", MessageId=message_id("status"), Enp=enp)["Policy"]
+    assert (status["Enp"], status["Status"], status["InsurerCode"]) == (enp, "active", home_insurers[0])
+    assert status["Holder"]["LastName"] == applicant["LastName"]
+    history = fund.call("GetPolicyHistory", MessageId=message_id("history"), Enp=enp)
+    assert history["Enp"] == enp
+    assert [event["Type"] for event in history["Event"]] == ["issued"]
+
+
+def test_the_same_message_id_registers_once(fund: ServiceUnderTest, home_insurers: list[str]) -> None:
+    applicant = person()
+    mid = message_id("repeat")
+    first = register(fund, applicant, home_insurers[0], mid=mid)
+    again = register(fund, applicant, home_insurers[0], mid=mid)
+    assert again["RegistrationId"] == first["RegistrationId"]
+    assert again["Enp"] == first["Enp"]
+    history = fund.call("GetPolicyHistory", MessageId=message_id("history"), Enp=first["Enp"])
+    assert len(history["Event"]) == 1
+
+
+def test_an_unknown_enp_is_refused_as_not_found(fund: ServiceUnderTest) -> None:
+    for operation in ("GetInsuranceStatus", "GetPolicyHistory"):
+        info = refusal(getattr(fund.service, operation), MessageId=message_id("unknown"), Enp=new_enp())
+        assert info.code == "ENP_NOT_FOUND", operation
+
+
+def test_a_wrong_snils_check_number_is_refused(fund: ServiceUnderTest, home_insurers: list[str]) -> None:
+    info = refusal(fund.service.VerifyPerson, MessageId=message_id("verify"), Person=person(Snils=bad_snils()))
+    assert (info.code, info.field) == ("SNILS_CHECKSUM", "Person/Snils")
+
+
+def test_a_second_choice_of_the_same_insurer_is_refused(fund: ServiceUnderTest, home_insurers: list[str]) -> None:
+    applicant = person()
+    register(fund, applicant, home_insurers[0])
+    info = refusal(register, fund, applicant, home_insurers[0])
+    assert info.code == "ALREADY_INSURED_SAME_INSURER"
+
+
+def test_a_snils_registered_to_another_person_is_refused(fund: ServiceUnderTest, home_insurers: list[str]) -> None:
+    owner = person(sex="male", birth_date=date(1970, 2, 3))
+    register(fund, owner, home_insurers[0])
+    impostor = person(sex="female", birth_date=date(1985, 7, 9), Snils=owner["Snils"], LastName="Другова")
+    info = refusal(fund.service.VerifyPerson, MessageId=message_id("verify"), Person=impostor)
+    assert (info.code, info.field) == ("SNILS_OTHER_PERSON", "Person/Snils")
+
+
+def test_a_document_registered_to_another_person_is_refused(fund: ServiceUnderTest, home_insurers: list[str]) -> None:
+    owner = person(sex="male", birth_date=date(1971, 4, 5))
+    register(fund, owner, home_insurers[0])
+    other = person(
+        sex="female",
+        birth_date=date(1986, 8, 10),
+        LastName="Иная",
+        IdentityDocument=owner["IdentityDocument"],
+    )
+    info = refusal(fund.service.VerifyPerson, MessageId=message_id("verify"), Person=other)
+    assert info.code == "DOCUMENT_OTHER_PERSON"
+
+
+def test_data_that_disagree_with_the_record_are_refused(fund: ServiceUnderTest, home_insurers: list[str]) -> None:
+    applicant = person(sex="female")
+    register(fund, applicant, home_insurers[0])
+    changed = dict(applicant, FirstName="Ксения")
+    info = refusal(fund.service.VerifyPerson, MessageId=message_id("verify"), Person=changed)
+    assert (info.code, info.field) == ("REGISTRY_DATA_MISMATCH", "Person/FirstName")
+
+
+def test_an_insurer_not_admitted_in_the_region_is_refused(fund: ServiceUnderTest) -> None:
+    elsewhere = admitted_insurers(fund, OTHER_REGION)[0]["Code"]
+    info = refusal(register, fund, person(), elsewhere, region=HOME_REGION)
+    assert (info.code, info.field) == ("INSURER_NOT_ADMITTED", "InsurerCode")
+
+
+def test_a_second_insurer_change_by_wish_in_one_calendar_year_is_refused(
+    fund: ServiceUnderTest, home_insurers: list[str]
+) -> None:
+    first, second = home_insurers[:2]
+    applicant = person()
+    enp = register(fund, applicant, first, on=date(2025, 1, 15))["Enp"]
+    changed = register(fund, applicant, second, on=date(2025, 3, 2), reason="own_wish", enp=enp)
+    assert changed["Enp"] == enp, "an insurer change keeps the ЕНП"
+    assert changed["Policy"]["InsurerCode"] == second
+    info = refusal(register, fund, applicant, first, on=date(2025, 6, 1), reason="own_wish", enp=enp)
+    assert info.code == "INSURER_CHANGE_LIMIT"
+    assert info.allowed_from == "2026-01-01"
+
+
+def test_an_insurer_change_by_wish_after_1_november_is_refused(
+    fund: ServiceUnderTest, home_insurers: list[str]
+) -> None:
+    first, second = home_insurers[:2]
+    applicant = person()
+    enp = register(fund, applicant, first, on=date(2024, 2, 1))["Enp"]
+    info = refusal(register, fund, applicant, second, on=date(2025, 11, 2), reason="own_wish", enp=enp)
+    assert info.code == "INSURER_CHANGE_AFTER_NOVEMBER"
+    assert info.allowed_from == "2026-01-01"
+    on_the_first = register(fund, applicant, second, on=date(2025, 11, 1), reason="own_wish", enp=enp)
+    assert on_the_first["Policy"]["InsurerCode"] == second, "1 November itself is still allowed"
+
+
+def test_a_reason_that_does_not_fit_the_application_type_is_refused(
+    fund: ServiceUnderTest, home_insurers: list[str]
+) -> None:
+    info = refusal(register, fund, person(), home_insurers[0], reason="loss")
+    assert (info.code, info.field) == ("REPLACEMENT_REASON_NOT_APPLICABLE", "Reason")
+
+
+def test_a_name_change_reissue_keeps_the_enp(fund: ServiceUnderTest, home_insurers: list[str]) -> None:
+    applicant = person(sex="female")
+    enp = register(fund, applicant, home_insurers[0], on=date(2025, 2, 1))["Enp"]
+    renamed = dict(applicant, LastName="Новикова")
+    answer = register(fund, renamed, home_insurers[0], kind="reissue", reason="personal_data_change", enp=enp)
+    assert answer["Enp"] == enp
+    assert answer["EnpAssigned"] is False
+    assert answer["Policy"]["Holder"]["LastName"] == "Новикова"
+    events = fund.call("GetPolicyHistory", MessageId=message_id("history"), Enp=enp)["Event"]
+    assert [event["Type"] for event in events] == ["issued", "reissued"]
