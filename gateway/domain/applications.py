@@ -1,0 +1,149 @@
+"""An application and its state machine: accepted → verifying → issuing → issued | rejected, or cancelled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from gateway.domain.model import (
+    ApplicationKind,
+    ApplicationStatus,
+    HistoryEntry,
+    IssuedPolicy,
+    NewPolicyRequest,
+    Person,
+    Reason,
+    ReplacementRequest,
+)
+
+Status = ApplicationStatus
+
+# Which public status may follow which. A step retried after an outage stays in its status (noted in history).
+TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
+    Status.ACCEPTED: frozenset({Status.VERIFYING, Status.CANCELLED, Status.REJECTED}),
+    Status.VERIFYING: frozenset({Status.ISSUING, Status.REJECTED, Status.CANCELLED}),
+    Status.ISSUING: frozenset({Status.ISSUED, Status.REJECTED}),
+    Status.ISSUED: frozenset(),
+    Status.REJECTED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+CANCELLABLE = frozenset({Status.ACCEPTED, Status.VERIFYING})
+
+
+class Step(StrEnum):
+    """The worker's next step; finer than the public status (registering happens while `issuing`)."""
+
+    VERIFY = "verify"
+    ISSUE = "issue"
+    REGISTER = "register"
+    DONE = "done"
+
+
+class TransitionError(Exception):
+    """A status change the state machine does not allow."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who submitted the application: the token's subject and, for a citizen, their СНИЛС."""
+
+    sub: str
+    snils: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the steps learned so far, kept so that a retried step repeats the same request."""
+
+    enp: str | None = None
+    registry_type: str | None = None
+    registry_reason: str | None = None
+    insurer_code: str | None = None
+    region_code: str | None = None
+    insurer_application_id: str | None = None
+    person: Person | None = None  # the person as sent to the back-ends (a replacement's: merged with the record)
+
+
+@dataclass(frozen=True)
+class Application:
+    """One application, new or replacement, and everything that happened to it."""
+
+    id: str
+    kind: ApplicationKind
+    owner: Owner
+    request: NewPolicyRequest | ReplacementRequest
+    status: ApplicationStatus
+    step: Step
+    created_at: datetime
+    updated_at: datetime
+    history: tuple[HistoryEntry, ...]
+    progress: Progress = Progress()
+    rejection: tuple[Reason, ...] = ()
+    policy: IssuedPolicy | None = None
+    version: int = 0  # bumped by the store on every save, so concurrent changes are detected
+
+    @classmethod
+    def accept(
+        cls,
+        application_id: str,
+        owner: Owner,
+        request: NewPolicyRequest | ReplacementRequest,
+        at: datetime,
+    ) -> Application:
+        """A new application, accepted and waiting for its first step."""
+        kind = ApplicationKind.NEW if isinstance(request, NewPolicyRequest) else ApplicationKind.REPLACEMENT
+        return cls(
+            id=application_id,
+            kind=kind,
+            owner=owner,
+            request=request,
+            status=Status.ACCEPTED,
+            step=Step.VERIFY,
+            created_at=at,
+            updated_at=at,
+            history=(HistoryEntry(Status.ACCEPTED, at),),
+        )
+
+    @property
+    def enp(self) -> str | None:
+        """The ЕНП the application concerns: the replaced one, or the one issued or found."""
+        if isinstance(self.request, ReplacementRequest):
+            return self.request.enp
+        if self.policy is not None:
+            return self.policy.enp
+        return self.progress.enp
+
+    def move(self, status: ApplicationStatus, step: Step, at: datetime, note: str | None = None) -> Application:
+        """Change status (and step), recording the transition in history."""
+        if status != self.status and status not in TRANSITIONS[self.status]:
+            raise TransitionError(f"{self.status} → {status} is not allowed")
+        history = self.history
+        if status != self.status or note:
+            history = (*history, HistoryEntry(status, at, note))
+        return replace(self, status=status, step=step, updated_at=at, history=history)
+
+    def note_retry(self, at: datetime, note: str) -> Application:
+        """Record that a step will be retried after a back-end outage; the status stays."""
+        return replace(self, updated_at=at, history=(*self.history, HistoryEntry(self.status, at, note)))
+
+    def with_progress(self, **changes: Any) -> Application:
+        """Remember what a step learned."""
+        return replace(self, progress=replace(self.progress, **changes))
+
+    def reject(self, reasons: tuple[Reason, ...], at: datetime) -> Application:
+        """Final refusal with its reasons."""
+        rejected = self.move(Status.REJECTED, Step.DONE, at)
+        return replace(rejected, rejection=reasons)
+
+    def issue(self, policy: IssuedPolicy, at: datetime) -> Application:
+        """Final success with the policy it produced."""
+        issued = self.move(Status.ISSUED, Step.DONE, at)
+        return replace(issued, policy=policy)
+
+    def cancel(self, at: datetime) -> Application:
+        """Cancelled by its owner; only before the insurer is involved."""
+        if self.status not in CANCELLABLE:
+            raise TransitionError(f"an application in status {self.status} can no longer be cancelled")
+        return self.move(Status.CANCELLED, Step.DONE, at)

@@ -1,0 +1,248 @@
+"""Who may be insured with which documents (326-ФЗ art. 10), and the rules of an application decided without a back-end.
+
+Every check collects all the broken rules it finds, so a citizen can correct the whole form at once; a rule that
+only follows from another broken one (an age computed from a birth date in the future) is left out.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+from gateway.domain.changes import has_changes
+from gateway.domain.documents import STAY_DOCUMENTS, age_on, document_violations, stay_document
+from gateway.domain.identifiers import enp_violations, inn_violations, snils_violations
+from gateway.domain.model import (
+    DocumentType,
+    NewPolicyRequest,
+    Person,
+    PersonChanges,
+    PolicyForm,
+    Relation,
+    ReplacementReason,
+    ReplacementRequest,
+    Violation,
+)
+from gateway.domain.reference import Reference
+
+DT = DocumentType
+
+NAME_MAX_LENGTH = 100
+BIRTH_PLACE_MAX_LENGTH = 250
+APPLIES_ALONE_FROM_AGE = 14
+ADULT_AGE = 18
+# A child under one year may have no СНИЛС yet (API.md: "snils is required except for a newborn child").
+NEWBORN_UNDER_AGE = 1
+
+CITIZEN_DOCUMENTS = frozenset({DT.PASSPORT_RF, DT.BIRTH_CERTIFICATE_RF})
+PERMITS = frozenset({DT.RESIDENCE_PERMIT, DT.TEMPORARY_RESIDENCE_PERMIT})
+STATELESS = "stateless"
+
+# Apostrophes as typed or pasted: O'Brien, Д’Артаньян, and the modifier letter ʼ of Ukrainian and Belarusian.
+_NAME_MARKS = frozenset(" -'\u2019\u02bc")
+
+
+def name_violations(value: str | None, field: str, *, required: bool = True) -> list[Violation]:
+    """FIELD_REQUIRED; NAME_CHARACTERS unless Cyrillic/Latin letters, spaces, hyphens, apostrophes; FIELD_TOO_LONG."""
+    text = unicodedata.normalize("NFC", value or "").strip()
+    if not text:
+        return [Violation("FIELD_REQUIRED", field)] if required else []
+    found: list[Violation] = []
+    wrong = sorted({char for char in text if char not in _NAME_MARKS and not _is_name_letter(char)})
+    if wrong or not any(_is_name_letter(char) for char in text):
+        found.append(Violation("NAME_CHARACTERS", field, (("characters", "".join(wrong)),)))
+    if len(text) > NAME_MAX_LENGTH:
+        found.append(Violation("FIELD_TOO_LONG", field, (("max_length", str(NAME_MAX_LENGTH)),)))
+    return found
+
+
+def _is_name_letter(char: str) -> bool:
+    # The script is in the character's Unicode name: "CYRILLIC SMALL LETTER IO", "LATIN SMALL LETTER E WITH ACUTE".
+    name = unicodedata.name(char, "")
+    return char.isalpha() and (name.startswith("CYRILLIC") or name.startswith("LATIN"))
+
+
+def check_person(
+    person: Person, today: date, path: str = "person", *, newborn_allowed: bool = False
+) -> list[Violation]:
+    """Every rule on a person: names, birth date, СНИЛС, ИНН, documents and the documents their category needs."""
+    found = name_violations(person.last_name, f"{path}.last_name")
+    found += name_violations(person.first_name, f"{path}.first_name")
+    found += name_violations(person.middle_name, f"{path}.middle_name", required=False)
+    found += _birth_place_violations(person.birth_place, f"{path}.birth_place")
+    born = person.birth_date <= today
+    if not born:
+        found.append(Violation("BIRTH_DATE_IN_FUTURE", f"{path}.birth_date"))
+    if person.snils is not None:
+        found += snils_violations(person.snils, f"{path}.snils")
+    elif born and _snils_required(person, today, newborn_allowed=newborn_allowed):
+        found.append(Violation("SNILS_REQUIRED", f"{path}.snils"))
+    if person.inn is not None:
+        found += inn_violations(person.inn, f"{path}.inn")
+    birth_date = person.birth_date if born else None
+    found += document_violations(person.identity_document, today, f"{path}.identity_document", birth_date)
+    if person.residence_document is not None:
+        found += document_violations(person.residence_document, today, f"{path}.residence_document", birth_date)
+    found += _category_violations(person, path)
+    return found
+
+
+def _birth_place_violations(value: str | None, field: str) -> list[Violation]:
+    if value is not None and len(unicodedata.normalize("NFC", value)) > BIRTH_PLACE_MAX_LENGTH:
+        return [Violation("FIELD_TOO_LONG", field, (("max_length", str(BIRTH_PLACE_MAX_LENGTH)),))]
+    return []
+
+
+def _snils_required(person: Person, today: date, *, newborn_allowed: bool) -> bool:
+    # Foreigners give a СНИЛС only if they have one (DOMAIN.md).
+    if not person.is_citizen:
+        return False
+    return not (newborn_allowed and age_on(person.birth_date, today) < NEWBORN_UNDER_AGE)
+
+
+def _category_violations(person: Person, path: str) -> list[Violation]:
+    # Age limits of a citizen's documents (passport from 14, birth certificate until 14 + 30 days) are rules of the
+    # documents themselves (documents.py); here only which type of document the person's category allows.
+    identity, residence = person.identity_document, person.residence_document
+    identity_path, residence_path = f"{path}.identity_document.type", f"{path}.residence_document"
+    found: list[Violation] = []
+    if person.is_citizen:
+        if identity.type not in CITIZEN_DOCUMENTS:
+            found.append(_not_allowed(identity_path, "citizen"))
+        if residence is not None:
+            # A citizen needs no permission to live in Russia.
+            found.append(_not_allowed(f"{residence_path}.type", "citizen"))
+        return found
+    if identity.type is DT.REFUGEE_CERTIFICATE:
+        # The refugee certificate is both the identity document and what allows the stay.
+        if residence is not None and residence.type not in PERMITS:
+            found.append(_not_allowed(f"{residence_path}.type", "refugee"))
+        return found
+    stateless = person.citizenship == STATELESS
+    category = STATELESS if stateless else "foreigner"
+    # A stateless person's residence permit (and temporary residence permit) is also their identity document
+    # (115-ФЗ art. 2 and 10).
+    allowed = {DT.FOREIGN_PASSPORT} | (PERMITS if stateless else set())
+    if identity.type not in allowed:
+        found.append(_not_allowed(identity_path, category))
+    if residence is None:
+        if not (stateless and identity.type in PERMITS):
+            found.append(Violation("RESIDENCE_DOCUMENT_REQUIRED", residence_path))
+    elif residence.type not in PERMITS:
+        found.append(_not_allowed(f"{residence_path}.type", category))
+    return found
+
+
+def _not_allowed(field: str, category: str) -> Violation:
+    return Violation("DOCUMENT_NOT_ALLOWED_FOR_CATEGORY", field, (("category", category),))
+
+
+def check_new_application(request: NewPolicyRequest, today: date, reference: Reference) -> list[Violation]:
+    """Every rule on `POST /api/v1/applications`: the person, who applies for them, region, insurer and form."""
+    person = request.person
+    newborn_allowed = request.relation in (Relation.CHILD, Relation.WARD)
+    found = check_person(person, today, "person", newborn_allowed=newborn_allowed)
+    if person.birth_date <= today:
+        found += _relation_violations(request.relation, age_on(person.birth_date, today))
+    found += _region_violations(request.region_code, reference)
+    found += _insurer_violations(request.insurer_code, request.region_code, request.policy_form, today, reference)
+    return found
+
+
+def _relation_violations(relation: Relation, age: int) -> list[Violation]:
+    if relation is Relation.SELF and age < APPLIES_ALONE_FROM_AGE:
+        return [Violation("REPRESENTATIVE_REQUIRED", "relation")]
+    if relation is Relation.CHILD and age >= ADULT_AGE:
+        # An adult son or daughter applies for themselves (or through a ward's guardian).
+        return [Violation("FIELD_INVALID", "relation", (("rule", "child_under_18"),))]
+    return []
+
+
+def _region_violations(region_code: str, reference: Reference) -> list[Violation]:
+    if region_code not in reference.regions:
+        return [Violation("REGION_UNKNOWN", "region_code")]
+    return []
+
+
+def _insurer_violations(
+    insurer_code: str, region_code: str | None, policy_form: PolicyForm, today: date, reference: Reference
+) -> list[Violation]:
+    insurer = reference.insurers.get(insurer_code)
+    if insurer is None:
+        return [Violation("INSURER_UNKNOWN", "insurer_code")]
+    found: list[Violation] = []
+    # Without a region the insurer must at least still be admitted in its own; an unknown region is said once.
+    region = insurer.region_code if region_code is None else region_code
+    if region in reference.regions and not insurer.admitted_on(today, region):
+        found.append(Violation("INSURER_NOT_ADMITTED", "insurer_code", (("region_code", region),)))
+    # Which forms an insurer issues is its own decision and changes with its contracts: the insurer says it
+    # (POLICY_FORM_NOT_ISSUED), not a copy of its price list here.
+    return found
+
+
+def check_changes(changes: PersonChanges, today: date, path: str = "person") -> list[Violation]:
+    """The rules on the fields a replacement changes; category rules need the whole person (check_person)."""
+    found = name_violations(changes.last_name, f"{path}.last_name", required=False)
+    found += name_violations(changes.first_name, f"{path}.first_name", required=False)
+    found += name_violations(changes.middle_name, f"{path}.middle_name", required=False)
+    found += _birth_place_violations(changes.birth_place, f"{path}.birth_place")
+    birth_date = changes.birth_date
+    if birth_date is not None and birth_date > today:
+        found.append(Violation("BIRTH_DATE_IN_FUTURE", f"{path}.birth_date"))
+        birth_date = None
+    if changes.snils is not None:
+        found += snils_violations(changes.snils, f"{path}.snils")
+    for name, document in (
+        ("identity_document", changes.identity_document),
+        ("residence_document", changes.residence_document),
+    ):
+        if document is not None:
+            found += document_violations(document, today, f"{path}.{name}", birth_date)
+    return found
+
+
+def check_replacement(request: ReplacementRequest, today: date, reference: Reference) -> list[Violation]:
+    """Every rule on `POST /api/v1/policies/{enp}/replacements` decided without the registry's record."""
+    found = enp_violations(request.enp, "enp")
+    found += check_changes(request.person, today, "person")
+    reason = request.reason
+    if reason is ReplacementReason.PERSONAL_DATA_CHANGE and not has_changes(request.person):
+        found.append(Violation("FIELD_REQUIRED", "person"))
+    if reason is ReplacementReason.EXPIRY_RENEWAL and not _renews_stay(request.person):
+        # Only a foreigner's or refugee's policy ends; it is renewed with the new document that allows the stay.
+        found.append(Violation("REPLACEMENT_REASON_NOT_APPLICABLE", "reason"))
+    if reason in (ReplacementReason.INSURER_CHANGE, ReplacementReason.RELOCATION):
+        found += _choice_violations(request, today, reference)
+    return found
+
+
+def _renews_stay(changes: PersonChanges) -> bool:
+    identity = changes.identity_document
+    return changes.residence_document is not None or (identity is not None and identity.type in STAY_DOCUMENTS)
+
+
+def _choice_violations(request: ReplacementRequest, today: date, reference: Reference) -> list[Violation]:
+    # A change of insurer names the new one; a move names the new region (the insurer may stay the same code only
+    # if the registry agrees, so it is optional here).
+    found: list[Violation] = []
+    if request.reason is ReplacementReason.INSURER_CHANGE and request.insurer_code is None:
+        found.append(Violation("FIELD_REQUIRED", "insurer_code"))
+    if request.reason is ReplacementReason.RELOCATION and request.region_code is None:
+        found.append(Violation("FIELD_REQUIRED", "region_code"))
+    if request.region_code is not None:
+        found += _region_violations(request.region_code, reference)
+    if request.insurer_code is not None:
+        found += _insurer_violations(request.insurer_code, request.region_code, request.policy_form, today, reference)
+    return found
+
+
+def policy_end_date(person: Person, application_date: date) -> date | None:
+    """None for a citizen; otherwise 31 December of the year, never past the stay document's expiry."""
+    # FFOMS letter 08.11.2017 № 13057/91/и.
+    if person.is_citizen:
+        return None
+    end = date(application_date.year, 12, 31)
+    stay = stay_document(person.identity_document, person.residence_document)
+    if stay is not None and stay.expiry_date is not None and stay.expiry_date < end:
+        return stay.expiry_date
+    return end

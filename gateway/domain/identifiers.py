@@ -1,0 +1,105 @@
+"""Personal identifiers and their check digits: СНИЛС, ИНН, ЕНП (DOMAIN.md, "Identifiers")."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from stdnum import luhn
+from stdnum.exceptions import ValidationError
+from stdnum.ru import inn
+
+from gateway.domain.model import Sex, Violation
+
+# Numbers up to 001-001-998 were issued before check numbers existed, so theirs are not verified.
+SNILS_UNCHECKED_UP_TO = 1_001_998
+
+_SNILS_DIGITS = re.compile(r"[0-9]{11}")
+# Hyphens as typed or pasted from office documents (non-breaking, en dash) and any space.
+_SNILS_SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2013]")
+_ENP = re.compile(r"[0-9]{16}")
+_PERSON_INN = re.compile(r"[0-9]{12}")
+
+
+def normalize_snils(text: str) -> str | None:
+    """The 11 digits of a СНИЛС written with or without spaces and hyphens ("112-233-445 95"), else None."""
+    digits = _SNILS_SEPARATORS.sub("", text)
+    return digits if _SNILS_DIGITS.fullmatch(digits) else None
+
+
+def snils_check_number(first_nine: str) -> str:
+    """The two-digit check number of a СНИЛС from its first nine digits."""
+    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(9, 0, -1), strict=True))
+    if total > 101:
+        total %= 101
+    # 100 and 101, and a remainder of 100, are all written "00".
+    return f"{total:02d}" if total < 100 else "00"
+
+
+def snils_violations(value: str, field: str = "person.snils") -> list[Violation]:
+    """SNILS_FORMAT unless 11 digits, SNILS_CHECKSUM unless the check number matches (small numbers excepted)."""
+    digits = normalize_snils(value)
+    if digits is None:
+        return [Violation("SNILS_FORMAT", field)]
+    # python-stdnum's СНИЛС would refuse the small numbers, hence the rule written out here.
+    if int(digits[:9]) <= SNILS_UNCHECKED_UP_TO:
+        return []
+    if snils_check_number(digits[:9]) != digits[9:]:
+        return [Violation("SNILS_CHECKSUM", field)]
+    return []
+
+
+def inn_violations(value: str, field: str = "person.inn") -> list[Violation]:
+    """INN_INVALID unless a person's 12-digit ИНН with valid check digits."""
+    compact = inn.compact(value)
+    # A 10-digit ИНН is an organisation's: valid on its own, but not a person's.
+    if not _PERSON_INN.fullmatch(compact):
+        return [Violation("INN_INVALID", field, (("reason", "format"),))]
+    try:
+        inn.validate(compact)
+    except ValidationError:
+        return [Violation("INN_INVALID", field, (("reason", "checksum"),))]
+    return []
+
+
+def enp_check_digit(body: str) -> str:
+    """The ISO/HL7 27931 Mod10 check digit of a digit string (the last digit of an ЕНП over its first 15)."""
+    # HL7 Mod10 over the body equals the Luhn check digit appended to it.
+    return luhn.calc_check_digit(body)
+
+
+def enp_violations(value: str, field: str = "enp") -> list[Violation]:
+    """ENP_FORMAT unless 16 digits, ENP_CHECKSUM unless its check digit matches."""
+    if not _ENP.fullmatch(value):
+        return [Violation("ENP_FORMAT", field)]
+    if not luhn.is_valid(value):
+        return [Violation("ENP_CHECKSUM", field)]
+    return []
+
+
+def enp_facet(birth_date: date, sex: Sex) -> str:
+    """The 8 digits of birth date and sex an ЕНП carries after the fund code."""
+    if birth_date.year <= 1950:
+        month = birth_date.month + 20
+    elif birth_date.year <= 2000:
+        month = birth_date.month + 40
+    else:
+        month = birth_date.month
+    day = birth_date.day + (50 if sex is Sex.MALE else 0)
+    plain = f"{month:02d}{str(birth_date.year)[::-1]}{day:02d}"
+    return "".join(str(9 - int(digit)) for digit in plain)
+
+
+def make_enp(fund_code: str, birth_date: date, sex: Sex, serial: int) -> str:
+    """The ЕНП for a fund code, a person's birth date and sex and a serial, with its check digit."""
+    body = f"{fund_code}{enp_facet(birth_date, sex)}{serial:05d}"
+    return body + enp_check_digit(body)
+
+
+def enp_facet_warning(enp: str, birth_date: date, sex: Sex, field: str = "enp") -> Violation | None:
+    """ENP_FACET_MISMATCH (a warning) when a well-formed ЕНП disagrees with the birth date and sex."""
+    if not _ENP.fullmatch(enp):
+        return None
+    if enp[2:10] == enp_facet(birth_date, sex):
+        return None
+    return Violation("ENP_FACET_MISMATCH", field)

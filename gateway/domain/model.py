@@ -1,0 +1,249 @@
+"""The values of the domain: persons, documents, applications, policies. Plain Python, frozen, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Relation(StrEnum):
+    """Whom the citizen applies for."""
+
+    SELF = "self"
+    CHILD = "child"
+    SPOUSE = "spouse"
+    WARD = "ward"
+
+
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class DocumentType(StrEnum):
+    """Documents a person may present (API.md); the XSD has the same names."""
+
+    PASSPORT_RF = "passport_rf"
+    BIRTH_CERTIFICATE_RF = "birth_certificate_rf"
+    FOREIGN_PASSPORT = "foreign_passport"
+    RESIDENCE_PERMIT = "residence_permit"
+    TEMPORARY_RESIDENCE_PERMIT = "temporary_residence_permit"
+    REFUGEE_CERTIFICATE = "refugee_certificate"
+
+
+class PolicyForm(StrEnum):
+    ELECTRONIC = "electronic"
+    PAPER = "paper"
+    PLASTIC = "plastic"
+
+
+class PolicyStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    SUSPENDED = "suspended"
+    ANNULLED = "annulled"
+    PENDING = "pending"
+
+
+class ApplicationKind(StrEnum):
+    NEW = "new"
+    REPLACEMENT = "replacement"
+
+
+class ApplicationStatus(StrEnum):
+    """accepted → verifying → issuing → issued | rejected; cancelled before issuing."""
+
+    ACCEPTED = "accepted"
+    VERIFYING = "verifying"
+    ISSUING = "issuing"
+    ISSUED = "issued"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        """No further step will change it."""
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({ApplicationStatus.ISSUED, ApplicationStatus.REJECTED, ApplicationStatus.CANCELLED})
+
+
+class ReplacementReason(StrEnum):
+    PERSONAL_DATA_CHANGE = "personal_data_change"
+    RELOCATION = "relocation"
+    INSURER_CHANGE = "insurer_change"
+    EXPIRY_RENEWAL = "expiry_renewal"
+    LOST = "lost"
+    DAMAGED = "damaged"
+
+
+class Source(StrEnum):
+    """The system that refused."""
+
+    GATEWAY = "gateway"
+    FUND = "fund"
+    INSURER = "insurer"
+
+
+@dataclass(frozen=True)
+class Document:
+    """An identity or residence document."""
+
+    type: DocumentType
+    number: str
+    issue_date: date
+    series: str | None = None
+    issuer: str | None = None
+    expiry_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person as an application states them. `snils` is 11 digits without separators."""
+
+    last_name: str
+    first_name: str
+    birth_date: date
+    sex: Sex
+    citizenship: str  # ISO 3166-1 alpha-3, or "stateless"
+    identity_document: Document
+    middle_name: str | None = None
+    birth_place: str | None = None
+    snils: str | None = None
+    inn: str | None = None
+    residence_document: Document | None = None
+
+    @property
+    def is_citizen(self) -> bool:
+        """A citizen of the Russian Federation."""
+        return self.citizenship == "RUS"
+
+
+@dataclass(frozen=True)
+class PersonChanges:
+    """The fields a replacement changes; None means unchanged."""
+
+    last_name: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
+    birth_date: date | None = None
+    sex: Sex | None = None
+    birth_place: str | None = None
+    snils: str | None = None
+    identity_document: Document | None = None
+    residence_document: Document | None = None
+
+
+@dataclass(frozen=True)
+class Contacts:
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class NewPolicyRequest:
+    """What a citizen asks for in `POST /api/v1/applications`."""
+
+    relation: Relation
+    person: Person
+    region_code: str
+    insurer_code: str
+    policy_form: PolicyForm
+    contacts: Contacts | None = None
+
+
+@dataclass(frozen=True)
+class ReplacementRequest:
+    """What a citizen asks for in `POST /api/v1/policies/{enp}/replacements`."""
+
+    enp: str
+    reason: ReplacementReason
+    policy_form: PolicyForm
+    person: PersonChanges = field(default_factory=PersonChanges)
+    insurer_code: str | None = None
+    region_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A broken rule, before the catalogue gives it words: a reason code and the JSON path it concerns."""
+
+    code: str
+    field: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One refusal as the user sees it; every code is in contracts/rejections.yaml."""
+
+    code: str
+    source: Source
+    message: str
+    recommendation: str
+    field: str | None = None
+    details: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Holder:
+    last_name: str
+    first_name: str
+    birth_date: date
+    sex: Sex
+    middle_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Restriction:
+    code: str
+    description: str
+    since: date | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A policy as the fund's registry knows it."""
+
+    enp: str
+    status: PolicyStatus
+    insurer_code: str
+    region_code: str
+    policy_form: str  # may be a legacy form the gateway does not issue (universal_card)
+    valid_from: date
+    holder: Holder
+    valid_to: date | None = None
+    restrictions: tuple[Restriction, ...] = ()
+
+
+@dataclass(frozen=True)
+class Insurer:
+    """An insurer admitted in a region."""
+
+    code: str
+    name: str
+    region_code: str
+    policy_forms: tuple[str, ...]
+    phone: str | None = None
+    website: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuedPolicy:
+    """The policy an application produced."""
+
+    enp: str
+    insurer_code: str
+    valid_from: date
+    valid_to: date | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One transition of an application, or a retried step (`note` says which)."""
+
+    status: ApplicationStatus
+    at: datetime
+    note: str | None = None

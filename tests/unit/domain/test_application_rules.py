@@ -1,0 +1,275 @@
+"""Rules on a new-policy application and a replacement: who applies, region, insurer, form, reason."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+
+from gateway.domain.eligibility import check_new_application, check_replacement
+from gateway.domain.model import (
+    Document,
+    DocumentType,
+    NewPolicyRequest,
+    Person,
+    PersonChanges,
+    PolicyForm,
+    Relation,
+    ReplacementReason,
+    ReplacementRequest,
+    Sex,
+    Violation,
+)
+from gateway.domain.reference import InsurerInfo, Reference
+
+DT = DocumentType
+TODAY = date(2026, 6, 15)
+ALL_FORMS = ("electronic", "paper", "plastic")
+
+REFERENCE = Reference(
+    regions=MappingProxyType({"77": "Москва", "50": "Московская область"}),
+    insurers=MappingProxyType(
+        {
+            "77001": InsurerInfo("77001", "СМО 1", "77", date(2011, 1, 1), policy_forms=ALL_FORMS),
+            "77002": InsurerInfo("77002", "СМО 2", "77", date(2015, 1, 1), policy_forms=ALL_FORMS),
+            "77003": InsurerInfo("77003", "СМО 3", "77", date(2012, 1, 1), date(2024, 12, 31), ("paper",)),
+            "50001": InsurerInfo("50001", "СМО 4", "50", date(2013, 1, 1), policy_forms=("electronic", "paper")),
+        }
+    ),
+)
+
+ANNA = Person(
+    last_name="Иванова",
+    first_name="Анна",
+    middle_name="Сергеевна",
+    birth_date=date(1990, 5, 17),
+    sex=Sex.FEMALE,
+    citizenship="RUS",
+    snils="11223344595",
+    identity_document=Document(DT.PASSPORT_RF, "123456", date(2010, 6, 1), series="4510"),
+)
+BIRTH_CERTIFICATE = Document(DT.BIRTH_CERTIFICATE_RF, "123456", date(2018, 3, 12), series="IV-МЮ")
+CHILD = replace(ANNA, first_name="Варвара", birth_date=date(2018, 3, 1), identity_document=BIRTH_CERTIFICATE)
+APPLICATION = NewPolicyRequest(
+    relation=Relation.SELF, person=ANNA, region_code="77", insurer_code="77001", policy_form=PolicyForm.ELECTRONIC
+)
+ENP = "7754900882000015"
+RESIDENCE_PERMIT = Document(
+    DT.RESIDENCE_PERMIT, "0123456", date(2026, 3, 15), series="82", expiry_date=date(2031, 3, 14)
+)
+
+
+def apply(**changes: Any) -> list[Violation]:
+    return check_new_application(replace(APPLICATION, **changes), TODAY, REFERENCE)
+
+
+def replacement(reason: ReplacementReason, **changes: Any) -> list[Violation]:
+    request = ReplacementRequest(enp=ENP, reason=reason, policy_form=PolicyForm.ELECTRONIC)
+    return check_replacement(replace(request, **changes), TODAY, REFERENCE)
+
+
+def codes(violations: list[Violation]) -> list[str]:
+    return [violation.code for violation in violations]
+
+
+def born(years_ago: int, days_later: int = 0) -> date:
+    """A birth date `years_ago` years before TODAY, moved `days_later` days on."""
+    return date(TODAY.year - years_ago, TODAY.month, TODAY.day) + timedelta(days=days_later)
+
+
+def citizen_born(birth: date) -> Person:
+    """A citizen with the document of their age: a passport from the 14th birthday, else a birth certificate."""
+    fourteenth = date(birth.year + 14, birth.month, birth.day)
+    if fourteenth <= TODAY:
+        return replace(ANNA, birth_date=birth, identity_document=replace(ANNA.identity_document, issue_date=fourteenth))
+    return replace(ANNA, birth_date=birth, identity_document=replace(BIRTH_CERTIFICATE, issue_date=birth))
+
+
+# --- new application -----------------------------------------------------------------------------------------
+
+
+def test_accepts_an_adult_applying_for_herself() -> None:
+    assert apply() == []
+
+
+def test_refuses_a_child_under_14_applying_without_a_representative() -> None:
+    assert apply(person=CHILD) == [Violation("REPRESENTATIVE_REQUIRED", "relation")]
+
+
+def test_accepts_a_child_of_14_applying_alone() -> None:
+    assert apply(person=citizen_born(born(14))) == []
+
+
+def test_refuses_a_child_the_day_before_the_14th_birthday_applying_alone() -> None:
+    assert codes(apply(person=citizen_born(born(14, days_later=1)))) == ["REPRESENTATIVE_REQUIRED"]
+
+
+def test_accepts_a_parent_applying_for_a_child() -> None:
+    assert apply(relation=Relation.CHILD, person=CHILD) == []
+
+
+def test_accepts_a_parent_applying_for_a_child_the_day_before_the_18th_birthday() -> None:
+    assert apply(relation=Relation.CHILD, person=citizen_born(born(18, days_later=1))) == []
+
+
+def test_refuses_an_adult_as_somebodys_child() -> None:
+    assert apply(relation=Relation.CHILD, person=citizen_born(born(18))) == [
+        Violation("FIELD_INVALID", "relation", (("rule", "child_under_18"),))
+    ]
+
+
+@pytest.mark.parametrize("relation", [Relation.CHILD, Relation.WARD])
+def test_accepts_a_newborn_without_a_snils_from_a_representative(relation: Relation) -> None:
+    newborn = replace(
+        CHILD, birth_date=date(2026, 5, 1), snils=None, identity_document=replace(BIRTH_CERTIFICATE, issue_date=TODAY)
+    )
+    assert apply(relation=relation, person=newborn) == []
+
+
+def test_refuses_an_unknown_region_once() -> None:
+    assert apply(region_code="00") == [Violation("REGION_UNKNOWN", "region_code")]
+
+
+def test_refuses_an_unknown_insurer() -> None:
+    assert apply(insurer_code="77009") == [Violation("INSURER_UNKNOWN", "insurer_code")]
+
+
+def test_refuses_an_insurer_of_another_region() -> None:
+    assert apply(insurer_code="50001") == [Violation("INSURER_NOT_ADMITTED", "insurer_code", (("region_code", "77"),))]
+
+
+def test_refuses_an_insurer_whose_admission_ended() -> None:
+    assert codes(apply(insurer_code="77003", policy_form=PolicyForm.PAPER)) == ["INSURER_NOT_ADMITTED"]
+
+
+def test_leaves_the_policy_form_to_the_insurer() -> None:
+    assert apply(region_code="50", insurer_code="50001", policy_form=PolicyForm.PLASTIC) == []
+
+
+def test_reports_every_broken_rule_of_an_application_at_once() -> None:
+    person = replace(CHILD, snils="01024236800")
+    assert [(v.code, v.field) for v in apply(person=person, region_code="99", insurer_code="50001")] == [
+        ("SNILS_CHECKSUM", "person.snils"),
+        ("REPRESENTATIVE_REQUIRED", "relation"),
+        ("REGION_UNKNOWN", "region_code"),
+    ]
+
+
+# --- replacement ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reason", [ReplacementReason.LOST, ReplacementReason.DAMAGED])
+def test_accepts_a_duplicate_of_a_lost_or_damaged_policy(reason: ReplacementReason) -> None:
+    assert replacement(reason) == []
+
+
+def test_refuses_an_enp_with_a_wrong_check_digit() -> None:
+    assert replacement(ReplacementReason.LOST, enp="7754900882000016") == [Violation("ENP_CHECKSUM", "enp")]
+
+
+def test_accepts_a_change_of_name() -> None:
+    changes = PersonChanges(last_name="Петрова")
+    assert replacement(ReplacementReason.PERSONAL_DATA_CHANGE, person=changes) == []
+
+
+def test_requires_the_changed_data_for_a_change_of_personal_data() -> None:
+    assert replacement(ReplacementReason.PERSONAL_DATA_CHANGE) == [Violation("FIELD_REQUIRED", "person")]
+
+
+def test_checks_the_changed_fields_with_the_rules_of_a_person() -> None:
+    changes = PersonChanges(
+        last_name="Петр0ва",
+        birth_date=date(2030, 1, 1),
+        snils="01024236800",
+        identity_document=replace(ANNA.identity_document, series="45"),
+    )
+    assert [(v.code, v.field) for v in replacement(ReplacementReason.PERSONAL_DATA_CHANGE, person=changes)] == [
+        ("NAME_CHARACTERS", "person.last_name"),
+        ("BIRTH_DATE_IN_FUTURE", "person.birth_date"),
+        ("SNILS_CHECKSUM", "person.snils"),
+        ("DOCUMENT_SERIES_FORMAT", "person.identity_document.series"),
+    ]
+
+
+def test_checks_a_new_document_against_a_changed_birth_date() -> None:
+    changes = PersonChanges(
+        birth_date=date(2000, 1, 1), identity_document=replace(ANNA.identity_document, issue_date=date(2010, 1, 1))
+    )
+    assert codes(replacement(ReplacementReason.PERSONAL_DATA_CHANGE, person=changes)) == ["PASSPORT_UNDER_14"]
+
+
+def test_accepts_a_change_of_insurer_within_the_region() -> None:
+    assert replacement(ReplacementReason.INSURER_CHANGE, insurer_code="77002") == []
+
+
+def test_requires_the_new_insurer_for_a_change_of_insurer() -> None:
+    assert replacement(ReplacementReason.INSURER_CHANGE) == [Violation("FIELD_REQUIRED", "insurer_code")]
+
+
+def test_refuses_a_change_to_an_unknown_insurer() -> None:
+    assert codes(replacement(ReplacementReason.INSURER_CHANGE, insurer_code="77009")) == ["INSURER_UNKNOWN"]
+
+
+def test_refuses_a_change_to_an_insurer_whose_admission_ended() -> None:
+    violations = replacement(ReplacementReason.INSURER_CHANGE, insurer_code="77003", policy_form=PolicyForm.PAPER)
+    assert codes(violations) == ["INSURER_NOT_ADMITTED"]
+
+
+def test_refuses_a_change_to_an_insurer_not_admitted_in_the_region_given() -> None:
+    violations = replacement(ReplacementReason.INSURER_CHANGE, insurer_code="77002", region_code="50")
+    assert violations == [Violation("INSURER_NOT_ADMITTED", "insurer_code", (("region_code", "50"),))]
+
+
+def test_accepts_a_move_to_another_region_with_an_insurer_there() -> None:
+    assert replacement(ReplacementReason.RELOCATION, region_code="50", insurer_code="50001") == []
+
+
+def test_requires_the_new_region_for_a_move() -> None:
+    assert replacement(ReplacementReason.RELOCATION) == [Violation("FIELD_REQUIRED", "region_code")]
+
+
+def test_refuses_a_move_to_an_unknown_region() -> None:
+    assert replacement(ReplacementReason.RELOCATION, region_code="00") == [Violation("REGION_UNKNOWN", "region_code")]
+
+
+def test_refuses_a_move_with_an_insurer_of_the_old_region() -> None:
+    assert codes(replacement(ReplacementReason.RELOCATION, region_code="50", insurer_code="77001")) == [
+        "INSURER_NOT_ADMITTED"
+    ]
+
+
+def test_leaves_the_new_insurers_policy_form_to_the_insurer() -> None:
+    violations = replacement(
+        ReplacementReason.RELOCATION, region_code="50", insurer_code="50001", policy_form=PolicyForm.PLASTIC
+    )
+    assert violations == []
+
+
+def test_refuses_a_renewal_without_a_new_residence_document() -> None:
+    assert replacement(ReplacementReason.EXPIRY_RENEWAL) == [Violation("REPLACEMENT_REASON_NOT_APPLICABLE", "reason")]
+
+
+def test_accepts_a_renewal_with_a_new_residence_permit() -> None:
+    changes = PersonChanges(residence_document=RESIDENCE_PERMIT)
+    assert replacement(ReplacementReason.EXPIRY_RENEWAL, person=changes) == []
+
+
+def test_accepts_a_renewal_with_a_new_refugee_certificate() -> None:
+    certificate = Document(DT.REFUGEE_CERTIFICATE, "0012345", date(2026, 1, 10), expiry_date=date(2029, 1, 9))
+    changes = PersonChanges(identity_document=certificate)
+    assert replacement(ReplacementReason.EXPIRY_RENEWAL, person=changes) == []
+
+
+def test_refuses_a_renewal_with_a_residence_permit_already_expired() -> None:
+    changes = PersonChanges(residence_document=replace(RESIDENCE_PERMIT, expiry_date=date(2026, 6, 1)))
+    assert [(v.code, v.field) for v in replacement(ReplacementReason.EXPIRY_RENEWAL, person=changes)] == [
+        ("RESIDENCE_DOCUMENT_EXPIRED", "person.residence_document.expiry_date")
+    ]
+
+
+def test_reports_every_broken_rule_of_a_replacement_at_once() -> None:
+    violations = replacement(ReplacementReason.RELOCATION, enp="123", insurer_code="77009")
+    assert codes(violations) == ["ENP_FORMAT", "FIELD_REQUIRED", "INSURER_UNKNOWN"]
