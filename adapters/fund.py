@@ -1,0 +1,98 @@
+"""The fund's registry (ТФОМС / ЕРЗЛ) over SOAP: FundPort on contracts/fund/fund.wsdl."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import requests
+from zeep import Plugin
+
+from adapters import mapping
+from adapters.soap import FUND, SoapClient, call, read
+from gateway.domain.model import Insurer, Person, Policy, Source
+from gateway.ports import (
+    BackendRefusal,
+    BackendUnavailable,
+    NotFound,
+    Registration,
+    RegistrationResult,
+    RegistryPerson,
+    Verification,
+)
+
+ENP_NOT_FOUND = "ENP_NOT_FOUND"
+
+T = TypeVar("T")
+
+
+class FundAdapter:
+    """FundPort over the fund's SOAP service at one address."""
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        timeout: float,
+        session: requests.Session | None = None,
+        plugins: Sequence[Plugin] = (),
+    ):
+        self._client = SoapClient(FUND, timeout=timeout, session=session, plugins=plugins)
+        self._service = self._client.bind(address)
+
+    def close(self) -> None:
+        """Release the connections of the session, if this adapter made it."""
+        self._client.close()
+
+    def verify_person(self, message_id: str, person: Person, enp: str | None = None) -> Verification:
+        """Check an applicant against the registry."""
+        answer = self._call("VerifyPerson", MessageId=message_id, Person=mapping.person_payload(person), Enp=enp)
+        return self._read("VerifyPerson", mapping.read_verification, answer)
+
+    def find_person(self, message_id: str, enp: str) -> RegistryPerson | None:
+        """The registry's record of the holder of an ЕНП, or None."""
+        answer = self._call("FindPerson", MessageId=message_id, Enp=enp)
+        if not answer.Found:
+            return None
+        if answer.Person is None:
+            raise BackendUnavailable(Source.FUND, "FindPerson", "invalid answer: found, but no person")
+        return self._read("FindPerson", mapping.read_registry_person, answer.Person)
+
+    def insurance_status(self, message_id: str, enp: str) -> Policy:
+        """The policy of an ЕНП today; raises NotFound for an unknown ЕНП."""
+        try:
+            answer = self._call("GetInsuranceStatus", MessageId=message_id, Enp=enp)
+        except BackendRefusal as refusal:
+            if refusal.code == ENP_NOT_FOUND:
+                raise NotFound("the registry has no policy for this ЕНП") from None
+            raise
+        return self._read("GetInsuranceStatus", mapping.read_policy, answer.Policy)
+
+    def register_policy(self, message_id: str, registration: Registration) -> RegistrationResult:
+        """Record an application carried out by an insurer; idempotent by message id."""
+        answer = self._call(
+            "RegisterPolicy",
+            MessageId=message_id,
+            ApplicationDate=registration.application_date,
+            ApplicationType=registration.type.value,
+            Reason=registration.reason.value,
+            Person=mapping.person_payload(registration.person),
+            Enp=registration.enp,
+            InsurerCode=registration.insurer_code,
+            RegionCode=registration.region_code,
+            PolicyForm=registration.policy_form,
+            InsurerApplicationId=registration.insurer_application_id,
+        )
+        return self._read("RegisterPolicy", mapping.read_registration, answer)
+
+    def list_insurers(self, message_id: str, region_code: str) -> list[Insurer]:
+        """Insurers admitted in a region today."""
+        answer = self._call("ListInsurers", MessageId=message_id, RegionCode=region_code)
+        return [self._read("ListInsurers", mapping.read_insurer, item) for item in answer.Insurer or ()]
+
+    def _call(self, operation: str, **payload: Any) -> Any:
+        return call(self._service, Source.FUND, operation, **payload)
+
+    @staticmethod
+    def _read(operation: str, reader: Callable[[Any], T], value: Any) -> T:
+        return read(Source.FUND, operation, reader, value)

@@ -1,0 +1,205 @@
+"""Building zeep clients over the local contracts, and calling them with every failure told apart.
+
+One `SoapClient` per back-end WSDL parses it once from `contracts/`; `bind(address)` makes a service proxy for one
+address (the fund, or each insurer), all sharing the client, its transport and its pooled session.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from lxml import etree
+from requests.adapters import HTTPAdapter
+from zeep import Client, Plugin, Settings
+from zeep.exceptions import Error as ZeepError
+from zeep.exceptions import Fault, TransportError
+from zeep.transports import Transport
+
+import contracts
+from adapters.mapping import InvalidAnswer, field_path
+from adapters.plugins import COMMON_NS, AnswerCheck, CorrelationHeaders, MessageLog, mask_free_text
+from gateway.domain.model import Source
+from gateway.ports import BackendRefusal, BackendUnavailable
+
+log = logging.getLogger("epolicy.soap")
+
+SCHEMA_VIOLATION = "SCHEMA_VIOLATION"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A back-end's contract in `contracts/`: its WSDL, its XSD, its namespace and the binding to call."""
+
+    wsdl: Path
+    xsd: Path
+    namespace: str
+    binding: str
+
+
+FUND = Contract(
+    contracts.path("fund", "fund.wsdl"),
+    contracts.path("fund", "fund.xsd"),
+    "urn:epolicy:fund:v1",
+    "{urn:epolicy:fund:v1}FundBinding",
+)
+INSURER = Contract(
+    contracts.path("insurer", "insurer.wsdl"),
+    contracts.path("insurer", "insurer.xsd"),
+    "urn:epolicy:insurer:v1",
+    "{urn:epolicy:insurer:v1}InsurerBinding",
+)
+
+
+def new_session(*, pool_connections: int = 10, pool_maxsize: int = 10) -> requests.Session:
+    """A session keeping `pool_maxsize` connections to each of up to `pool_connections` hosts, never retrying."""
+    # The worker retries with backoff and the same MessageId; a retry hidden in the transport would only add delay.
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=pool_connections, pool_maxsize=pool_maxsize, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def safe_settings() -> Settings:
+    """zeep settings for untrusted XML: strict, no DTD, no entities, no fetches, no huge trees."""
+    return Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False)
+
+
+class _QuietTransport(Transport):
+    # zeep's Transport.post logs every envelope in clear at DEBUG on "zeep.transports", personal data included;
+    # MessageLog logs them masked instead.
+    def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
+        return self.session.post(address, data=message, headers=headers, timeout=self.operation_timeout)
+
+
+def load_schema(xsd: Path) -> etree.XMLSchema:
+    """An XSD with its local imports, read with network access and entities off."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.XMLSchema(etree.parse(str(xsd), parser=parser))
+
+
+class SoapClient:
+    """One zeep Client over a back-end's local WSDL, parsed once, making a service proxy per address."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        *,
+        timeout: float,
+        session: requests.Session | None = None,
+        plugins: Sequence[Plugin] = (),
+    ):
+        self.contract = contract
+        self._owns_session = session is None
+        self.session = session if session is not None else new_session()
+        # zeep ships py.typed but leaves its constructors and create_service unannotated.
+        transport = _QuietTransport(  # type: ignore[no-untyped-call]
+            session=self.session, timeout=timeout, operation_timeout=timeout
+        )
+        self._client = Client(  # type: ignore[no-untyped-call]
+            str(contract.wsdl),
+            transport=transport,
+            settings=safe_settings(),
+            # The answer check comes last, so the log and extra plugins see even the answers it refuses.
+            plugins=[
+                CorrelationHeaders(),
+                MessageLog(),
+                *plugins,
+                AnswerCheck(load_schema(contract.xsd), contract.namespace),
+            ],
+        )
+
+    def bind(self, address: str) -> Any:
+        """A zeep service proxy calling the contract's binding at `address`."""
+        return self._client.create_service(self.contract.binding, address)  # type: ignore[no-untyped-call]
+
+    def close(self) -> None:
+        """Close the session if this client made it."""
+        if self._owns_session:
+            self.session.close()
+
+
+def call(service: Any, source: Source, operation: str, **payload: Any) -> Any:
+    """Call an operation; raise BackendRefusal for a business fault and BackendUnavailable for anything else."""
+    # Causes are dropped (`from None`): zeep's messages quote the answer, personal data and all.
+    try:
+        return getattr(service, operation)(**payload)
+    except Fault as fault:
+        raise from_fault(fault, source, operation) from None
+    except InvalidAnswer as exc:
+        raise BackendUnavailable(source, operation, f"invalid answer: {exc}") from None
+    except TransportError as exc:
+        reason = f"HTTP {exc.status_code}" if not exc.content else f"unreadable answer (HTTP {exc.status_code})"
+        raise BackendUnavailable(source, operation, reason) from None
+    except ZeepError as exc:
+        # XMLSyntaxError, XMLParseError, ValidationError, DTDForbidden, EntitiesForbidden...
+        raise BackendUnavailable(source, operation, f"invalid answer: {type(exc).__name__}") from None
+    except requests.Timeout:
+        raise BackendUnavailable(source, operation, "timeout") from None
+    except requests.RequestException as exc:
+        raise BackendUnavailable(source, operation, f"connection failed: {type(exc).__name__}") from None
+
+
+def read(source: Source, operation: str, reader: Callable[[Any], T], value: Any) -> T:
+    """Read an answer into domain values; one the domain cannot hold is the back-end's failure, not a refusal."""
+    try:
+        return reader(value)
+    except InvalidAnswer as exc:
+        raise BackendUnavailable(source, operation, f"invalid answer: {exc}") from None
+
+
+def from_fault(fault: Fault, source: Source, operation: str) -> BackendRefusal | BackendUnavailable:
+    """The refusal a c:BusinessFault carries; a technical failure for any other fault."""
+    detail = _contract_detail(fault)
+    kind = etree.QName(detail).localname if detail is not None else None
+    if detail is None or kind not in ("BusinessFault", "TechnicalFault"):
+        return BackendUnavailable(source, operation, f"fault without a contract detail ({fault.code or 'no code'})")
+    code = _text(detail, "Code") or ""
+    message = _text(detail, "Message") or ""
+    if kind == "TechnicalFault":
+        retry_after = _text(detail, "RetryAfterSeconds")
+        return BackendUnavailable(
+            source, operation, f"technical fault {code}", float(retry_after) if retry_after else None
+        )
+    soap_field = _text(detail, "Field")
+    if code == SCHEMA_VIOLATION:
+        # The gateway sent what the contract forbids: a bug on this side, to be seen at once.
+        log.error(
+            "%s refused %s (message %s) as breaking its schema at %s: %s",
+            source,
+            operation,
+            _text(detail, "MessageId"),
+            soap_field,
+            mask_free_text(message),
+        )
+    allowed_from = _text(detail, "AllowedFrom")
+    return BackendRefusal(
+        source,
+        code,
+        message,
+        field=field_path(soap_field),
+        allowed_from=date.fromisoformat(allowed_from[:10]) if allowed_from else None,
+    )
+
+
+def _contract_detail(fault: Fault) -> etree._Element | None:
+    # zeep puts the fault's <detail> element there, or a string for an answer that is not a SOAP fault at all.
+    if not isinstance(fault.detail, etree._Element):
+        return None
+    children = [child for child in fault.detail if isinstance(child.tag, str)]
+    if len(children) != 1 or etree.QName(children[0]).namespace != COMMON_NS:
+        return None
+    return children[0]
+
+
+def _text(element: etree._Element, name: str) -> str | None:
+    found = element.find(f"{{{COMMON_NS}}}{name}")
+    return None if found is None or found.text is None else found.text.strip()

@@ -1,0 +1,304 @@
+"""The ports the gateway's use cases need from the back-ends; `adapters/` implements them over SOAP.
+
+Every call carries a message id. For calls that change something it is the application id, so a retry after a
+crash or a timeout is the same request to the back-end and never registers or issues twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from gateway.domain.applications import Application
+from gateway.domain.model import Document, Insurer, Person, Policy, Sex, Source
+
+
+class RegistryApplicationType(StrEnum):
+    """Application types of the registry (contracts/common/common.xsd)."""
+
+    INSURER_CHOICE = "insurer_choice"
+    REISSUE = "reissue"
+    DUPLICATE = "duplicate"
+    DATA_CHANGE = "data_change"
+
+
+class RegistryReason(StrEnum):
+    FIRST_CHOICE = "first_choice"
+    OWN_WISH = "own_wish"
+    RELOCATION = "relocation"
+    INSURER_CONTRACT_ENDED = "insurer_contract_ended"
+    PERSONAL_DATA_CHANGE = "personal_data_change"
+    DATA_INACCURACY = "data_inaccuracy"
+    EXPIRY_RENEWAL = "expiry_renewal"
+    LOSS = "loss"
+    WEAR = "wear"
+
+
+# --- what the back-ends answer ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The fund's check of an applicant: new to the registry, or known with an ЕНП and maybe a policy."""
+
+    known: bool
+    enp: str | None = None
+    policy: Policy | None = None
+
+
+@dataclass(frozen=True)
+class RegistryPerson:
+    """A person as the fund's registry records them."""
+
+    last_name: str
+    first_name: str
+    birth_date: date
+    sex: Sex
+    citizenship: str
+    identity_document: Document
+    enp: str | None = None
+    middle_name: str | None = None
+    snils: str | None = None
+    death_date: date | None = None
+    policy: Policy | None = None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """An application carried out by an insurer, to be recorded by the fund."""
+
+    application_date: date
+    type: RegistryApplicationType
+    reason: RegistryReason
+    person: Person
+    insurer_code: str
+    region_code: str
+    policy_form: str
+    enp: str | None = None
+    insurer_application_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    registration_id: str
+    enp: str
+    enp_assigned: bool
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class InsurerApplication:
+    """What an insurer is asked to do: issue (`enp` when the person is known) or replace (`type` set)."""
+
+    application_date: date
+    reason: RegistryReason
+    person: Person
+    region_code: str
+    policy_form: str
+    enp: str | None = None
+    type: RegistryApplicationType | None = None  # set for ReplacePolicy: reissue, duplicate, data_change
+
+
+@dataclass(frozen=True)
+class TemporaryCertificate:
+    number: str
+    valid_to: date
+
+
+@dataclass(frozen=True)
+class InsurerResult:
+    """An insurer's answer about an application it carried out."""
+
+    insurer_application_id: str
+    state: str  # accepted | executing | executed | rejected
+    policy_form: str
+    valid_from: date
+    valid_to: date | None = None
+    temporary_certificate: TemporaryCertificate | None = None
+
+
+# --- how they fail -------------------------------------------------------------------------------------------
+
+
+class BackendError(Exception):
+    """Base of the back-end failures a use case must tell apart."""
+
+
+class BackendRefusal(BackendError):
+    """A business fault: the back-end understood the request and refused it. Becomes a catalogue reason."""
+
+    def __init__(
+        self,
+        source: Source,
+        code: str,
+        message: str,
+        field: str | None = None,
+        allowed_from: date | None = None,
+    ):
+        super().__init__(f"{source} refused: {code}")
+        self.source = source
+        self.code = code
+        self.message = message
+        self.field = field  # a JSON path into the gateway's request, mapped by the adapter
+        self.allowed_from = allowed_from
+
+
+class BackendUnavailable(BackendError):
+    """A technical failure (timeout, connection, HTTP 5xx, technical fault, garbage): retried, never a refusal."""
+
+    def __init__(self, source: Source, operation: str, reason: str, retry_after: float | None = None):
+        super().__init__(f"{source} {operation} unavailable: {reason}")
+        self.source = source
+        self.operation = operation
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class NotFound(BackendError):
+    """The back-end does not know what was asked for (an ЕНП), and said so plainly."""
+
+
+# --- the ports -----------------------------------------------------------------------------------------------
+
+
+class FundPort(Protocol):
+    """The territorial fund's registry (ТФОМС / ЕРЗЛ)."""
+
+    def verify_person(self, message_id: str, person: Person, enp: str | None = None) -> Verification:
+        """Check an applicant against the registry."""
+        ...
+
+    def find_person(self, message_id: str, enp: str) -> RegistryPerson | None:
+        """The registry's record of the holder of an ЕНП, or None."""
+        ...
+
+    def insurance_status(self, message_id: str, enp: str) -> Policy:
+        """The policy of an ЕНП today; raises NotFound for an unknown ЕНП."""
+        ...
+
+    def register_policy(self, message_id: str, registration: Registration) -> RegistrationResult:
+        """Record an application carried out by an insurer; idempotent by message id."""
+        ...
+
+    def list_insurers(self, message_id: str, region_code: str) -> list[Insurer]:
+        """Insurers admitted in a region today."""
+        ...
+
+
+class InsurerPort(Protocol):
+    """One insurer's service (every insurer implements the same contract)."""
+
+    def issue_policy(self, message_id: str, application: InsurerApplication) -> InsurerResult:
+        """Issue a policy; idempotent by message id."""
+        ...
+
+    def replace_policy(self, message_id: str, application: InsurerApplication) -> InsurerResult:
+        """Re-issue, duplicate or change the data of a policy the insurer holds; idempotent by message id."""
+        ...
+
+    def application_state(self, message_id: str, application_message_id: str) -> InsurerResult | None:
+        """What became of an application sent with `application_message_id`, or None if the insurer has none."""
+        ...
+
+
+class Insurers(Protocol):
+    """The insurers the gateway can reach, by code."""
+
+    def get(self, code: str) -> InsurerPort | None:
+        """The port of the insurer with this code, or None when none is configured."""
+        ...
+
+    def codes(self) -> frozenset[str]:
+        """Codes of every configured insurer."""
+        ...
+
+
+# --- storage ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, newest first; `next_cursor` is None on the last page."""
+
+    items: list[Application]
+    next_cursor: str | None
+
+
+class ReservationState(StrEnum):
+    NEW = "new"  # the key is now reserved for this request: go on
+    REPLAY = "replay"  # done before with the same body: answer as then
+    MISMATCH = "mismatch"  # the key was used with another body: 422
+    IN_PROGRESS = "in_progress"  # the first request with this key is still being handled: 409
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The answer to reserving an Idempotency-Key."""
+
+    state: ReservationState
+    status_code: int | None = None
+    body: str | None = None  # the JSON answered the first time (for a replay)
+    application_id: str | None = None
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """An Idempotency-Key as sent by one subject, with the fingerprint of the canonical request body."""
+
+    owner_sub: str
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An outbox entry a worker holds until its lease ends."""
+
+    application_id: str
+    attempts: int
+
+
+class ApplicationStore(Protocol):
+    """Applications, their outbox and idempotency keys, in one database."""
+
+    def reserve(self, key: IdempotencyKey, now: datetime) -> Reservation:
+        """Reserve an Idempotency-Key (committed at once, so a concurrent request sees it in progress)."""
+        ...
+
+    def finish(self, key: IdempotencyKey, status_code: int, body: str, application_id: str | None) -> None:
+        """Remember the answer given for a reserved key (a refusal, answered again to a retry)."""
+        ...
+
+    def release(self, key: IdempotencyKey) -> None:
+        """Forget a reservation whose request failed unexpectedly, so that a retry can go through."""
+        ...
+
+    def add(self, application: Application, key: IdempotencyKey | None, answer: str | None) -> None:
+        """Insert the application and its outbox entry, and finish its key with `answer`, in one transaction."""
+        ...
+
+    def get(self, application_id: str) -> Application | None:
+        """One application, or None."""
+        ...
+
+    def list_for_owner(self, owner_sub: str, limit: int, cursor: str | None) -> Page:
+        """The owner's applications, newest first."""
+        ...
+
+    def owner_enps(self, owner_sub: str) -> frozenset[str]:
+        """ЕНП of the people in the owner's applications (which policies the owner may read)."""
+        ...
+
+    def save(self, application: Application, next_attempt_at: datetime | None) -> None:
+        """Store the application's new state; schedule its outbox entry, or delete it when none is due."""
+        ...
+
+    def claim(self, worker_id: str, now: datetime, lease_seconds: float, limit: int) -> list[Claim]:
+        """Take due outbox entries no other worker holds (FOR UPDATE SKIP LOCKED where the database has it)."""
+        ...
+
+    def retry_later(self, application: Application, at: datetime, error: str) -> None:
+        """Store the application (with its retry noted) and make its outbox entry due again at `at`."""
+        ...
