@@ -218,6 +218,19 @@ class Insurers(Protocol):
 # --- storage ------------------------------------------------------------------------------------------------
 
 
+class ConcurrentUpdate(Exception):
+    """The application was changed (or removed) since it was read: read it again and redo the step."""
+
+    def __init__(self, application_id: str, version: int):
+        super().__init__(f"application {application_id} is no longer at version {version}")
+        self.application_id = application_id
+        self.version = version
+
+
+class InvalidCursor(ValueError):
+    """A list cursor that the store did not hand out."""
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a list, newest first; `next_cursor` is None on the last page."""
@@ -292,7 +305,11 @@ class ApplicationStore(Protocol):
         ...
 
     def save(self, application: Application, next_attempt_at: datetime | None) -> None:
-        """Store the application's new state; schedule its outbox entry, or delete it when none is due."""
+        """Store the application's new state; schedule its outbox entry, or delete it when none is due.
+
+        Raises ConcurrentUpdate when the stored version is not the application's; the stored version is then
+        one more, so read the application again before saving it a second time.
+        """
         ...
 
     def claim(self, worker_id: str, now: datetime, lease_seconds: float, limit: int) -> list[Claim]:

@@ -1,0 +1,371 @@
+"""`ApplicationStore` over SQLAlchemy Core: applications with their history, the outbox and idempotency keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from gateway.domain.applications import Application, Owner, Progress, Step
+from gateway.domain.model import ApplicationKind, ApplicationStatus, HistoryEntry, IssuedPolicy
+from gateway.ports import (
+    Claim,
+    ConcurrentUpdate,
+    IdempotencyKey,
+    InvalidCursor,
+    Page,
+    Reservation,
+    ReservationState,
+)
+from gateway.storage.codec import dump, load, load_reasons, load_request
+from gateway.storage.database import writing
+from gateway.storage.tables import (
+    LAST_ERROR_LENGTH,
+    application_history,
+    applications,
+    idempotency_keys,
+    outbox,
+)
+
+MAX_PAGE_SIZE = 100
+# An Idempotency-Key still in progress after this long belongs to a request that crashed: a retry takes it over.
+STALE_RESERVATION = timedelta(seconds=60)
+
+_IN_PROGRESS = "in_progress"
+_DONE = "done"
+
+
+class SqlApplicationStore:
+    """Applications, their outbox and idempotency keys in one SQL database; safe to share between threads."""
+
+    def __init__(self, engine: Engine, *, stale_reservation: timedelta = STALE_RESERVATION) -> None:
+        self._engine = engine
+        self._stale_reservation = stale_reservation
+
+    # --- idempotency keys ---------------------------------------------------------------------------------
+
+    def reserve(self, key: IdempotencyKey, now: datetime) -> Reservation:
+        """Reserve an Idempotency-Key (committed at once, so a concurrent request sees it in progress)."""
+        # A few rounds, because a reservation seen as taken may be released before it can be read.
+        for _ in range(3):
+            try:
+                with writing(self._engine) as connection:
+                    connection.execute(
+                        insert(idempotency_keys).values(
+                            owner_sub=key.owner_sub,
+                            key=key.key,
+                            fingerprint=key.fingerprint,
+                            state=_IN_PROGRESS,
+                            created_at=now,
+                        )
+                    )
+                return Reservation(ReservationState.NEW)
+            except IntegrityError:
+                pass
+            with writing(self._engine) as connection:
+                reservation = self._existing_reservation(connection, key, now)
+            if reservation is not None:
+                return reservation
+        return Reservation(ReservationState.IN_PROGRESS)
+
+    def _existing_reservation(self, connection: Connection, key: IdempotencyKey, now: datetime) -> Reservation | None:
+        row = connection.execute(select(idempotency_keys).where(*_key_is(key))).one_or_none()
+        if row is None:
+            return None
+        if row.fingerprint != key.fingerprint:
+            return Reservation(ReservationState.MISMATCH)
+        if row.state == _DONE:
+            return Reservation(ReservationState.REPLAY, row.status_code, row.body, row.application_id)
+        if now - row.created_at < self._stale_reservation:
+            return Reservation(ReservationState.IN_PROGRESS)
+        # Compare-and-set on created_at: of two retries taking over the same stale key, only one wins.
+        taken = connection.execute(
+            update(idempotency_keys)
+            .where(
+                *_key_is(key), idempotency_keys.c.state == _IN_PROGRESS, idempotency_keys.c.created_at == row.created_at
+            )
+            .values(created_at=now)
+        )
+        return Reservation(ReservationState.NEW if taken.rowcount == 1 else ReservationState.IN_PROGRESS)
+
+    def finish(self, key: IdempotencyKey, status_code: int, body: str, application_id: str | None) -> None:
+        """Remember the answer given for a reserved key (a refusal, answered again to a retry)."""
+        with writing(self._engine) as connection:
+            _remember(connection, key, status_code, body, application_id, at=datetime.now(UTC))
+
+    def release(self, key: IdempotencyKey) -> None:
+        """Forget a reservation whose request failed unexpectedly, so that a retry can go through."""
+        with writing(self._engine) as connection:
+            connection.execute(
+                delete(idempotency_keys).where(
+                    *_key_is(key),
+                    idempotency_keys.c.fingerprint == key.fingerprint,
+                    idempotency_keys.c.state == _IN_PROGRESS,
+                )
+            )
+
+    # --- applications -------------------------------------------------------------------------------------
+
+    def add(self, application: Application, key: IdempotencyKey | None, answer: str | None) -> None:
+        """Insert the application and its outbox entry, and finish its key with `answer`, in one transaction."""
+        with writing(self._engine) as connection:
+            connection.execute(
+                insert(applications).values(
+                    id=application.id,
+                    owner_sub=application.owner.sub,
+                    owner_snils=application.owner.snils,
+                    kind=application.kind.value,
+                    created_at=application.created_at,
+                    request=dump(application.request),
+                    version=application.version,
+                    **_state(application),
+                )
+            )
+            _append_history(connection, application.id, application.history, first_seq=0)
+            # Due at once: "now" is the moment the application was accepted.
+            connection.execute(
+                insert(outbox).values(application_id=application.id, available_at=application.updated_at, attempts=0)
+            )
+            if key is not None:
+                _remember(connection, key, 202, answer, application.id, at=application.created_at)
+
+    def get(self, application_id: str) -> Application | None:
+        """One application, or None."""
+        with self._engine.connect() as connection:
+            # The row before its history: a history read later can only be newer, and then the version check
+            # of a save() on this copy fails instead of losing entries.
+            row = connection.execute(select(applications).where(applications.c.id == application_id)).one_or_none()
+            if row is None:
+                return None
+            histories = _histories(connection, [application_id])
+        return _application(row, histories.get(application_id, ()))
+
+    def list_for_owner(self, owner_sub: str, limit: int, cursor: str | None) -> Page:
+        """The owner's applications, newest first."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be within 1..{MAX_PAGE_SIZE}, not {limit}")
+        query = (
+            select(applications)
+            .where(applications.c.owner_sub == owner_sub)
+            .order_by(applications.c.created_at.desc(), applications.c.id.desc())
+            .limit(limit + 1)  # one more tells whether there is a next page
+        )
+        if cursor is not None:
+            query = query.where(tuple_(applications.c.created_at, applications.c.id) < _read_cursor(cursor))
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+            page = rows[:limit]
+            histories = _histories(connection, [row.id for row in page])
+        items = [_application(row, histories.get(row.id, ())) for row in page]
+        next_cursor = _write_cursor(items[-1]) if len(rows) > limit else None
+        return Page(items, next_cursor)
+
+    def owner_enps(self, owner_sub: str) -> frozenset[str]:
+        """ЕНП of the people in the owner's applications (which policies the owner may read)."""
+        query = (
+            select(applications.c.enp)
+            .distinct()
+            .where(applications.c.owner_sub == owner_sub, applications.c.enp.is_not(None))
+        )
+        with self._engine.connect() as connection:
+            return frozenset(connection.execute(query).scalars())
+
+    def save(self, application: Application, next_attempt_at: datetime | None) -> None:
+        """Store the application's new state; schedule its outbox entry, or delete it when none is due."""
+        with writing(self._engine) as connection:
+            _update(connection, application)
+            if next_attempt_at is None:
+                connection.execute(delete(outbox).where(outbox.c.application_id == application.id))
+            else:
+                _schedule(connection, application.id, next_attempt_at)
+
+    def retry_later(self, application: Application, at: datetime, error: str) -> None:
+        """Store the application (with its retry noted) and make its outbox entry due again at `at`."""
+        with writing(self._engine) as connection:
+            _update(connection, application)
+            _schedule(connection, application.id, at, failed_with=error)
+
+    # --- the outbox ---------------------------------------------------------------------------------------
+
+    def claim(self, worker_id: str, now: datetime, lease_seconds: float, limit: int) -> list[Claim]:
+        """Take due outbox entries no other worker holds (FOR UPDATE SKIP LOCKED where the database has it)."""
+        due = (
+            select(outbox.c.application_id, outbox.c.attempts)
+            .where(
+                outbox.c.available_at <= now,
+                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+            )
+            .order_by(outbox.c.available_at, outbox.c.application_id)
+            .limit(limit)
+            # PostgreSQL: rows another worker is claiming are passed over, not waited for. SQLite renders no
+            # FOR UPDATE; there `writing` holds the database's write lock from the SELECT to the COMMIT instead.
+            .with_for_update(skip_locked=True)
+        )
+        with writing(self._engine) as connection:
+            rows = connection.execute(due).all()
+            if rows:
+                connection.execute(
+                    update(outbox)
+                    .where(outbox.c.application_id.in_([row.application_id for row in rows]))
+                    .values(claimed_by=worker_id, lease_until=now + timedelta(seconds=lease_seconds))
+                )
+        return [Claim(row.application_id, row.attempts) for row in rows]
+
+
+# --- statements shared by the methods -------------------------------------------------------------------------
+
+
+def _key_is(key: IdempotencyKey) -> tuple[Any, ...]:
+    return idempotency_keys.c.owner_sub == key.owner_sub, idempotency_keys.c.key == key.key
+
+
+def _remember(
+    connection: Connection,
+    key: IdempotencyKey,
+    status_code: int,
+    body: str | None,
+    application_id: str | None,
+    at: datetime,
+) -> None:
+    """Mark a reserved key done with its answer; a key that was never reserved is recorded done right away."""
+    answer = {"state": _DONE, "status_code": status_code, "body": body, "application_id": application_id}
+    done = connection.execute(
+        update(idempotency_keys).where(*_key_is(key), idempotency_keys.c.fingerprint == key.fingerprint).values(answer)
+    )
+    if done.rowcount == 0:
+        connection.execute(
+            insert(idempotency_keys).values(
+                owner_sub=key.owner_sub, key=key.key, fingerprint=key.fingerprint, created_at=at, **answer
+            )
+        )
+
+
+def _state(application: Application) -> dict[str, Any]:
+    """The columns that change as an application goes through its steps."""
+    return {
+        "status": application.status.value,
+        "step": application.step.value,
+        "enp": application.enp,
+        "updated_at": application.updated_at,
+        "progress": dump(application.progress),
+        "rejection": dump(application.rejection) if application.rejection else None,
+        "policy": dump(application.policy),
+    }
+
+
+def _update(connection: Connection, application: Application) -> None:
+    """Write the new state if nobody else did since `application` was read, and append its new history."""
+    changed = connection.execute(
+        update(applications)
+        .where(applications.c.id == application.id, applications.c.version == application.version)
+        .values(version=applications.c.version + 1, **_state(application))
+    )
+    if changed.rowcount != 1:
+        raise ConcurrentUpdate(application.id, application.version)
+    stored = connection.execute(
+        select(func.count())
+        .select_from(application_history)
+        .where(application_history.c.application_id == application.id)
+    ).scalar_one()
+    _append_history(connection, application.id, application.history[stored:], first_seq=stored)
+
+
+def _append_history(
+    connection: Connection, application_id: str, entries: Sequence[HistoryEntry], first_seq: int
+) -> None:
+    if entries:
+        connection.execute(
+            insert(application_history),
+            [
+                {
+                    "application_id": application_id,
+                    "seq": seq,
+                    "status": entry.status.value,
+                    "at": entry.at,
+                    "note": entry.note,
+                }
+                for seq, entry in enumerate(entries, start=first_seq)
+            ],
+        )
+
+
+def _schedule(connection: Connection, application_id: str, at: datetime, failed_with: str | None = None) -> None:
+    """Make the outbox entry due at `at` and free its lease.
+
+    `attempts` counts the failures of the current step in a row (the worker's backoff grows with it): one more
+    for a failure, none again once a step succeeded.
+    """
+    values: dict[str, Any] = {"available_at": at, "claimed_by": None, "lease_until": None}
+    if failed_with is None:
+        values.update(attempts=0, last_error=None)
+    else:
+        values.update(attempts=outbox.c.attempts + 1, last_error=failed_with[:LAST_ERROR_LENGTH])
+    scheduled = connection.execute(update(outbox).where(outbox.c.application_id == application_id).values(values))
+    if scheduled.rowcount == 0:  # done before, and now due again
+        connection.execute(
+            insert(outbox).values(
+                application_id=application_id,
+                available_at=at,
+                attempts=0 if failed_with is None else 1,
+                last_error=None if failed_with is None else failed_with[:LAST_ERROR_LENGTH],
+            )
+        )
+
+
+def _histories(connection: Connection, application_ids: Iterable[str]) -> dict[str, tuple[HistoryEntry, ...]]:
+    ids = list(application_ids)
+    if not ids:
+        return {}
+    rows = connection.execute(
+        select(application_history)
+        .where(application_history.c.application_id.in_(ids))
+        .order_by(application_history.c.application_id, application_history.c.seq)
+    )
+    histories: dict[str, list[HistoryEntry]] = {}
+    for row in rows:
+        histories.setdefault(row.application_id, []).append(
+            HistoryEntry(ApplicationStatus(row.status), row.at, row.note)
+        )
+    return {application_id: tuple(entries) for application_id, entries in histories.items()}
+
+
+def _application(row: Row[Any], history: tuple[HistoryEntry, ...]) -> Application:
+    kind = ApplicationKind(row.kind)
+    return Application(
+        id=row.id,
+        kind=kind,
+        owner=Owner(row.owner_sub, row.owner_snils),
+        request=load_request(kind, row.request),
+        status=ApplicationStatus(row.status),
+        step=Step(row.step),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        history=history,
+        progress=load(Progress, row.progress),
+        rejection=() if row.rejection is None else load_reasons(row.rejection),
+        policy=None if row.policy is None else load(IssuedPolicy, row.policy),
+        version=row.version,
+    )
+
+
+def _write_cursor(last: Application) -> str:
+    """An opaque cursor: the position of the last item shown."""
+    raw = f"{last.created_at.isoformat()}|{last.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _read_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, application_id = raw.split("|", 1)
+        position = datetime.fromisoformat(created_at)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise InvalidCursor(f"not a cursor of this list: {cursor!r}") from error
+    if position.tzinfo is None:
+        raise InvalidCursor(f"not a cursor of this list: {cursor!r}")
+    return position, application_id

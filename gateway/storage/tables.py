@@ -1,0 +1,117 @@
+"""The gateway's tables, portable between SQLite and PostgreSQL (migrations/ creates them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+# outbox.last_error is cut to this many characters.
+LAST_ERROR_LENGTH = 500
+
+# Stable constraint names, so that a later migration can drop or alter them by name on both databases.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database; SQLite keeps no offset, so it stores UTC and adds it back."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a naive datetime would be ambiguous in the database: {value!r}")
+        utc = value.astimezone(UTC)
+        # SQLite compares the stored text: one offset-less UTC form keeps ordering right.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("owner_sub", Text, nullable=False),
+    Column("owner_snils", String(11)),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("step", String(16), nullable=False),
+    Column("enp", String(16), index=True),  # the ЕНП the application concerns: who may read which policy
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("request", JSON, nullable=False),
+    Column("progress", JSON, nullable=False),
+    Column("rejection", JSON(none_as_null=True)),
+    Column("policy", JSON(none_as_null=True)),
+)
+# The list of one owner's applications, newest first, walked by (created_at, id) cursors.
+Index(
+    "ix_applications_owner_list",
+    applications.c.owner_sub,
+    applications.c.created_at.desc(),
+    applications.c.id.desc(),
+)
+
+application_history = Table(
+    "application_history",
+    metadata,
+    Column("application_id", Text, ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("note", Text),
+)
+
+# One row per application that a worker still has to carry on; deleted when nothing is left to do.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("application_id", Text, ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True),
+    Column("available_at", UtcDateTime, nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("claimed_by", Text),
+    Column("lease_until", UtcDateTime),
+    Column("last_error", String(LAST_ERROR_LENGTH)),  # technical cause only, never personal data
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner_sub", Text, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(128), nullable=False),
+    Column("state", String(16), nullable=False),  # in_progress | done
+    Column("status_code", Integer),
+    Column("body", Text),
+    Column("application_id", Text),  # no foreign key: a refusal is remembered without an application
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,104 @@
+"""Idempotency-Key reservations: new, replayed, mismatched, in progress, stale, finished and released."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from gateway.ports import IdempotencyKey, Reservation, ReservationState
+from gateway.storage import SqlApplicationStore
+from tests.integration.storage import accepted, at
+
+KEY = IdempotencyKey("user-1", "key-1", "fingerprint-a")
+
+
+def test_a_key_seen_for_the_first_time_is_reserved_as_new(store: SqlApplicationStore) -> None:
+    assert store.reserve(KEY, at(0)) == Reservation(ReservationState.NEW)
+
+
+def test_a_retry_while_the_first_request_runs_is_in_progress(store: SqlApplicationStore) -> None:
+    store.reserve(KEY, at(0))
+
+    assert store.reserve(KEY, at(59)).state is ReservationState.IN_PROGRESS
+
+
+def test_a_finished_key_replays_the_first_answer(store: SqlApplicationStore) -> None:
+    store.reserve(KEY, at(0))
+    store.finish(KEY, 422, '{"status": 422}', None)
+
+    assert store.reserve(KEY, at(1)) == Reservation(ReservationState.REPLAY, 422, '{"status": 422}', None)
+
+
+def test_an_added_application_finishes_its_key_with_202(store: SqlApplicationStore) -> None:
+    store.reserve(KEY, at(0))
+
+    store.add(accepted("app_1"), KEY, '{"id": "app_1"}')
+
+    assert store.reserve(KEY, at(1)) == Reservation(ReservationState.REPLAY, 202, '{"id": "app_1"}', "app_1")
+
+
+def test_the_same_key_with_another_body_is_a_mismatch(store: SqlApplicationStore) -> None:
+    store.reserve(KEY, at(0))
+    other_body = IdempotencyKey("user-1", "key-1", "fingerprint-b")
+
+    assert store.reserve(other_body, at(1)).state is ReservationState.MISMATCH
+    store.finish(KEY, 202, "{}", None)
+    assert store.reserve(other_body, at(2)).state is ReservationState.MISMATCH
+
+
+def test_keys_of_different_owners_never_meet(store: SqlApplicationStore) -> None:
+    store.reserve(KEY, at(0))
+
+    assert store.reserve(IdempotencyKey("user-2", "key-1", "fingerprint-b"), at(1)).state is ReservationState.NEW
+
+
+def test_a_reservation_in_progress_for_over_a_minute_is_taken_over(store: SqlApplicationStore) -> None:
+    store.reserve(KEY, at(0))
+
+    assert store.reserve(KEY, at(61)).state is ReservationState.NEW
+    # Taken over now: in progress again for the next minute.
+    assert store.reserve(KEY, at(62)).state is ReservationState.IN_PROGRESS
+
+
+def test_a_released_key_can_be_reserved_again(store: SqlApplicationStore) -> None:
+    store.reserve(KEY, at(0))
+
+    store.release(KEY)
+
+    assert store.reserve(KEY, at(1)).state is ReservationState.NEW
+
+
+def test_releasing_leaves_a_finished_key_alone(store: SqlApplicationStore) -> None:
+    store.reserve(KEY, at(0))
+    store.finish(KEY, 202, "{}", None)
+
+    store.release(KEY)
+
+    assert store.reserve(KEY, at(1)).state is ReservationState.REPLAY
+
+
+def test_of_requests_racing_with_one_key_exactly_one_goes_on(store: SqlApplicationStore) -> None:
+    start = threading.Barrier(4)
+
+    def reserve(_: int) -> ReservationState:
+        start.wait()
+        return store.reserve(KEY, at(0)).state
+
+    with ThreadPoolExecutor(4) as pool:
+        states = list(pool.map(reserve, range(4)))
+
+    assert sorted(states) == sorted([ReservationState.NEW] + [ReservationState.IN_PROGRESS] * 3)
+
+
+def test_of_retries_racing_for_a_stale_key_exactly_one_takes_it_over(store: SqlApplicationStore) -> None:
+    store.reserve(KEY, at(0))
+    start = threading.Barrier(4)
+
+    def reserve(_: int) -> ReservationState:
+        start.wait()
+        return store.reserve(KEY, at(120)).state
+
+    with ThreadPoolExecutor(4) as pool:
+        states = list(pool.map(reserve, range(4)))
+
+    assert sorted(states) == sorted([ReservationState.NEW] + [ReservationState.IN_PROGRESS] * 3)

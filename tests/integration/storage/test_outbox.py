@@ -1,0 +1,136 @@
+"""The outbox: claims of due entries under a lease, retries later, removal when nothing is left to do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from gateway.domain.applications import Application, Status, Step
+from gateway.storage import SqlApplicationStore
+from gateway.storage.tables import outbox
+from tests.integration.storage import accepted, at
+
+LEASE = 30.0
+
+
+def test_a_new_application_is_due_at_once(store: SqlApplicationStore) -> None:
+    store.add(accepted("app_1", when=at(0)), None, None)
+
+    assert [claim.application_id for claim in store.claim("w1", at(0), LEASE, 10)] == ["app_1"]
+
+
+def test_only_due_entries_are_claimed_oldest_first(store: SqlApplicationStore) -> None:
+    for number, accepted_at in enumerate([5, 1, 3, 60]):
+        store.add(accepted(f"app_{number}", when=at(accepted_at)), None, None)
+
+    claims = store.claim("w1", at(10), LEASE, 10)
+
+    assert [claim.application_id for claim in claims] == ["app_1", "app_2", "app_0"]
+    assert all(claim.attempts == 0 for claim in claims)
+
+
+def test_a_claim_takes_no_more_than_the_limit(store: SqlApplicationStore) -> None:
+    for number in range(5):
+        store.add(accepted(f"app_{number}", when=at(number)), None, None)
+
+    assert [claim.application_id for claim in store.claim("w1", at(10), LEASE, 2)] == ["app_0", "app_1"]
+    assert [claim.application_id for claim in store.claim("w2", at(10), LEASE, 2)] == ["app_2", "app_3"]
+
+
+def test_an_entry_under_lease_is_not_claimed_again(store: SqlApplicationStore) -> None:
+    store.add(accepted("app_1"), None, None)
+    store.claim("w1", at(1), LEASE, 10)
+
+    assert store.claim("w2", at(2), LEASE, 10) == []
+    assert store.claim("w2", at(1 + LEASE), LEASE, 10) == []
+
+
+def test_an_entry_whose_lease_ended_is_claimed_again(store: SqlApplicationStore, engine: Engine) -> None:
+    store.add(accepted("app_1"), None, None)
+    store.claim("w1", at(1), LEASE, 10)
+
+    claims = store.claim("w2", at(2 + LEASE), LEASE, 10)
+
+    assert [claim.application_id for claim in claims] == ["app_1"]
+    assert _entry(engine, "app_1")["claimed_by"] == "w2"
+
+
+def test_retry_later_makes_the_entry_due_later_with_one_more_attempt(
+    store: SqlApplicationStore, engine: Engine
+) -> None:
+    store.add(accepted("app_1"), None, None)
+    store.claim("w1", at(1), LEASE, 10)
+    waiting = _stored(store, "app_1").move(Status.VERIFYING, Step.VERIFY, at(2)).note_retry(at(2), "фонд недоступен")
+
+    store.retry_later(waiting, at(60), "fund:VerifyPerson timeout")
+
+    assert store.claim("w1", at(59), LEASE, 10) == []
+    (claim,) = store.claim("w1", at(60), LEASE, 10)
+    assert (claim.application_id, claim.attempts) == ("app_1", 1)
+    assert _entry(engine, "app_1")["last_error"] == "fund:VerifyPerson timeout"
+    assert _stored(store, "app_1").history[-1].note == "фонд недоступен"
+
+
+def test_every_retry_counts_and_a_successful_step_starts_the_count_again(
+    store: SqlApplicationStore, engine: Engine
+) -> None:
+    store.add(accepted("app_1"), None, None)
+    for attempt in range(3):
+        store.retry_later(_stored(store, "app_1").note_retry(at(attempt), "повтор"), at(attempt), "x" * 1000)
+    assert store.claim("w1", at(10), LEASE, 10)[0].attempts == 3
+    assert len(_entry(engine, "app_1")["last_error"]) == 500
+
+    store.save(_stored(store, "app_1").move(Status.VERIFYING, Step.ISSUE, at(11)), at(11))
+
+    assert store.claim("w1", at(11), LEASE, 10)[0].attempts == 0
+    assert _entry(engine, "app_1")["last_error"] is None
+
+
+def test_saving_with_a_next_attempt_frees_the_lease_and_reschedules(store: SqlApplicationStore, engine: Engine) -> None:
+    store.add(accepted("app_1"), None, None)
+    store.claim("w1", at(1), LEASE, 10)
+
+    store.save(_stored(store, "app_1").move(Status.VERIFYING, Step.VERIFY, at(2)), at(5))
+
+    entry = _entry(engine, "app_1")
+    assert (entry["claimed_by"], entry["lease_until"], entry["available_at"]) == (None, None, at(5))
+    assert [claim.application_id for claim in store.claim("w2", at(5), LEASE, 10)] == ["app_1"]
+
+
+def test_saving_with_no_next_attempt_removes_the_entry(store: SqlApplicationStore, engine: Engine) -> None:
+    store.add(accepted("app_1"), None, None)
+    store.claim("w1", at(1), LEASE, 10)
+
+    store.save(_stored(store, "app_1").cancel(at(2)), None)
+
+    assert _entry_or_none(engine, "app_1") is None
+    assert store.claim("w1", at(3600), LEASE, 10) == []
+    assert _stored(store, "app_1").status is Status.CANCELLED
+
+
+def test_saving_a_finished_application_with_a_next_attempt_puts_it_back(store: SqlApplicationStore) -> None:
+    store.add(accepted("app_1"), None, None)
+    store.save(_stored(store, "app_1").move(Status.VERIFYING, Step.VERIFY, at(1)), None)
+
+    store.save(_stored(store, "app_1").note_retry(at(2), "ещё раз"), at(3))
+
+    assert [claim.application_id for claim in store.claim("w1", at(3), LEASE, 10)] == ["app_1"]
+
+
+def _stored(store: SqlApplicationStore, application_id: str) -> Application:
+    application = store.get(application_id)
+    assert application is not None
+    return application
+
+
+def _entry_or_none(engine: Engine, application_id: str) -> dict[str, Any] | None:
+    with engine.connect() as connection:
+        row = connection.execute(select(outbox).where(outbox.c.application_id == application_id)).one_or_none()
+    return None if row is None else dict(row._mapping)
+
+
+def _entry(engine: Engine, application_id: str) -> dict[str, Any]:
+    entry = _entry_or_none(engine, application_id)
+    assert entry is not None
+    return entry
