@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run mocks test lint typecheck check clean
+.PHONY: run mocks test lint typecheck openapi clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## run: start the whole local stack (mocks and mock OAuth server on 127.0.0.1:$${EPOLICY_MOCKS_PORT:-8090})
+## run: the whole local stack: gateway on :8080, workers, mocks and mock OAuth on :8090, SQLite in instance/
 run: $(STAMP)
-	$(BIN)/python -m mocks --port $${EPOLICY_MOCKS_PORT:-8090}
+	$(BIN)/epolicy stack
 
 ## mocks: start only the mock back-ends and the mock OAuth server
 mocks: $(STAMP)
@@ -30,6 +30,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+## openapi: regenerate contracts/openapi.yaml from the code
+openapi: $(STAMP)
+	$(BIN)/epolicy openapi --output contracts/openapi.yaml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

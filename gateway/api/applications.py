@@ -1,0 +1,155 @@
+"""`/api/v1/applications`: apply, validate a draft, read, list, cancel."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request, url_for
+from marshmallow import Schema, ValidationError
+
+from gateway.api import render
+from gateway.api.common import caller, fingerprint, json_body, services
+from gateway.api.problems import ProblemError, validation_problem
+from gateway.api.schemas import ApplicationSchema, violations_of
+from gateway.auth import require_scope
+from gateway.domain.applications import Application
+from gateway.domain.model import NewPolicyRequest, ReplacementRequest
+from gateway.ports import IdempotencyKey, InvalidCursor, ReservationState
+from gateway.usecases.errors import InputRejected
+from gateway.usecases.submission import (
+    cancel_application,
+    list_applications,
+    new_application,
+    visible_application,
+)
+
+bp = Blueprint("applications", __name__, url_prefix="/api/v1/applications")
+MAX_KEY_LENGTH = 255
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
+    response.headers.update(headers or {})
+    return response
+
+
+def parse(schema: Schema, body: dict[str, Any]) -> Any:
+    """Load a body with a schema; shape errors become the same reasons as the domain's."""
+    try:
+        return schema.load(body)
+    except ValidationError as error:
+        catalogue = services().catalogue
+        raise InputRejected(tuple(catalogue.reason(v) for v in violations_of(error))) from None
+
+
+def accepted(application: Application) -> Response:
+    location = url_for("applications.read", application_id=application.id)
+    return json_response(render.application(application), 202, {"Location": location})
+
+
+def submit(build: Callable[[dict[str, Any]], NewPolicyRequest | ReplacementRequest], scope: str) -> Response:
+    """Validate, store and answer a submission, honouring an Idempotency-Key (IETF draft semantics)."""
+    body = json_body()
+    owner = caller()
+    store = services().store
+    key_value = request.headers.get("Idempotency-Key")
+    if key_value is None:
+        application = new_application(build(body), owner, services().submission)
+        store.add(application, None, None)
+        return accepted(application)
+    if not 0 < len(key_value) <= MAX_KEY_LENGTH:
+        raise ProblemError(400, "idempotency-key", f"Idempotency-Key должен быть от 1 до {MAX_KEY_LENGTH} символов.")
+    key = IdempotencyKey(owner.sub, key_value, fingerprint(body, scope))
+    reservation = store.reserve(key, services().clock())
+    if reservation.state is ReservationState.MISMATCH:
+        raise ProblemError(
+            422, "idempotency-key-reused", "Этот Idempotency-Key уже использован с другим телом запроса."
+        )
+    if reservation.state is ReservationState.IN_PROGRESS:
+        raise ProblemError(409, "idempotency-in-progress", "Запрос с этим Idempotency-Key ещё обрабатывается.",
+                           {"Retry-After": "1"})  # fmt: skip
+    if reservation.state is ReservationState.REPLAY:
+        return replay(reservation.status_code or 200, reservation.body or "", reservation.application_id)
+    try:
+        application = new_application(build(body), owner, services().submission)
+    except InputRejected as rejected:
+        response = validation_problem(rejected.reasons, services().catalogue)
+        store.finish(key, response.status_code, response.get_data(as_text=True), None)
+        return response
+    except Exception:
+        store.release(key)
+        raise
+    response = accepted(application)
+    store.add(application, key, response.get_data(as_text=True))
+    return response
+
+
+def replay(status: int, body: str, application_id: str | None) -> Response:
+    """The answer given the first time; for an accepted application, its current state under the same status."""
+    if application_id is not None:
+        application = services().store.get(application_id)
+        if application is not None:
+            response = accepted(application)
+            response.status_code = status
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
+    mimetype = "application/problem+json" if status >= 400 else "application/json"
+    response = Response(body, status, mimetype=mimetype)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.post("")
+@require_scope("epolicy.apply")
+def create() -> Response:
+    """Apply for a new policy."""
+    return submit(lambda body: parse(ApplicationSchema(), body), "POST /api/v1/applications")
+
+
+@bp.post("/validate")
+@require_scope("epolicy.apply")
+def validate() -> Response:
+    """Check a draft without submitting it; nothing is stored."""
+    request_data = parse(ApplicationSchema(), json_body())
+    new_application(request_data, caller(), services().submission)
+    return json_response({"valid": True})
+
+
+@bp.get("/<application_id>")
+@require_scope("epolicy.read")
+def read(application_id: str) -> Response:
+    """One of the caller's applications."""
+    application = visible_application(application_id, caller(), services().store)
+    return json_response(render.application(application))
+
+
+@bp.get("")
+@require_scope("epolicy.read")
+def index() -> Response:
+    """The caller's applications, newest first, with cursor pagination."""
+    try:
+        page = list_applications(caller(), services().store, _limit(), request.args.get("cursor") or None)
+    except InvalidCursor:
+        raise ProblemError(400, "bad-cursor", "cursor не выдан этим сервисом: начните список сначала.") from None
+    return json_response({"items": [render.application(item) for item in page.items], "next_cursor": page.next_cursor})
+
+
+@bp.delete("/<application_id>")
+@require_scope("epolicy.apply")
+def cancel(application_id: str) -> Response:
+    """Cancel an application that has not reached the insurer."""
+    application = cancel_application(application_id, caller(), services().submission)
+    return json_response(render.application(application))
+
+
+def _limit() -> int:
+    default = int(current_app.config["PAGE_SIZE_DEFAULT"])
+    maximum = int(current_app.config["PAGE_SIZE_MAX"])
+    raw = request.args.get("limit")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise ProblemError(400, "bad-limit", f"limit должен быть целым числом от 1 до {maximum}.")
+    return int(raw)

@@ -1,0 +1,45 @@
+"""What every API view needs: the app's services, the caller, the JSON body."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from flask import current_app, request
+
+from gateway.api.problems import ProblemError
+from gateway.auth import current_token
+from gateway.bootstrap import Services
+from gateway.domain.applications import Owner
+
+
+def services() -> Services:
+    """The services of the current app."""
+    found: Services = current_app.extensions["epolicy"]
+    return found
+
+
+def caller() -> Owner:
+    """The owner of the current token: its subject and, for a citizen, their СНИЛС."""
+    token = current_token()
+    return Owner(sub=token.sub, snils=token.snils)
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400/415 problem."""
+    if not request.is_json:
+        raise ProblemError(415, "unsupported-media-type", "Тело запроса должно быть в формате application/json.")
+    try:
+        body = json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ProblemError(400, "malformed-json", "Тело запроса не является корректным JSON.") from None
+    if not isinstance(body, dict):
+        raise ProblemError(400, "malformed-json", "Тело запроса должно быть объектом JSON.")
+    return body
+
+
+def fingerprint(body: dict[str, Any], scope: str) -> str:
+    """SHA-256 of the canonical JSON of a body (sorted keys, no spaces), bound to the endpoint it was sent to."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{scope}\n{canonical}".encode()).hexdigest()

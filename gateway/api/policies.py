@@ -1,0 +1,38 @@
+"""`/api/v1/policies`: a policy's status, and replacing a policy."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from gateway.api import render
+from gateway.api.applications import json_response, parse, submit
+from gateway.api.common import caller, services
+from gateway.api.schemas import ReplacementSchema, replacement_request
+from gateway.auth import current_token, require_scope
+from gateway.usecases.policies import Reader, check_enp, ensure_visible, policy_status
+
+bp = Blueprint("policies", __name__, url_prefix="/api/v1/policies")
+
+
+@bp.get("/<enp>")
+@require_scope("epolicy.read", "epolicy.eligibility")
+def status(enp: str) -> Response:
+    """The status of a policy: the caller's own and their applicants', or any for a service client."""
+    token = current_token()
+    reader = Reader(caller(), may_read_any="epolicy.eligibility" in token.scopes)
+    policy = policy_status(enp, reader, services().policies)
+    insurer = services().reference.insurers.get(policy.insurer_code)
+    return json_response(render.policy(policy, insurer.name if insurer else None))
+
+
+@bp.post("/<enp>/replacements")
+@require_scope("epolicy.replace")
+def replace(enp: str) -> Response:
+    """Replace or re-issue a policy the caller may see."""
+    context = services().policies
+    check_enp(enp, context.catalogue)
+    ensure_visible(enp, Reader(caller()), context)
+    return submit(
+        lambda body: replacement_request(enp, parse(ReplacementSchema(), body)),
+        f"POST /api/v1/policies/{enp}/replacements",
+    )

@@ -1,0 +1,135 @@
+"""marshmallow schemas of what the API answers, for the OpenAPI document (render.py produces these shapes)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from gateway.domain.model import ApplicationKind, ApplicationStatus, PolicyStatus, Source
+
+
+def _values(enum: type) -> validate.OneOf:
+    return validate.OneOf([member.value for member in enum])  # type: ignore[attr-defined]
+
+
+class ReasonOut(Schema):
+    code = fields.String(required=True, metadata={"description": "Код из каталога причин (contracts/rejections.yaml)"})
+    field = fields.String(allow_none=True, required=True, metadata={"description": "JSON-путь к полю запроса"})
+    source = fields.String(required=True, validate=_values(Source))
+    message = fields.String(required=True)
+    recommendation = fields.String(required=True)
+    details = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class HistoryEntryOut(Schema):
+    status = fields.String(required=True, validate=_values(ApplicationStatus))
+    at = fields.DateTime(required=True)
+    note = fields.String(metadata={"description": "Повтор шага после сбоя внешней системы и т. п."})
+
+
+class RejectionOut(Schema):
+    reasons = fields.List(fields.Nested(ReasonOut), required=True)
+
+
+class IssuedPolicyOut(Schema):
+    enp = fields.String(required=True)
+    insurer_code = fields.String(required=True)
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(required=True, allow_none=True)
+
+
+class ApplicationOut(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True, validate=_values(ApplicationKind))
+    status = fields.String(required=True, validate=_values(ApplicationStatus))
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    history = fields.List(fields.Nested(HistoryEntryOut), required=True)
+    rejection = fields.Nested(RejectionOut, required=True, allow_none=True)
+    policy = fields.Nested(IssuedPolicyOut, required=True, allow_none=True)
+
+
+class ApplicationPageOut(Schema):
+    items = fields.List(fields.Nested(ApplicationOut), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class InsurerRefOut(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+
+
+class HolderOut(Schema):
+    last_name = fields.String(required=True, metadata={"description": "Фамилия, скрытая кроме первой буквы"})
+    first_name = fields.String(required=True)
+    birth_date = fields.Date(required=True)
+
+
+class RestrictionOut(Schema):
+    code = fields.String(required=True)
+    description = fields.String(required=True)
+    since = fields.Date(required=True, allow_none=True)
+
+
+class PolicyOut(Schema):
+    enp = fields.String(required=True)
+    status = fields.String(required=True, validate=_values(PolicyStatus))
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(required=True, allow_none=True)
+    insurer = fields.Nested(InsurerRefOut, required=True)
+    region_code = fields.String(required=True)
+    policy_form = fields.String(required=True)
+    holder = fields.Nested(HolderOut, required=True)
+    restrictions = fields.List(fields.Nested(RestrictionOut), required=True)
+
+
+class InsurerOut(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    region_code = fields.String(required=True)
+    policy_forms = fields.List(fields.String(), required=True)
+    phone = fields.String(required=True, allow_none=True)
+    website = fields.String(required=True, allow_none=True)
+
+
+class InsurerListOut(Schema):
+    region_code = fields.String(required=True)
+    items = fields.List(fields.Nested(InsurerOut), required=True)
+
+
+class CatalogueEntryOut(Schema):
+    code = fields.String(required=True)
+    sources = fields.List(fields.String(validate=_values(Source)), required=True)
+    title = fields.String(required=True)
+    message = fields.String(required=True)
+    recommendation = fields.String(required=True)
+    http_status = fields.Integer(required=True)
+    fhir_issue_type = fields.String(required=True)
+    severity = fields.String(required=True, validate=validate.OneOf(["error", "warning"]))
+    field = fields.String(required=True, allow_none=True)
+    legal_basis = fields.String(required=True, allow_none=True)
+
+
+class CatalogueOut(Schema):
+    version = fields.Integer(required=True)
+    items = fields.List(fields.Nested(CatalogueEntryOut), required=True)
+
+
+class ValidOut(Schema):
+    valid = fields.Boolean(required=True)
+
+
+class ProblemOut(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String()
+    error = fields.String(metadata={"description": "Код ошибки OAuth 2.0 (RFC 6750)"})
+    errors = fields.List(fields.Nested(ReasonOut), metadata={"description": "Причины отказа (422)"})
+
+
+class HealthOut(Schema):
+    status = fields.String(required=True)
+    checks = fields.Dict(keys=fields.String(), values=fields.String())

@@ -1,0 +1,236 @@
+"""marshmallow schemas: the shape of request bodies. The meaning is checked by the domain rules."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+
+from gateway.domain.documents import normalize_document
+from gateway.domain.identifiers import normalize_snils
+from gateway.domain.model import (
+    Contacts,
+    Document,
+    DocumentType,
+    NewPolicyRequest,
+    Person,
+    PersonChanges,
+    PolicyForm,
+    Relation,
+    ReplacementReason,
+    ReplacementRequest,
+    Sex,
+    Violation,
+)
+
+TOO_LONG = "FIELD_TOO_LONG"
+REQUIRED_MESSAGES = {"Missing data for required field.", "Field may not be null."}
+
+
+def text(max_length: int, **kwargs: Any) -> fields.String:
+    """A non-empty string of at most `max_length` characters."""
+    return fields.String(validate=validate.Length(min=1, max=max_length, error=TOO_LONG), **kwargs)
+
+
+def optional_text(max_length: int) -> fields.String:
+    return text(max_length, required=False, allow_none=True, load_default=None)
+
+
+def choice(enum: type[Any], **kwargs: Any) -> fields.String:
+    """One of an enum's values."""
+    return fields.String(validate=validate.OneOf([member.value for member in enum]), **kwargs)
+
+
+def _clean(value: str | None) -> str | None:
+    # Names and places are compared with the registry's records: one Unicode form, no stray spaces.
+    return None if value is None else unicodedata.normalize("NFC", " ".join(value.split()))
+
+
+class Strict(Schema):
+    """Unknown fields are an error, not silently dropped: a typo must not lose data."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class DocumentSchema(Strict):
+    type = choice(DocumentType, required=True)
+    series = optional_text(20)
+    number = text(30, required=True)
+    issue_date = fields.Date(required=True)
+    issuer = optional_text(250)
+    expiry_date = fields.Date(required=False, allow_none=True, load_default=None)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Document:
+        return normalize_document(
+            Document(
+                type=DocumentType(data["type"]),
+                series=_clean(data["series"]),
+                number=data["number"].strip(),
+                issue_date=data["issue_date"],
+                issuer=_clean(data["issuer"]),
+                expiry_date=data["expiry_date"],
+            )
+        )
+
+
+class PersonSchema(Strict):
+    last_name = text(100, required=True)
+    first_name = text(100, required=True)
+    middle_name = optional_text(100)
+    birth_date = fields.Date(required=True)
+    sex = choice(Sex, required=True)
+    birth_place = optional_text(250)
+    citizenship = fields.String(required=True, validate=validate.Regexp(r"^([A-Z]{3}|stateless)$"))
+    snils = optional_text(20)
+    inn = optional_text(20)
+    identity_document = fields.Nested(DocumentSchema, required=True)
+    residence_document = fields.Nested(DocumentSchema, required=False, allow_none=True, load_default=None)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Person:
+        return Person(
+            last_name=_clean(data["last_name"]) or "",
+            first_name=_clean(data["first_name"]) or "",
+            middle_name=_clean(data["middle_name"]),
+            birth_date=data["birth_date"],
+            sex=Sex(data["sex"]),
+            birth_place=_clean(data["birth_place"]),
+            citizenship=data["citizenship"],
+            snils=_snils(data["snils"]),
+            inn=None if data["inn"] is None else data["inn"].strip(),
+            identity_document=data["identity_document"],
+            residence_document=data["residence_document"],
+        )
+
+
+class PersonChangesSchema(Strict):
+    last_name = optional_text(100)
+    first_name = optional_text(100)
+    middle_name = optional_text(100)
+    birth_date = fields.Date(allow_none=True, load_default=None)
+    sex = choice(Sex, allow_none=True, load_default=None)
+    birth_place = optional_text(250)
+    snils = optional_text(20)
+    identity_document = fields.Nested(DocumentSchema, allow_none=True, load_default=None)
+    residence_document = fields.Nested(DocumentSchema, allow_none=True, load_default=None)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> PersonChanges:
+        return PersonChanges(
+            last_name=_clean(data["last_name"]),
+            first_name=_clean(data["first_name"]),
+            middle_name=_clean(data["middle_name"]),
+            birth_date=data["birth_date"],
+            sex=None if data["sex"] is None else Sex(data["sex"]),
+            birth_place=_clean(data["birth_place"]),
+            snils=_snils(data["snils"]),
+            identity_document=data["identity_document"],
+            residence_document=data["residence_document"],
+        )
+
+
+class ContactsSchema(Strict):
+    phone = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(r"^\+?[0-9]{10,15}$"))
+    email = fields.Email(allow_none=True, load_default=None, validate=validate.Length(max=254, error=TOO_LONG))
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Contacts:
+        return Contacts(phone=data["phone"], email=data["email"])
+
+
+class ApplicationSchema(Strict):
+    """Body of `POST /api/v1/applications` (and of `validate`)."""
+
+    relation = choice(Relation, required=True)
+    person = fields.Nested(PersonSchema, required=True)
+    region_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{2}$"))
+    insurer_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{5}$"))
+    policy_form = choice(PolicyForm, required=True)
+    contacts = fields.Nested(ContactsSchema, allow_none=True, load_default=None)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> NewPolicyRequest:
+        return NewPolicyRequest(
+            relation=Relation(data["relation"]),
+            person=data["person"],
+            region_code=data["region_code"],
+            insurer_code=data["insurer_code"],
+            policy_form=PolicyForm(data["policy_form"]),
+            contacts=data["contacts"],
+        )
+
+
+class ReplacementSchema(Strict):
+    """Body of `POST /api/v1/policies/{enp}/replacements`; the ЕНП comes from the path."""
+
+    reason = choice(ReplacementReason, required=True)
+    person = fields.Nested(PersonChangesSchema, allow_none=True, load_default=None)
+    insurer_code = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(r"^[0-9]{5}$"))
+    region_code = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(r"^[0-9]{2}$"))
+    policy_form = choice(PolicyForm, load_default=PolicyForm.ELECTRONIC.value)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        # The ЕНП is in the path, so the request object is built by the view.
+        return data
+
+
+def replacement_request(enp: str, data: Mapping[str, Any]) -> ReplacementRequest:
+    """Build the replacement request from the loaded body and the path's ЕНП."""
+    return ReplacementRequest(
+        enp=enp,
+        reason=ReplacementReason(data["reason"]),
+        policy_form=PolicyForm(data["policy_form"]),
+        person=data["person"] or PersonChanges(),
+        insurer_code=data["insurer_code"],
+        region_code=data["region_code"],
+    )
+
+
+def _snils(value: str | None) -> str | None:
+    # Accept "112-233-445 95" as printed on the card; a value that is not 11 digits stays as typed and the
+    # domain rule names the problem.
+    if value is None:
+        return None
+    return normalize_snils(value) or value.strip()
+
+
+def violations_of(error: ValidationError) -> list[Violation]:
+    """Schema errors as violations with the JSON path of each field."""
+    found: list[Violation] = []
+    _walk(error.messages, "", found)
+    return found
+
+
+def _walk(messages: Any, path: str, found: list[Violation]) -> None:
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if isinstance(key, int):
+                child = f"{path}[{key}]"
+            elif key == "_schema":
+                child = path
+            else:
+                child = f"{path}.{key}" if path else str(key)
+            _walk(value, child, found)
+        return
+    if isinstance(messages, list) and all(isinstance(item, str) for item in messages):
+        first = messages[0] if messages else ""
+        found.append(Violation(_code(first), path or None))
+        return
+    if isinstance(messages, list):
+        for item in messages:
+            _walk(item, path, found)
+        return
+    found.append(Violation(_code(str(messages)), path or None))
+
+
+def _code(message: str) -> str:
+    if message in REQUIRED_MESSAGES:
+        return "FIELD_REQUIRED"
+    if message == TOO_LONG:
+        return TOO_LONG
+    return "FIELD_INVALID"

@@ -1,0 +1,88 @@
+"""The composition root: builds the real objects from config; tests hand fakes to the same function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from gateway import config as settings
+from gateway.catalogue import Catalogue
+from gateway.domain.reference import DEFAULT_INSURERS, DEFAULT_REGIONS, Reference, load_reference
+from gateway.ids import new_application_id
+from gateway.ports import ApplicationStore, FundPort, Insurers
+from gateway.usecases.policies import PolicyContext
+from gateway.usecases.processing import Processor, RetryPolicy, utc_now
+from gateway.usecases.submission import Context
+
+
+@dataclass
+class Services:
+    """Every long-lived object of one gateway app, built once."""
+
+    catalogue: Catalogue
+    reference: Reference
+    store: ApplicationStore
+    fund: FundPort
+    insurers: Insurers
+    clock: Callable[[], datetime] = utc_now
+    new_id: Callable[[], str] = new_application_id
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    engine: Engine | None = None
+
+    @property
+    def submission(self) -> Context:
+        return Context(self.store, self.catalogue, self.reference, self.clock, self.new_id)
+
+    @property
+    def policies(self) -> PolicyContext:
+        return PolicyContext(self.store, self.fund, self.catalogue, lambda: "rd_" + self.new_id()[4:])
+
+    @property
+    def processor(self) -> Processor:
+        return Processor(self.store, self.fund, self.insurers, self.catalogue, self.clock, self.retry)
+
+
+def build_services(config: dict[str, Any], instance_path: str, **overrides: Any) -> Services:
+    """Build the services from config; any keyword replaces the object of that name (tests pass fakes)."""
+    catalogue = overrides.pop("catalogue", None) or Catalogue.load()
+    reference = overrides.pop("reference", None) or load_reference(
+        Path(config["INSURERS_FILE"] or DEFAULT_INSURERS), Path(config["REGIONS_FILE"] or DEFAULT_REGIONS)
+    )
+    engine = overrides.pop("engine", None)
+    store = overrides.pop("store", None)
+    if store is None:
+        from gateway.storage.database import make_engine
+        from gateway.storage.store import SqlApplicationStore
+
+        engine = engine or make_engine(
+            settings.database_url(config, instance_path), pool_size=int(config["DATABASE_POOL_SIZE"])
+        )
+        store = SqlApplicationStore(engine)
+    timeout = float(config["BACKEND_TIMEOUT"])
+    fund = overrides.pop("fund", None)
+    if fund is None:
+        from adapters.fund import FundAdapter
+
+        fund = FundAdapter(str(config["FUND_URL"]), timeout=timeout)
+    insurers = overrides.pop("insurers", None)
+    if insurers is None:
+        from adapters.insurer import InsurerDirectory
+
+        addresses = settings.insurer_addresses(config, sorted(reference.insurers))
+        insurers = InsurerDirectory(addresses, timeout=timeout)
+    retry = RetryPolicy(float(config["RETRY_BASE_SECONDS"]), float(config["RETRY_MAX_SECONDS"]))
+    return Services(
+        catalogue=catalogue,
+        reference=reference,
+        store=store,
+        fund=fund,
+        insurers=insurers,
+        retry=retry,
+        engine=engine,
+        **overrides,
+    )

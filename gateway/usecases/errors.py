@@ -1,0 +1,29 @@
+"""What a use case can answer instead of a result; the API turns each into a problem+json response."""
+
+from __future__ import annotations
+
+from gateway.domain.model import Reason
+
+
+class InputRejected(Exception):
+    """The request breaks rules the gateway checks itself (422, or the catalogue's status)."""
+
+    def __init__(self, reasons: tuple[Reason, ...]):
+        super().__init__(", ".join(reason.code for reason in reasons))
+        self.reasons = reasons
+
+
+class NotVisible(Exception):
+    """Unknown, or not the caller's to see: both answer 404, so that nothing leaks."""
+
+
+class Conflict(Exception):
+    """The request conflicts with the resource's state (409)."""
+
+
+class ServiceUnavailable(Exception):
+    """A back-end needed to answer now is down (503 with Retry-After)."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after

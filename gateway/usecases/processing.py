@@ -1,0 +1,303 @@
+"""Carrying an application through the back-ends: verify at the fund, issue at the insurer, register at the fund.
+
+Each step is idempotent: the application id is the message id of every back-end call, so a step repeated after a
+crash or a timeout is the same request and never registers or issues twice. An outage is retried with backoff
+and never becomes a rejection; a business refusal becomes a catalogue reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from gateway.catalogue import Catalogue
+from gateway.domain.applications import Application, Step
+from gateway.domain.changes import apply_changes
+from gateway.domain.eligibility import check_person
+from gateway.domain.model import (
+    ApplicationStatus,
+    IssuedPolicy,
+    NewPolicyRequest,
+    Person,
+    PolicyStatus,
+    Reason,
+    ReplacementReason,
+    ReplacementRequest,
+    Source,
+    Violation,
+)
+from gateway.ports import (
+    ApplicationStore,
+    BackendRefusal,
+    BackendUnavailable,
+    FundPort,
+    InsurerApplication,
+    Insurers,
+    Registration,
+    RegistryApplicationType,
+    RegistryPerson,
+    RegistryReason,
+)
+
+log = logging.getLogger(__name__)
+
+# The registry works in Moscow calendar days (no daylight saving since 2014).
+MOSCOW = timezone(timedelta(hours=3), "MSK")
+
+Status = ApplicationStatus
+Type = RegistryApplicationType
+
+REPLACEMENT_TYPES: dict[ReplacementReason, tuple[RegistryApplicationType, RegistryReason]] = {
+    ReplacementReason.PERSONAL_DATA_CHANGE: (Type.REISSUE, RegistryReason.PERSONAL_DATA_CHANGE),
+    ReplacementReason.EXPIRY_RENEWAL: (Type.REISSUE, RegistryReason.EXPIRY_RENEWAL),
+    ReplacementReason.LOST: (Type.DUPLICATE, RegistryReason.LOSS),
+    ReplacementReason.DAMAGED: (Type.DUPLICATE, RegistryReason.WEAR),
+    ReplacementReason.RELOCATION: (Type.INSURER_CHOICE, RegistryReason.RELOCATION),
+    ReplacementReason.INSURER_CHANGE: (Type.INSURER_CHOICE, RegistryReason.OWN_WISH),
+}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter and a ceiling."""
+
+    base_seconds: float = 1.0
+    max_seconds: float = 300.0
+
+    def delay(self, attempts: int, rng: Callable[[], float] = random.random) -> float:
+        """Seconds to wait before attempt number `attempts + 1`."""
+        ceiling = min(self.max_seconds, self.base_seconds * 2.0 ** min(attempts, 30))
+        # Never less than half the step, so a herd of retries spreads out but still backs off.
+        return ceiling / 2 + rng() * ceiling / 2
+
+
+class Refused(Exception):
+    """A step found a reason to reject the application."""
+
+    def __init__(self, reasons: tuple[Reason, ...]):
+        super().__init__(", ".join(reason.code for reason in reasons))
+        self.reasons = reasons
+
+
+@dataclass
+class Processor:
+    """Runs the next step of one application."""
+
+    store: ApplicationStore
+    fund: FundPort
+    insurers: Insurers
+    catalogue: Catalogue
+    clock: Callable[[], datetime]
+    retry: RetryPolicy = RetryPolicy()
+
+    def run(self, application_id: str, attempts: int = 0) -> Application | None:
+        """Carry the application one step further and store it; returns its new state."""
+        application = self.store.get(application_id)
+        if application is None:
+            return None
+        if application.status.is_final:
+            self.store.save(application, None)
+            return application
+        try:
+            application = self._step(application)
+        except Refused as refused:
+            rejected = application.reject(refused.reasons, self.clock())
+            self.store.save(rejected, None)
+            log.info("application %s rejected: %s", application.id, refused)
+            return rejected
+        except BackendUnavailable as outage:
+            return self._retry_later(application, attempts, outage)
+        self.store.save(application, None if application.step is Step.DONE else self.clock())
+        return application
+
+    def _retry_later(self, application: Application, attempts: int, outage: BackendUnavailable) -> Application:
+        now = self.clock()
+        delay = self.retry.delay(attempts)
+        source = "фонд ОМС" if outage.source is Source.FUND else "страховая медицинская организация"
+        note = f"{source} временно недоступен ({outage.operation}); повтор № {attempts + 1} через {delay:.0f} с"
+        waiting = application.note_retry(now, note)
+        self.store.retry_later(waiting, now + timedelta(seconds=delay), f"{outage.source}:{outage.operation}")
+        log.warning("application %s: %s, retry %d in %.1f s", application.id, outage, attempts + 1, delay)
+        return waiting
+
+    def _step(self, application: Application) -> Application:
+        # One step per transaction: each is stored (and its outbox entry made due again) before the next runs.
+        if application.status is Status.ACCEPTED:
+            return application.move(Status.VERIFYING, Step.VERIFY, self.clock())
+        if application.step is Step.VERIFY:
+            return self._verify(application)
+        if application.step is Step.ISSUE:
+            return self._issue(application)
+        if application.step is Step.REGISTER:
+            return self._register(application)
+        return application
+
+    # --- verify ----------------------------------------------------------------------------------------------
+
+    def _verify(self, application: Application) -> Application:
+        request = application.request
+        with self._refusals():
+            if isinstance(request, NewPolicyRequest):
+                application = self._verify_new(application, request)
+            else:
+                assert isinstance(request, ReplacementRequest)
+                application = self._verify_replacement(application, request)
+        return application.move(Status.ISSUING, Step.ISSUE, self.clock())
+
+    def _verify_new(self, application: Application, request: NewPolicyRequest) -> Application:
+        verification = self.fund.verify_person(application.id, request.person)
+        reason = RegistryReason.FIRST_CHOICE
+        policy = verification.policy
+        if policy is not None and policy.status is PolicyStatus.ACTIVE:
+            if policy.insurer_code == request.insurer_code:
+                raise self._refused("ALREADY_INSURED_SAME_INSURER", Source.FUND, "insurer_code")
+            moving = policy.region_code != request.region_code
+            reason = RegistryReason.RELOCATION if moving else RegistryReason.OWN_WISH
+        return application.with_progress(
+            enp=verification.enp,
+            registry_type=Type.INSURER_CHOICE.value,
+            registry_reason=reason.value,
+            insurer_code=request.insurer_code,
+            region_code=request.region_code,
+            person=request.person,
+        )
+
+    def _verify_replacement(self, application: Application, request: ReplacementRequest) -> Application:
+        record = self.fund.find_person(application.id, request.enp)
+        if record is None or record.policy is None:
+            raise self._refused("ENP_NOT_FOUND", Source.FUND, "enp")
+        person = apply_changes(_person_of(record), request.person)
+        violations = check_person(person, self.clock().astimezone(MOSCOW).date())
+        if violations:
+            raise Refused(tuple(self.catalogue.reason(v) for v in violations))
+        registry_type, reason = REPLACEMENT_TYPES[request.reason]
+        current = record.policy
+        insurer_code = current.insurer_code
+        region_code = current.region_code
+        if registry_type is Type.INSURER_CHOICE:
+            insurer_code = request.insurer_code or current.insurer_code
+            region_code = request.region_code or current.region_code
+            if insurer_code == current.insurer_code and region_code == current.region_code:
+                raise self._refused("ALREADY_INSURED_SAME_INSURER", Source.FUND, "insurer_code")
+        self.fund.verify_person(application.id, person, request.enp)
+        return application.with_progress(
+            enp=request.enp,
+            registry_type=registry_type.value,
+            registry_reason=reason.value,
+            insurer_code=insurer_code,
+            region_code=region_code,
+            person=person,
+        )
+
+    # --- issue and register ----------------------------------------------------------------------------------
+
+    def _issue(self, application: Application) -> Application:
+        progress = application.progress
+        insurer = self.insurers.get(progress.insurer_code or "")
+        if insurer is None:
+            raise self._refused("INSURER_UNKNOWN", Source.GATEWAY, "insurer_code")
+        registry_type, reason = _registry(application)
+        request = InsurerApplication(
+            application_date=self._application_date(application),
+            reason=reason,
+            person=self._person(application),
+            region_code=progress.region_code or "",
+            policy_form=application.request.policy_form.value,
+            enp=progress.enp,
+            type=None if registry_type is Type.INSURER_CHOICE else registry_type,
+        )
+        with self._refusals():
+            if registry_type is Type.INSURER_CHOICE:
+                result = insurer.issue_policy(application.id, request)
+            else:
+                result = insurer.replace_policy(application.id, request)
+        application = application.with_progress(insurer_application_id=result.insurer_application_id)
+        return application.move(Status.ISSUING, Step.REGISTER, self.clock())
+
+    def _register(self, application: Application) -> Application:
+        progress = application.progress
+        registry_type, reason = _registry(application)
+        registration = Registration(
+            application_date=self._application_date(application),
+            type=registry_type,
+            reason=reason,
+            person=self._person(application),
+            insurer_code=progress.insurer_code or "",
+            region_code=progress.region_code or "",
+            policy_form=application.request.policy_form.value,
+            enp=progress.enp,
+            insurer_application_id=progress.insurer_application_id,
+        )
+        with self._refusals():
+            result = self.fund.register_policy(application.id, registration)
+        policy = IssuedPolicy(
+            enp=result.enp,
+            insurer_code=result.policy.insurer_code,
+            valid_from=result.policy.valid_from,
+            valid_to=result.policy.valid_to,
+        )
+        return application.with_progress(enp=result.enp).issue(policy, self.clock())
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+
+    def _application_date(self, application: Application) -> date:
+        return application.created_at.astimezone(MOSCOW).date()
+
+    def _person(self, application: Application) -> Person:
+        if application.progress.person is None:
+            raise RuntimeError(f"application {application.id} reached a back-end step without its person")
+        return application.progress.person
+
+    def _refused(self, code: str, source: Source, field: str | None) -> Refused:
+        if source is Source.GATEWAY:
+            return Refused((self.catalogue.reason(Violation(code, field)),))
+        entry = self.catalogue.entry(code)
+        return Refused((self.catalogue.backend_reason(source, code, entry.message, field),))
+
+    def _refusals(self) -> _RefusalTranslator:
+        return _RefusalTranslator(self.catalogue)
+
+
+class _RefusalTranslator:
+    """Turns a back-end's business fault into a rejection with its catalogue reason."""
+
+    def __init__(self, catalogue: Catalogue):
+        self.catalogue = catalogue
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        if isinstance(error, BackendRefusal):
+            extra = {"allowed_from": error.allowed_from.isoformat()} if error.allowed_from else None
+            reason = self.catalogue.backend_reason(error.source, error.code, error.message, error.field, extra)
+            raise Refused((reason,)) from error
+
+
+def _registry(application: Application) -> tuple[RegistryApplicationType, RegistryReason]:
+    # Set by the verify step; a later step without them is a bug, not a refusal.
+    progress = application.progress
+    if progress.registry_type is None or progress.registry_reason is None:
+        raise RuntimeError(f"application {application.id} reached a back-end step without its registry type")
+    return RegistryApplicationType(progress.registry_type), RegistryReason(progress.registry_reason)
+
+
+def _person_of(record: RegistryPerson) -> Person:
+    return Person(
+        last_name=record.last_name,
+        first_name=record.first_name,
+        middle_name=record.middle_name,
+        birth_date=record.birth_date,
+        sex=record.sex,
+        citizenship=record.citizenship,
+        snils=record.snils,
+        identity_document=record.identity_document,
+    )
+
+
+def utc_now() -> datetime:
+    """The clock of production: aware UTC."""
+    return datetime.now(UTC)

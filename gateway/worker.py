@@ -1,0 +1,86 @@
+"""Workers that drain the outbox: in-process threads under `make run`, or `epolicy worker` processes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+
+from gateway.bootstrap import Services
+from gateway.ports import ConcurrentUpdate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Worker:
+    """Claims due applications and runs their next step, until stopped."""
+
+    services: Services
+    name: str
+    poll_seconds: float = 0.5
+    lease_seconds: float = 60.0
+    batch: int = 10
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run_once(self) -> int:
+        """Claim and process one batch; returns how many applications were worked on."""
+        now = self.services.clock()
+        claims = self.services.store.claim(self.name, now, self.lease_seconds, self.batch)
+        processor = self.services.processor
+        for claim in claims:
+            if self.stop.is_set():
+                break
+            try:
+                processor.run(claim.application_id, claim.attempts)
+            except ConcurrentUpdate:
+                # Cancelled or moved on by someone else meanwhile: the stored state wins, the outbox tells.
+                log.info("worker %s: %s changed meanwhile, step left", self.name, claim.application_id)
+            except Exception:
+                # A bug or a lost race (the application changed meanwhile): the lease runs out and the step is
+                # tried again, so nothing is lost.
+                log.exception("worker %s: step of %s failed", self.name, claim.application_id)
+        return len(claims)
+
+    def run_forever(self) -> None:
+        """Loop until `stop` is set; poll only when there was nothing to do."""
+        log.info("worker %s started", self.name)
+        while not self.stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:
+                log.exception("worker %s: claiming failed", self.name)
+                busy = 0
+            if not busy:
+                self.stop.wait(self.poll_seconds)
+        log.info("worker %s stopped", self.name)
+
+
+@dataclass
+class WorkerPool:
+    """Worker threads sharing one stop signal."""
+
+    workers: list[Worker]
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        for worker in self.workers:
+            thread = threading.Thread(target=worker.run_forever, name=worker.name, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for worker in self.workers:
+            worker.stop.set()
+        for thread in self.threads:
+            thread.join(timeout)
+
+
+def worker_pool(services: Services, count: int, poll: float, lease: float, batch: int) -> WorkerPool:
+    """`count` workers named after this host and process, so an operator can tell who holds a claim."""
+    base = f"{socket.gethostname()}:{os.getpid()}"
+    stop = threading.Event()
+    workers = [Worker(services, f"{base}:{index}", poll, lease, batch, stop) for index in range(count)]
+    return WorkerPool(workers)

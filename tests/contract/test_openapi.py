@@ -1,0 +1,53 @@
+"""contracts/openapi.yaml is what the code generates, and it documents every route the gateway serves."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+from click.testing import CliRunner
+
+import contracts
+from gateway.cli import main
+from gateway.openapi import OPERATIONS, render_yaml
+
+
+def test_the_committed_openapi_document_is_the_generated_one() -> None:
+    committed = contracts.path("openapi.yaml").read_text(encoding="utf-8")
+    assert committed == render_yaml(), "contracts/openapi.yaml is stale: run `make openapi` and commit it"
+
+
+def test_the_cli_prints_the_same_document() -> None:
+    result = CliRunner().invoke(main, ["openapi"])
+    assert result.exit_code == 0, result.output
+    assert result.output == render_yaml()
+
+
+def test_every_route_of_the_app_is_documented_and_nothing_else() -> None:
+    from gateway.app import create_app
+    from tests.fakes import FakeFund, FakeInsurers, FakeStore
+
+    app = create_app(
+        {"TESTING": True, "WORKER_THREADS": 0}, store=FakeStore(), fund=FakeFund(), insurers=FakeInsurers({})
+    )
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in rule.methods or ():
+            if method not in ("HEAD", "OPTIONS"):
+                served.add((path, method.lower()))
+    documented = {(operation.path, operation.method) for operation in OPERATIONS}
+    assert served == documented
+
+
+def test_the_document_names_the_paths_and_codes_of_api_md() -> None:
+    document = yaml.safe_load(contracts.path("openapi.yaml").read_text(encoding="utf-8"))
+    paths = document["paths"]
+    assert paths["/api/v1/applications"]["post"]["responses"].keys() >= {"202", "422", "401"}
+    assert paths["/api/v1/policies/{enp}"]["get"]["responses"].keys() >= {"200", "404", "422"}
+    assert paths["/api/v1/policies/{enp}/replacements"]["post"]["responses"].keys() >= {"202"}
+    assert {"/api/v1/insurers", "/api/v1/rejection-reasons", "/healthz", "/readyz"} <= paths.keys()
+    reason = document["components"]["schemas"]["Reason"]["properties"]
+    assert set(reason) == {"code", "field", "source", "message", "recommendation", "details"}

@@ -1,0 +1,255 @@
+"""A citizen, a clinic and QA use the running stack over real HTTP: apply, follow, check, replace, be refused."""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from tests.contract.people import new_snils
+from tests.e2e.conftest import Stack
+
+TODAY = date.today()
+
+
+class Api:
+    """A small client acting as one token's holder."""
+
+    def __init__(self, stack: Stack, token: str):
+        self.base = stack.gateway
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.get(self.base + path, timeout=10, **kwargs)
+
+    def post(self, path: str, body: Any, **kwargs: Any) -> requests.Response:
+        return self.session.post(self.base + path, json=body, timeout=10, **kwargs)
+
+    def delete(self, path: str) -> requests.Response:
+        return self.session.delete(self.base + path, timeout=10)
+
+    def until_final(self, location: str, seconds: float = 20) -> dict[str, Any]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            body: dict[str, Any] = self.get(location).json()
+            if body["status"] in ("issued", "rejected", "cancelled"):
+                return body
+            time.sleep(0.1)
+        raise AssertionError(f"{location} did not finish: {body}")
+
+
+def passport(issued: date) -> dict[str, Any]:
+    return {
+        "type": "passport_rf",
+        "series": f"{random.randint(1, 9999):04d}",
+        "number": f"{random.randint(1, 999_999):06d}",
+        "issue_date": issued.isoformat(),
+        "issuer": "ГУ МВД России по г. Москве",
+    }
+
+
+def adult(snils: str, **changes: Any) -> dict[str, Any]:
+    person: dict[str, Any] = {
+        "last_name": "Иванова",
+        "first_name": "Анна",
+        "middle_name": "Сергеевна",
+        "birth_date": "1990-05-17",
+        "sex": "female",
+        "birth_place": "г. Москва",
+        "citizenship": "RUS",
+        "snils": snils,
+        "identity_document": passport(date(2010, 6, 1)),
+    }
+    person.update(changes)
+    return person
+
+
+def application(person: dict[str, Any], insurer: str = "77001", region: str = "77", **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "relation": "self",
+        "person": person,
+        "region_code": region,
+        "insurer_code": insurer,
+        "policy_form": "electronic",
+        "contacts": {"phone": "+79161234567", "email": "anna@example.ru"},
+    }
+    body.update(changes)
+    return body
+
+
+def citizen(stack: Stack) -> tuple[Api, str]:
+    snils = new_snils()
+    return Api(stack, stack.token(f"user-{uuid.uuid4().hex[:8]}", snils)), snils
+
+
+def apply_and_wait(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+    answer = api.post("/api/v1/applications", body)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["status"] == "accepted"
+    return api.until_final(answer.headers["Location"])
+
+
+def test_a_citizens_new_policy_is_issued_and_its_status_can_be_read(stack: Stack) -> None:
+    api, snils = citizen(stack)
+    done = apply_and_wait(api, application(adult(snils)))
+    assert done["status"] == "issued", done
+    assert [entry["status"] for entry in done["history"] if "note" not in entry] == [
+        "accepted",
+        "verifying",
+        "issuing",
+        "issued",
+    ]
+    enp = done["policy"]["enp"]
+    assert enp[:2] == "77"
+    assert enp[2:10] == "54900882", "the ЕНП carries the birth facet of 1990-05-17, female"
+    status = api.get(f"/api/v1/policies/{enp}")
+    assert status.status_code == 200, status.text
+    policy = status.json()
+    assert (policy["status"], policy["insurer"]["code"], policy["policy_form"]) == ("active", "77001", "electronic")
+    assert policy["holder"] == {"last_name": "И******", "first_name": "Анна", "birth_date": "1990-05-17"}
+
+
+def test_a_newborn_is_insured_with_a_birth_certificate_and_no_snils(stack: Stack) -> None:
+    api, _ = citizen(stack)
+    born = TODAY - timedelta(days=20)
+    child = {
+        "last_name": "Смирнов",
+        "first_name": "Лев",
+        "birth_date": born.isoformat(),
+        "sex": "male",
+        "citizenship": "RUS",
+        "identity_document": {
+            "type": "birth_certificate_rf",
+            "series": "IV-МЮ",
+            "number": f"{random.randint(1, 999_999):06d}",
+            "issue_date": (born + timedelta(days=5)).isoformat(),
+            "issuer": "Отдел ЗАГС Пресненского района",
+        },
+    }
+    done = apply_and_wait(api, application(child, relation="child"))
+    assert done["status"] == "issued", done
+    assert done["policy"]["enp"][2:10] != "", "a newborn gets an ЕНП"
+
+
+def test_a_name_change_keeps_the_enp(stack: Stack) -> None:
+    api, snils = citizen(stack)
+    enp = apply_and_wait(api, application(adult(snils)))["policy"]["enp"]
+    answer = api.post(
+        f"/api/v1/policies/{enp}/replacements",
+        {"reason": "personal_data_change", "person": {"last_name": "Петрова"}, "policy_form": "electronic"},
+    )
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["kind"] == "replacement"
+    done = api.until_final(answer.headers["Location"])
+    assert done["status"] == "issued", done
+    assert done["policy"]["enp"] == enp
+    assert api.get(f"/api/v1/policies/{enp}").json()["holder"]["last_name"] == "П******"
+
+
+def test_moving_to_another_region_changes_the_insurer_and_keeps_the_enp(stack: Stack) -> None:
+    api, snils = citizen(stack)
+    enp = apply_and_wait(api, application(adult(snils)))["policy"]["enp"]
+    answer = api.post(
+        f"/api/v1/policies/{enp}/replacements",
+        {"reason": "relocation", "region_code": "50", "insurer_code": "50001", "policy_form": "electronic"},
+    )
+    assert answer.status_code == 202, answer.text
+    done = api.until_final(answer.headers["Location"])
+    assert done["status"] == "issued", done
+    assert (done["policy"]["enp"], done["policy"]["insurer_code"]) == (enp, "50001")
+    policy = api.get(f"/api/v1/policies/{enp}").json()
+    assert (policy["insurer"]["code"], policy["region_code"]) == ("50001", "50")
+
+
+def test_an_insurer_change_by_wish_follows_the_1_november_rule(stack: Stack) -> None:
+    api, snils = citizen(stack)
+    enp = apply_and_wait(api, application(adult(snils)))["policy"]["enp"]
+    answer = api.post(
+        f"/api/v1/policies/{enp}/replacements",
+        {"reason": "insurer_change", "insurer_code": "77002", "policy_form": "electronic"},
+    )
+    assert answer.status_code == 202, answer.text
+    done = api.until_final(answer.headers["Location"])
+    if date(TODAY.year, 11, 1) >= TODAY:
+        assert done["status"] == "issued", done
+        assert (done["policy"]["enp"], done["policy"]["insurer_code"]) == (enp, "77002")
+    else:
+        assert done["status"] == "rejected", done
+        (reason,) = done["rejection"]["reasons"]
+        assert (reason["code"], reason["source"]) == ("INSURER_CHANGE_AFTER_NOVEMBER", "fund")
+        assert reason["details"]["allowed_from"] == f"{TODAY.year + 1}-01-01"
+
+
+def test_an_input_error_is_refused_at_once_with_message_and_recommendation(stack: Stack) -> None:
+    api, _ = citizen(stack)
+    answer = api.post("/api/v1/applications", application(adult("112-233-445 00")))
+    assert answer.status_code == 422
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    (reason,) = [r for r in answer.json()["errors"] if r["code"] == "SNILS_CHECKSUM"]
+    assert (reason["field"], reason["source"]) == ("person.snils", "gateway")
+    assert reason["message"]
+    assert reason["recommendation"]
+
+
+def test_a_refusal_of_the_fund_reaches_the_citizen(stack: Stack) -> None:
+    api, _ = citizen(stack)
+    # A СНИЛС the registry holds for another person (a seeded record).
+    done = apply_and_wait(api, application(adult("14830157653")))
+    assert done["status"] == "rejected", done
+    (reason,) = done["rejection"]["reasons"]
+    assert (reason["code"], reason["source"], reason["field"]) == ("SNILS_OTHER_PERSON", "fund", "person.snils")
+    assert reason["message"]
+    assert reason["recommendation"]
+
+
+def test_a_refusal_of_the_insurer_reaches_the_citizen(stack: Stack) -> None:
+    api, snils = citizen(stack)
+    done = apply_and_wait(api, application(adult(snils), insurer="50001", region="50", policy_form="plastic"))
+    assert done["status"] == "rejected", done
+    (reason,) = done["rejection"]["reasons"]
+    assert (reason["code"], reason["source"], reason["field"]) == ("POLICY_FORM_NOT_ISSUED", "insurer", "policy_form")
+
+
+def test_another_citizen_gets_404_for_what_is_not_theirs(stack: Stack) -> None:
+    owner, snils = citizen(stack)
+    done = apply_and_wait(owner, application(adult(snils)))
+    stranger, _ = citizen(stack)
+    assert stranger.get(f"/api/v1/applications/{done['id']}").status_code == 404
+    assert stranger.get(f"/api/v1/policies/{done['policy']['enp']}").status_code == 404
+    assert stranger.delete(f"/api/v1/applications/{done['id']}").status_code == 404
+    assert done["id"] not in [item["id"] for item in stranger.get("/api/v1/applications").json()["items"]]
+
+
+def test_a_clinic_reads_any_policy_with_an_eligibility_token(stack: Stack) -> None:
+    api, snils = citizen(stack)
+    enp = apply_and_wait(api, application(adult(snils)))["policy"]["enp"]
+    clinic = Api(stack, stack.clinic_token())
+    answer = clinic.get(f"/api/v1/policies/{enp}")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "active"
+    assert clinic.get("/api/v1/applications").status_code == 403
+
+
+def test_the_same_idempotency_key_twice_creates_one_application(stack: Stack) -> None:
+    api, snils = citizen(stack)
+    body = application(adult(snils))
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = api.post("/api/v1/applications", body, headers=key)
+    again = api.post("/api/v1/applications", body, headers=key)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert first.json()["id"] == again.json()["id"]
+    assert len(api.get("/api/v1/applications").json()["items"]) == 1
+    other = api.post("/api/v1/applications", application(adult(snils, first_name="Мария")), headers=key)
+    assert other.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/api/v1/rejection-reasons"])
+def test_public_endpoints_answer_without_a_token(stack: Stack, path: str) -> None:
+    answer = requests.get(stack.gateway + path, timeout=10)
+    assert answer.status_code == 200, answer.text

@@ -1,0 +1,207 @@
+"""The worker's steps with fakes for the fund, the insurers and the store."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from gateway.catalogue import Catalogue
+from gateway.domain.applications import Application, Owner, Step
+from gateway.domain.model import (
+    ApplicationStatus,
+    Document,
+    DocumentType,
+    Holder,
+    NewPolicyRequest,
+    Person,
+    PersonChanges,
+    Policy,
+    PolicyForm,
+    PolicyStatus,
+    Relation,
+    ReplacementReason,
+    ReplacementRequest,
+    Sex,
+    Source,
+)
+from gateway.ports import BackendRefusal
+from gateway.usecases.processing import Processor, RetryPolicy
+from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeStore, unavailable
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ANNA = Person(
+    last_name="Иванова",
+    first_name="Анна",
+    middle_name="Сергеевна",
+    birth_date=date(1990, 5, 17),
+    sex=Sex.FEMALE,
+    citizenship="RUS",
+    snils="11223344595",
+    identity_document=Document(DocumentType.PASSPORT_RF, "123456", date(2010, 6, 1), "4510"),
+)
+Status = ApplicationStatus
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def world() -> tuple[Processor, FakeStore, FakeFund, FakeInsurers]:
+    store, fund = FakeStore(), FakeFund()
+    insurers = FakeInsurers(
+        {
+            "77001": FakeInsurer("77001"),
+            "77002": FakeInsurer("77002"),
+            "50001": FakeInsurer("50001", ("electronic", "paper")),
+        }
+    )
+    processor = Processor(store, fund, insurers, Catalogue.load(), Clock(), RetryPolicy(1, 60))
+    return processor, store, fund, insurers
+
+
+def submit(store: FakeStore, request: NewPolicyRequest | ReplacementRequest, app_id: str = "app_1") -> Application:
+    application = Application.accept(app_id, Owner("user-1", "11223344595"), request, NOW)
+    store.add(application, None, None)
+    return application
+
+
+def new_request(**changes: object) -> NewPolicyRequest:
+    request = NewPolicyRequest(Relation.SELF, ANNA, "77", "77001", PolicyForm.ELECTRONIC)
+    return replace(request, **changes)  # type: ignore[arg-type]
+
+
+def run_until_done(processor: Processor, store: FakeStore, app_id: str, limit: int = 10) -> Application:
+    for _ in range(limit):
+        application = processor.run(app_id)
+        assert application is not None
+        if application.status.is_final:
+            return application
+    raise AssertionError("the application did not finish")
+
+
+def statuses(application: Application) -> list[str]:
+    return [entry.status.value for entry in application.history if entry.note is None]
+
+
+def test_a_new_person_is_verified_issued_and_registered(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, fund, insurers = world
+    submit(store, new_request())
+    done = run_until_done(processor, store, "app_1")
+    assert done.status is Status.ISSUED
+    assert statuses(done) == ["accepted", "verifying", "issuing", "issued"]
+    assert done.policy is not None
+    assert done.policy.insurer_code == "77001"
+    assert fund.calls.count("register_policy") == 1
+    assert len(insurers.ports["77001"].issued) == 1
+    assert "app_1" not in store.outbox, "a finished application leaves the outbox"
+
+
+def test_an_outage_is_retried_never_rejected_and_noted_in_history(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, fund, _ = world
+    fund.fail("verify_person", unavailable(Source.FUND, "VerifyPerson"), count=2)
+    submit(store, new_request())
+    processor.run("app_1")  # accepted -> verifying
+    waiting = processor.run("app_1", attempts=0)
+    assert waiting is not None
+    assert waiting.status is Status.VERIFYING
+    assert store.outbox["app_1"].attempts == 1
+    assert store.outbox["app_1"].available_at > NOW
+    assert waiting.history[-1].note is not None
+    assert "повтор № 1" in waiting.history[-1].note
+    processor.run("app_1", attempts=1)
+    done = run_until_done(processor, store, "app_1")
+    assert done.status is Status.ISSUED
+    assert sum(1 for entry in done.history if entry.note) == 2
+
+
+def test_a_business_refusal_becomes_a_catalogue_reason_with_its_source(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, _, _ = world
+    submit(store, new_request(insurer_code="50001", region_code="50", policy_form=PolicyForm.PLASTIC))
+    done = run_until_done(processor, store, "app_1")
+    assert done.status is Status.REJECTED
+    (reason,) = done.rejection
+    assert (reason.code, reason.source, reason.field) == ("POLICY_FORM_NOT_ISSUED", Source.INSURER, "policy_form")
+    assert reason.message == Catalogue.load().entry("POLICY_FORM_NOT_ISSUED").message
+
+
+def test_an_unknown_back_end_code_keeps_the_back_ends_words(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, fund, _ = world
+    fund.fail("register_policy", BackendRefusal(Source.FUND, "XYZ_042", "Особый отказ", None))
+    submit(store, new_request())
+    done = run_until_done(processor, store, "app_1")
+    (reason,) = done.rejection
+    assert reason.code == "BACKEND_REJECTED"
+    assert dict(reason.details) == {"backend_code": "XYZ_042", "backend_message": "Особый отказ"}
+
+
+def test_a_step_repeated_after_a_crash_registers_once(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, fund, _ = world
+    submit(store, new_request())
+    for _ in range(3):
+        processor.run("app_1")  # up to the register step
+    assert store.get("app_1").step is Step.REGISTER  # type: ignore[union-attr]
+    # The worker registers, then dies before storing the result: the register step runs again.
+    snapshot = store.get("app_1")
+    processor.run("app_1")
+    store.applications["app_1"] = snapshot  # type: ignore[assignment]
+    done = run_until_done(processor, store, "app_1")
+    assert done.status is Status.ISSUED
+    assert len(fund.registrations) == 1
+
+
+def test_choosing_the_insurer_one_already_has_is_refused(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, fund, _ = world
+    holder = Holder(ANNA.last_name, ANNA.first_name, ANNA.birth_date, ANNA.sex)
+    fund.persons["7754900882000015"] = (
+        ANNA,
+        Policy("7754900882000015", PolicyStatus.ACTIVE, "77001", "77", "electronic", date(2020, 1, 1), holder),
+    )
+    submit(store, new_request())
+    done = run_until_done(processor, store, "app_1")
+    (reason,) = done.rejection
+    assert (reason.code, reason.source) == ("ALREADY_INSURED_SAME_INSURER", Source.FUND)
+
+
+def test_a_name_change_keeps_the_enp(world: tuple[Processor, FakeStore, FakeFund, FakeInsurers]) -> None:
+    processor, store, fund, _ = world
+    submit(store, new_request(), "app_1")
+    first = run_until_done(processor, store, "app_1")
+    assert first.policy is not None
+    enp = first.policy.enp
+    change = ReplacementRequest(
+        enp, ReplacementReason.PERSONAL_DATA_CHANGE, PolicyForm.ELECTRONIC, PersonChanges(last_name="Петрова")
+    )
+    submit(store, change, "app_2")
+    second = run_until_done(processor, store, "app_2")
+    assert second.status is Status.ISSUED
+    assert second.policy is not None
+    assert second.policy.enp == enp
+    assert fund.persons[enp][0].last_name == "Петрова"
+
+
+def test_retry_delays_grow_to_a_ceiling_with_jitter() -> None:
+    policy = RetryPolicy(base_seconds=1, max_seconds=60)
+    assert policy.delay(0, lambda: 0.0) == 0.5
+    assert policy.delay(3, lambda: 1.0) == 8
+    assert policy.delay(20, lambda: 1.0) == 60
+    assert policy.delay(20, lambda: 0.0) == 30
