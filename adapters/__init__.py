@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from adapters.fund import FundAdapter
 from adapters.insurer import InsurerAdapter, InsurerDirectory
-from adapters.plugins import correlation_id, set_correlation_id
 from adapters.soap import SoapClient, new_session
+from gateway.correlation import correlation_id, set_correlation_id
 
 __all__ = [
     "FundAdapter",

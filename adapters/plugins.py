@@ -1,6 +1,6 @@
 """zeep plugins for what every SOAP call needs: correlation headers, a masked message log, a check of the answer.
 
-The gateway sets the correlation id of the work in hand with `set_correlation_id`; every SOAP call made in that
+The gateway sets the correlation id of the work in hand (gateway.correlation); every SOAP call made in that
 context sends it as `X-Correlation-ID`, next to `X-Message-ID` (the request's own MessageId).
 """
 
@@ -10,29 +10,22 @@ import copy
 import logging
 import re
 import threading
-from contextvars import ContextVar, Token
 from typing import Any
 
 from lxml import etree
 from zeep import Plugin
 
 from adapters.mapping import InvalidAnswer
+from gateway.correlation import correlation_id
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 COMMON_NS = "urn:epolicy:common:v1"
 
 log = logging.getLogger("epolicy.soap")
 
-correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
-
 # A header value must not carry CR/LF or anything requests refuses: a bad id from a client's request would
 # otherwise fail every call made for it, and look like an outage.
 _HEADER_SAFE = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
-
-
-def set_correlation_id(value: str | None) -> Token[str | None]:
-    """Set the correlation id sent with SOAP calls in the current context; `correlation_id.reset(token)` undoes it."""
-    return correlation_id.set(value)
 
 
 class CorrelationHeaders(Plugin):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, g, request
 
 from gateway import config as settings
 from gateway.api import applications, health, policies, problems, reference
 from gateway.auth import init_auth
 from gateway.bootstrap import build_services
+from gateway.correlation import accept_or_new, correlation_id, set_correlation_id
 
 
 def create_app(test_config: dict[str, Any] | None = None, **services: Any) -> Flask:
@@ -32,6 +33,29 @@ def create_app(test_config: dict[str, Any] | None = None, **services: Any) -> Fl
         jwks_url=settings.jwks_url(app.config),
     )
     problems.init_app(app, built.catalogue)
+    _correlate(app)
     for blueprint in (applications.bp, policies.bp, reference.bp, health.bp):
         app.register_blueprint(blueprint)
     return app
+
+
+def _correlate(app: Flask) -> None:
+    """Give every request a correlation id (the client's X-Correlation-ID when it is a safe one)."""
+
+    @app.before_request
+    def begin() -> None:
+        value = accept_or_new(request.headers.get("X-Correlation-ID"))
+        g.correlation_token = set_correlation_id(value)
+
+    @app.after_request
+    def answer(response: Response) -> Response:
+        value = correlation_id.get()
+        if value:
+            response.headers["X-Correlation-ID"] = value
+        return response
+
+    @app.teardown_request
+    def end(error: BaseException | None) -> None:
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            correlation_id.reset(token)

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 
 from gateway.bootstrap import Services
+from gateway.correlation import correlation_id, set_correlation_id
 from gateway.ports import ConcurrentUpdate
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ class Worker:
         for claim in claims:
             if self.stop.is_set():
                 break
+            # The application id is the correlation id of everything done for it, in every system.
+            token = set_correlation_id(claim.application_id)
             try:
                 processor.run(claim.application_id, claim.attempts)
             except ConcurrentUpdate:
@@ -42,6 +45,8 @@ class Worker:
                 # A bug or a lost race (the application changed meanwhile): the lease runs out and the step is
                 # tried again, so nothing is lost.
                 log.exception("worker %s: step of %s failed", self.name, claim.application_id)
+            finally:
+                correlation_id.reset(token)
         return len(claims)
 
     def run_forever(self) -> None:

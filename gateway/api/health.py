@@ -22,7 +22,7 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """The database and the fund are reachable; 503 naming what is not."""
+    """The database, the fund and every insurer are reachable; 503 naming what is not."""
     checks: dict[str, Any] = {}
     engine = services().engine
     if engine is not None:
@@ -32,10 +32,21 @@ def readyz() -> Response:
             checks["database"] = "ok"
         except Exception as error:  # any failure means not ready; the kind is reported
             checks["database"] = f"unavailable: {type(error).__name__}"
+    probe = "rd_" + services().new_id()[4:]
     try:
-        services().fund.list_insurers("rd_" + services().new_id()[4:], min(services().reference.regions))
+        services().fund.list_insurers(probe, min(services().reference.regions))
         checks["fund"] = "ok"
     except BackendUnavailable as outage:
         checks["fund"] = f"unavailable: {outage.reason}"
+    insurers = services().insurers
+    for code in sorted(insurers.codes()):
+        port = insurers.get(code)
+        try:
+            # A read of an application that does not exist: harmless, and it crosses the whole SOAP path.
+            if port is not None:
+                port.application_state(probe, probe)
+            checks[f"insurer {code}"] = "ok"
+        except BackendUnavailable as outage:
+            checks[f"insurer {code}"] = f"unavailable: {outage.reason}"
     ready = all(value == "ok" for value in checks.values())
     return json_response({"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503)

@@ -219,3 +219,21 @@ def test_an_unexpected_error_is_a_500_problem_without_internals(gateway: Gateway
     assert answer.status_code == 500
     assert answer.mimetype == "application/problem+json"
     assert "secret" not in answer.get_data(as_text=True)
+
+
+def test_a_safe_correlation_id_is_kept_and_an_unsafe_one_replaced(gateway: Gateway) -> None:
+    kept = gateway.client.get("/healthz", headers={"X-Correlation-ID": "portal-req-42"})
+    assert kept.headers["X-Correlation-ID"] == "portal-req-42"
+    replaced = gateway.client.get("/healthz", headers={"X-Correlation-ID": "bad id\twith spaces"})
+    assert replaced.headers["X-Correlation-ID"] not in ("", "bad id\twith spaces")
+
+
+def test_readiness_names_what_is_down(gateway: Gateway) -> None:
+    from gateway.domain.model import Source
+    from gateway.ports import BackendUnavailable
+
+    assert gateway.client.get("/readyz").status_code == 200
+    gateway.fund.fail("list_insurers", BackendUnavailable(Source.FUND, "ListInsurers", "timeout"))
+    answer = gateway.client.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.get_json()["checks"]["fund"] == "unavailable: timeout"

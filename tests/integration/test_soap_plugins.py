@@ -17,9 +17,10 @@ import responses
 from lxml import etree
 
 import contracts
-from adapters import FundAdapter, InsurerDirectory, set_correlation_id
+from adapters import FundAdapter, InsurerDirectory
 from adapters.insurer import InsurerAdapter
-from adapters.plugins import correlation_id, mask_free_text, mask_name, mask_number, masked_xml
+from adapters.plugins import mask_free_text, mask_name, mask_number, masked_xml
+from gateway.correlation import correlation_id, set_correlation_id
 from gateway.domain.model import Document, DocumentType, Person, PolicyStatus, Sex, Source
 from gateway.ports import (
     BackendRefusal,
