@@ -40,7 +40,11 @@ class Services:
 
     @property
     def policies(self) -> PolicyContext:
-        return PolicyContext(self.store, self.fund, self.catalogue, lambda: "rd_" + self.new_id()[4:])
+        return PolicyContext(self.store, self.fund, self.catalogue, self.read_message_id)
+
+    def read_message_id(self) -> str:
+        """A message id for a read that belongs to no application (`rd_` + a ULID)."""
+        return "rd_" + self.new_id().removeprefix("app_")
 
     @property
     def processor(self) -> Processor:

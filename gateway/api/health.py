@@ -32,7 +32,7 @@ def readyz() -> Response:
             checks["database"] = "ok"
         except Exception as error:  # any failure means not ready; the kind is reported
             checks["database"] = f"unavailable: {type(error).__name__}"
-    probe = "rd_" + services().new_id()[4:]
+    probe = services().read_message_id()
     try:
         services().fund.list_insurers(probe, min(services().reference.regions))
         checks["fund"] = "ok"

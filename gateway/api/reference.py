@@ -24,7 +24,7 @@ def insurers() -> Response:
     if region not in services().reference.regions:
         raise ProblemError(400, "bad-region", "region_code должен быть кодом субъекта РФ из двух цифр.")
     try:
-        found = services().fund.list_insurers("rd_" + services().new_id()[4:], region)
+        found = services().fund.list_insurers(services().read_message_id(), region)
     except BackendUnavailable as outage:
         raise ServiceUnavailable(int(outage.retry_after or DEFAULT_RETRY_AFTER)) from outage
     return json_response({"region_code": region, "items": [render.insurer(item) for item in found]})
