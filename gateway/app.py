@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from gateway import config as settings
-from gateway.api import applications, health, policies, problems, reference
+from gateway.api import api_modules, problems
 from gateway.auth import init_auth
 from gateway.bootstrap import build_services
 from gateway.correlation import accept_or_new, correlation_id, set_correlation_id
@@ -34,8 +34,8 @@ def create_app(test_config: dict[str, Any] | None = None, **services: Any) -> Fl
     )
     problems.init_app(app, built.catalogue)
     _correlate(app)
-    for blueprint in (applications.bp, policies.bp, reference.bp, health.bp):
-        app.register_blueprint(blueprint)
+    for module in api_modules():
+        app.register_blueprint(module.bp)
     return app
 
 

@@ -1,0 +1,23 @@
+"""The REST API: one module per feature, each with its blueprint `bp` and its documented operations `DOCS`.
+
+A module may also have `SCHEMAS`, a dict of names to marshmallow schemas, so that the OpenAPI document refers to
+its request and response schemas by those names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+# The app registers these blueprints and the OpenAPI document lists their DOCS, in this order.
+MODULES = (
+    "applications",
+    "policies",
+    "reference",
+    "health",
+)
+
+
+def api_modules() -> list[ModuleType]:
+    """The API's feature modules."""
+    return [importlib.import_module(f"gateway.api.{name}") for name in MODULES]

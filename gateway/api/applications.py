@@ -10,7 +10,9 @@ from flask import Blueprint, Response, current_app, request, url_for
 from marshmallow import Schema, ValidationError
 
 from gateway.api import render
+from gateway.api import responses as out
 from gateway.api.common import caller, fingerprint, json_body, services
+from gateway.api.docs import APPLICATION_ID, IDEMPOTENCY_KEY, LOCATION, Operation
 from gateway.api.problems import ProblemError, validation_problem
 from gateway.api.schemas import ApplicationSchema, violations_of
 from gateway.auth import require_scope
@@ -153,3 +155,24 @@ def _limit() -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
         raise ProblemError(400, "bad-limit", f"limit должен быть целым числом от 1 до {maximum}.")
     return int(raw)
+
+
+DOCS = [
+    Operation("/api/v1/applications", "post", "createApplication", "Подать заявление на полис", "applications",
+              (202, out.ApplicationOut, "Заявление принято"), ("epolicy.apply",), ApplicationSchema,
+              (400, 401, 403, 409, 415, 422), [IDEMPOTENCY_KEY], LOCATION),
+    Operation("/api/v1/applications", "get", "listApplications", "Свои заявления, новые первыми", "applications",
+              (200, out.ApplicationPageOut, "Страница заявлений"), ("epolicy.read",), None, (400, 401, 403),
+              [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+               {"name": "cursor", "in": "query", "schema": {"type": "string"}}]),
+    Operation("/api/v1/applications/validate", "post", "validateApplication", "Проверить черновик заявления",
+              "applications", (200, out.ValidOut, "Черновик корректен"), ("epolicy.apply",), ApplicationSchema,
+              (400, 401, 403, 415, 422)),
+    Operation("/api/v1/applications/{application_id}", "get", "getApplication", "Заявление и его история",
+              "applications", (200, out.ApplicationOut, "Заявление"), ("epolicy.read",), None, (401, 403, 404),
+              [APPLICATION_ID]),
+    Operation("/api/v1/applications/{application_id}", "delete", "cancelApplication",
+              "Отозвать заявление до передачи в страховую организацию", "applications",
+              (200, out.ApplicationOut, "Заявление отозвано"), ("epolicy.apply",), None, (401, 403, 404, 409),
+              [APPLICATION_ID]),
+]  # fmt: skip

@@ -7,8 +7,10 @@ from typing import Any
 from flask import Blueprint, Response
 from sqlalchemy import text
 
+from gateway.api import responses as out
 from gateway.api.applications import json_response
 from gateway.api.common import services
+from gateway.api.docs import Operation
 from gateway.ports import BackendUnavailable
 
 bp = Blueprint("health", __name__)
@@ -50,3 +52,10 @@ def readyz() -> Response:
             checks[f"insurer {code}"] = f"unavailable: {outage.reason}"
     ready = all(value == "ok" for value in checks.values())
     return json_response({"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
+
+
+DOCS = [
+    Operation("/healthz", "get", "healthz", "Процесс жив", "health", (200, out.HealthOut, "Жив")),
+    Operation("/readyz", "get", "readyz", "База данных и фонд доступны", "health",
+              (200, out.HealthOut, "Готов"), None, None, (503,)),
+]  # fmt: skip

@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from gateway.api import render
+from gateway.api import responses as out
 from gateway.api.applications import json_response, parse, submit
 from gateway.api.common import caller, services
+from gateway.api.docs import ENP, IDEMPOTENCY_KEY, LOCATION, Operation
 from gateway.api.schemas import ReplacementSchema, replacement_request
 from gateway.auth import current_token, require_scope
 from gateway.usecases.policies import Reader, check_enp, ensure_visible, policy_status
@@ -36,3 +38,13 @@ def replace(enp: str) -> Response:
         lambda body: replacement_request(enp, parse(ReplacementSchema(), body)),
         f"POST /api/v1/policies/{enp}/replacements",
     )
+
+
+DOCS = [
+    Operation("/api/v1/policies/{enp}", "get", "getPolicy", "Статус полиса по ЕНП", "policies",
+              (200, out.PolicyOut, "Статус полиса"), ("epolicy.read", "epolicy.eligibility"), None,
+              (401, 403, 404, 422, 503), [ENP]),
+    Operation("/api/v1/policies/{enp}/replacements", "post", "replacePolicy", "Заменить или переоформить полис",
+              "policies", (202, out.ApplicationOut, "Заявление на замену принято"), ("epolicy.replace",),
+              ReplacementSchema, (400, 401, 403, 404, 409, 415, 422, 503), [ENP, IDEMPOTENCY_KEY], LOCATION),
+]  # fmt: skip

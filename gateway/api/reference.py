@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from gateway.api import render
+from gateway.api import responses as out
 from gateway.api.applications import json_response
 from gateway.api.common import services
+from gateway.api.docs import Operation
 from gateway.api.problems import ProblemError
 from gateway.auth import require_scope
 from gateway.ports import BackendUnavailable
@@ -38,3 +40,13 @@ def rejection_reasons() -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response
+
+
+DOCS = [
+    Operation("/api/v1/insurers", "get", "listInsurers", "Страховые организации, допущенные в регионе",
+              "reference", (200, out.InsurerListOut, "Страховые организации"), (), None, (400, 401, 503),
+              [{"name": "region_code", "in": "query", "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9]{2}$"}}]),
+    Operation("/api/v1/rejection-reasons", "get", "listRejectionReasons", "Каталог причин отказа", "reference",
+              (200, out.CatalogueOut, "Каталог")),
+]  # fmt: skip
