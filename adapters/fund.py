@@ -51,12 +51,18 @@ class FundAdapter:
 
     def find_person(self, message_id: str, enp: str) -> RegistryPerson | None:
         """The registry's record of the holder of an ЕНП, or None."""
-        answer = self._call("FindPerson", MessageId=message_id, Enp=enp)
+        return self._found(self._call("FindPerson", MessageId=message_id, Enp=enp))
+
+    def _found(self, answer: Any) -> RegistryPerson | None:
         if not answer.Found:
             return None
         if answer.Person is None:
             raise BackendUnavailable(Source.FUND, "FindPerson", "invalid answer: found, but no person")
         return self._read("FindPerson", mapping.read_registry_person, answer.Person)
+
+    def find_person_by_snils(self, message_id: str, snils: str) -> RegistryPerson | None:
+        """The registry's record of the person with this СНИЛС, or None."""
+        return self._found(self._call("FindPerson", MessageId=message_id, Snils=snils))
 
     def insurance_status(self, message_id: str, enp: str) -> Policy:
         """The policy of an ЕНП today; raises NotFound for an unknown ЕНП."""

@@ -174,6 +174,10 @@ class FundPort(Protocol):
         """The registry's record of the holder of an ЕНП, or None."""
         ...
 
+    def find_person_by_snils(self, message_id: str, snils: str) -> RegistryPerson | None:
+        """The registry's record of the person with this СНИЛС, or None."""
+        ...
+
     def insurance_status(self, message_id: str, enp: str) -> Policy:
         """The policy of an ЕНП today; raises NotFound for an unknown ЕНП."""
         ...

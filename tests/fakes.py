@@ -92,6 +92,12 @@ class FakeFund(Outage):
             policy=policy,
         )
 
+    def find_person_by_snils(self, message_id: str, snils: str) -> RegistryPerson | None:
+        self.calls.append("find_person_by_snils")
+        self.check("find_person_by_snils")
+        found = self._by_snils(snils)
+        return None if found is None else self.find_person(message_id, found[0])
+
     def insurance_status(self, message_id: str, enp: str) -> Policy:
         self.calls.append("insurance_status")
         self.check("insurance_status")

@@ -319,3 +319,13 @@ def test_a_foreigner_with_a_residence_permit_is_registered_until_the_end_of_the_
     result = fund.register_policy(message_id("register"), first_choice(person))
 
     assert result.policy.valid_to == date(date.today().year, 12, 31)
+
+
+def test_find_person_by_snils_reads_the_record_or_none(mocks_server: RunningMocks) -> None:
+    from tests.contract.people import new_snils
+
+    fund = FundAdapter(mocks_server.fund_url, timeout=10)
+    found = fund.find_person_by_snils("qa-by-snils-1", "14830157653")
+    assert found is not None
+    assert (found.last_name, found.enp) == ("Морозов", "7748410819000012")
+    assert fund.find_person_by_snils("qa-by-snils-2", new_snils()) is None
