@@ -45,16 +45,29 @@ def normalize_snils(snils: str) -> str:
     return _SEPARATORS.sub("", snils)
 
 
+_REFUGEE_DOCUMENTS = frozenset(
+    {
+        DocumentType.REFUGEE_CERTIFICATE,
+        DocumentType.REFUGEE_APPLICATION_CERTIFICATE,
+        DocumentType.TEMPORARY_ASYLUM_CERTIFICATE,
+    }
+)
+
+
 def category_of(person: Person) -> str | None:
-    """The person's c:InsuredCategory, from citizenship and documents; None when no document says it."""
+    """The person's c:InsuredCategory: as stated, else from citizenship and documents; None when nothing says it."""
+    if person.category is not None:
+        return person.category.value
     if person.is_citizen:
         return "citizen"
     stateless = person.citizenship == "stateless"
     for document in (person.residence_document, person.identity_document):
         if document is None:
             continue
-        if document.type is DocumentType.REFUGEE_CERTIFICATE:
+        if document.type in _REFUGEE_DOCUMENTS:
             return "refugee"
+        if document.type is DocumentType.LABOUR_CONTRACT_EAEU:
+            return "eaeu_worker"
         categories = _RESIDENCE_CATEGORIES.get(document.type)
         if categories is not None:
             return categories[1] if stateless else categories[0]

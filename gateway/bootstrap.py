@@ -48,7 +48,7 @@ class Services:
 
     @property
     def processor(self) -> Processor:
-        return Processor(self.store, self.fund, self.insurers, self.catalogue, self.clock, self.retry)
+        return Processor(self.store, self.fund, self.insurers, self.catalogue, self.clock, self.retry, self.reference)
 
 
 def build_services(config: dict[str, Any], instance_path: str, **overrides: Any) -> Services:

@@ -17,11 +17,13 @@ from gateway.api import responses as out
 from gateway.api.docs import ERRORS, Operation
 from gateway.api.schemas import (
     ApplicationSchema,
+    AuthoritySchema,
     ContactsSchema,
     DocumentSchema,
     PersonChangesSchema,
     PersonSchema,
     ReplacementSchema,
+    RepresentativeSchema,
 )
 
 PROBLEM = "application/problem+json"
@@ -38,6 +40,8 @@ NAMED_SCHEMAS: dict[str, type[Schema]] = {
     "Person": PersonSchema,
     "PersonChanges": PersonChangesSchema,
     "Contacts": ContactsSchema,
+    "Authority": AuthoritySchema,
+    "Representative": RepresentativeSchema,
     "ApplicationRequest": ApplicationSchema,
     "ReplacementRequest": ReplacementSchema,
     "Reason": out.ReasonOut,

@@ -15,6 +15,7 @@ MODULES = (
     "policies",
     "reference",
     "health",
+    "family",
 )
 
 

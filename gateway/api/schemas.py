@@ -11,9 +11,12 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from gateway.domain.documents import normalize_document
 from gateway.domain.identifiers import normalize_snils
 from gateway.domain.model import (
+    Authority,
+    AuthorityType,
     Contacts,
     Document,
     DocumentType,
+    InsuredCategory,
     NewPolicyRequest,
     Person,
     PersonChanges,
@@ -21,6 +24,7 @@ from gateway.domain.model import (
     Relation,
     ReplacementReason,
     ReplacementRequest,
+    Representative,
     Sex,
     Violation,
 )
@@ -89,6 +93,7 @@ class PersonSchema(Strict):
     inn = optional_text(20)
     identity_document = fields.Nested(DocumentSchema, required=True)
     residence_document = fields.Nested(DocumentSchema, required=False, allow_none=True, load_default=None)
+    category = choice(InsuredCategory, allow_none=True, load_default=None)
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Person:
@@ -104,6 +109,50 @@ class PersonSchema(Strict):
             inn=None if data["inn"] is None else data["inn"].strip(),
             identity_document=data["identity_document"],
             residence_document=data["residence_document"],
+            category=None if data["category"] is None else InsuredCategory(data["category"]),
+        )
+
+
+class AuthoritySchema(Strict):
+    """What makes the representative one: a parent (no document beyond the child's birth certificate), a
+    guardianship decision or a power of attorney (with number and date)."""
+
+    type = choice(AuthorityType, required=True)
+    number = optional_text(50)
+    issue_date = fields.Date(allow_none=True, load_default=None)
+    issuer = optional_text(250)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Authority:
+        return Authority(
+            type=AuthorityType(data["type"]),
+            number=None if data["number"] is None else data["number"].strip(),
+            issue_date=data["issue_date"],
+            issuer=_clean(data["issuer"]),
+        )
+
+
+class RepresentativeSchema(Strict):
+    """Who applies for a child, a ward or a spouse."""
+
+    last_name = text(100, required=True)
+    first_name = text(100, required=True)
+    middle_name = optional_text(100)
+    birth_date = fields.Date(required=True)
+    snils = optional_text(20)
+    identity_document = fields.Nested(DocumentSchema, required=True)
+    authority = fields.Nested(AuthoritySchema, required=True)
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Representative:
+        return Representative(
+            last_name=_clean(data["last_name"]) or "",
+            first_name=_clean(data["first_name"]) or "",
+            middle_name=_clean(data["middle_name"]),
+            birth_date=data["birth_date"],
+            snils=_snils(data["snils"]),
+            identity_document=data["identity_document"],
+            authority=data["authority"],
         )
 
 
@@ -151,6 +200,12 @@ class ApplicationSchema(Strict):
     insurer_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{5}$"))
     policy_form = choice(PolicyForm, required=True)
     contacts = fields.Nested(ContactsSchema, allow_none=True, load_default=None)
+    representative = fields.Nested(
+        RepresentativeSchema,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "Обязателен при relation child, ward, spouse"},
+    )
 
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> NewPolicyRequest:
@@ -161,6 +216,7 @@ class ApplicationSchema(Strict):
             insurer_code=data["insurer_code"],
             policy_form=PolicyForm(data["policy_form"]),
             contacts=data["contacts"],
+            representative=data["representative"],
         )
 
 

@@ -20,7 +20,20 @@ BIRTH_CERTIFICATE_UNTIL_AGE = 14
 BIRTH_CERTIFICATE_GRACE = timedelta(days=30)
 
 # Documents that only exist with an expiry date: they are what allows the holder to stay in Russia.
-STAY_DOCUMENTS = frozenset({DT.RESIDENCE_PERMIT, DT.TEMPORARY_RESIDENCE_PERMIT, DT.REFUGEE_CERTIFICATE})
+STAY_DOCUMENTS = frozenset(
+    {
+        DT.RESIDENCE_PERMIT,
+        DT.TEMPORARY_RESIDENCE_PERMIT,
+        DT.REFUGEE_CERTIFICATE,
+        DT.REFUGEE_APPLICATION_CERTIFICATE,
+        DT.TEMPORARY_ASYLUM_CERTIFICATE,
+        DT.LABOUR_CONTRACT_EAEU,
+    }
+)
+# Documents that identify a refugee or an asylum seeker and allow their stay at once.
+REFUGEE_DOCUMENTS = frozenset(
+    {DT.REFUGEE_CERTIFICATE, DT.REFUGEE_APPLICATION_CERTIFICATE, DT.TEMPORARY_ASYLUM_CERTIFICATE}
+)
 
 _ROMAN = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 # Where no official pattern is known the gateway is lenient: letters and digits, and the registry decides.
@@ -55,6 +68,12 @@ PATTERNS: dict[DocumentType, DocumentPattern] = {
     # fixed pattern; a refugee certificate's blank pattern was not found in a source: both lenient.
     DT.TEMPORARY_RESIDENCE_PERMIT: DocumentPattern(number=_FREE_NUMBER, series=_FREE_SERIES),
     DT.REFUGEE_CERTIFICATE: DocumentPattern(number=_FREE_NUMBER, series=_FREE_SERIES),
+    DT.REFUGEE_APPLICATION_CERTIFICATE: DocumentPattern(number=_FREE_NUMBER, series=_FREE_SERIES),
+    DT.TEMPORARY_ASYLUM_CERTIFICATE: DocumentPattern(number=_FREE_NUMBER, series=_FREE_SERIES),
+    # The temporary identity card (form 2П) has a number of the issuing office's own numbering.
+    DT.TEMPORARY_IDENTITY_CARD_RF: DocumentPattern(number=_FREE_NUMBER),
+    # A labour contract is numbered by the employer as it likes.
+    DT.LABOUR_CONTRACT_EAEU: DocumentPattern(number=_FREE_NUMBER),
 }
 
 # Letters people type from the other alphabet because they look the same.

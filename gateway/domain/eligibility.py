@@ -7,13 +7,22 @@ only follows from another broken one (an age computed from a birth date in the f
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 
 from gateway.domain.changes import has_changes
-from gateway.domain.documents import STAY_DOCUMENTS, age_on, document_violations, stay_document
+from gateway.domain.documents import (
+    REFUGEE_DOCUMENTS,
+    STAY_DOCUMENTS,
+    age_on,
+    document_violations,
+    stay_document,
+)
 from gateway.domain.identifiers import enp_violations, inn_violations, snils_violations
 from gateway.domain.model import (
+    Authority,
+    AuthorityType,
     DocumentType,
+    InsuredCategory,
     NewPolicyRequest,
     Person,
     PersonChanges,
@@ -21,6 +30,7 @@ from gateway.domain.model import (
     Relation,
     ReplacementReason,
     ReplacementRequest,
+    Representative,
     Violation,
 )
 from gateway.domain.reference import Reference
@@ -34,7 +44,15 @@ ADULT_AGE = 18
 # A child under one year may have no СНИЛС yet (API.md: "snils is required except for a newborn child").
 NEWBORN_UNDER_AGE = 1
 
-CITIZEN_DOCUMENTS = frozenset({DT.PASSPORT_RF, DT.BIRTH_CERTIFICATE_RF})
+CITIZEN_DOCUMENTS = frozenset({DT.PASSPORT_RF, DT.BIRTH_CERTIFICATE_RF, DT.TEMPORARY_IDENTITY_CARD_RF})
+# Who may represent whom: a parent or guardian a child, a guardian a ward (опека), an adult by power of attorney.
+RELATION_AUTHORITIES = {
+    Relation.CHILD: frozenset({AuthorityType.PARENT, AuthorityType.GUARDIANSHIP_DECISION}),
+    Relation.WARD: frozenset({AuthorityType.GUARDIANSHIP_DECISION}),
+    Relation.SPOUSE: frozenset({AuthorityType.POWER_OF_ATTORNEY}),
+}
+# Members of the Eurasian Economic Union other than Russia: their workers are insured on a labour contract.
+EAEU_STATES = frozenset({"ARM", "BLR", "KAZ", "KGZ"})
 PERMITS = frozenset({DT.RESIDENCE_PERMIT, DT.TEMPORARY_RESIDENCE_PERMIT})
 STATELESS = "stateless"
 
@@ -100,9 +118,33 @@ def _snils_required(person: Person, today: date, *, newborn_allowed: bool) -> bo
     return not (newborn_allowed and age_on(person.birth_date, today) < NEWBORN_UNDER_AGE)
 
 
+def _stated_category_violations(person: Person, path: str) -> list[Violation]:
+    # A category the applicant states must agree with citizenship; highly qualified specialists and their families
+    # are not insured in ОМС at all (326-ФЗ art. 10): their employer's voluntary insurance covers them.
+    category, field = person.category, f"{path}.category"
+    if category is None:
+        return []
+    if category is InsuredCategory.HIGHLY_QUALIFIED_SPECIALIST:
+        return [Violation("HIGHLY_QUALIFIED_SPECIALIST", field)]
+    citizen_category = category is InsuredCategory.CITIZEN
+    if citizen_category != person.is_citizen:
+        return [Violation("FIELD_INVALID", field, (("rule", "category_and_citizenship"),))]
+    stateless_category = category in (InsuredCategory.STATELESS_PERMANENT, InsuredCategory.STATELESS_TEMPORARY)
+    if stateless_category != (person.citizenship == STATELESS) and category is not InsuredCategory.REFUGEE:
+        return [Violation("FIELD_INVALID", field, (("rule", "category_and_citizenship"),))]
+    if category is InsuredCategory.EAEU_WORKER and person.citizenship not in EAEU_STATES:
+        return [Violation("FIELD_INVALID", field, (("rule", "eaeu_citizenship"),))]
+    if category is InsuredCategory.REFUGEE and person.identity_document.type not in REFUGEE_DOCUMENTS:
+        return [_not_allowed(f"{path}.identity_document.type", "refugee")]
+    return []
+
+
 def _category_violations(person: Person, path: str) -> list[Violation]:
     # Age limits of a citizen's documents (passport from 14, birth certificate until 14 + 30 days) are rules of the
     # documents themselves (documents.py); here only which type of document the person's category allows.
+    stated = _stated_category_violations(person, path)
+    if stated:
+        return stated
     identity, residence = person.identity_document, person.residence_document
     identity_path, residence_path = f"{path}.identity_document.type", f"{path}.residence_document"
     found: list[Violation] = []
@@ -113,8 +155,8 @@ def _category_violations(person: Person, path: str) -> list[Violation]:
             # A citizen needs no permission to live in Russia.
             found.append(_not_allowed(f"{residence_path}.type", "citizen"))
         return found
-    if identity.type is DT.REFUGEE_CERTIFICATE:
-        # The refugee certificate is both the identity document and what allows the stay.
+    if identity.type in REFUGEE_DOCUMENTS:
+        # A refugee's or asylum seeker's certificate is both the identity document and what allows the stay.
         if residence is not None and residence.type not in PERMITS:
             found.append(_not_allowed(f"{residence_path}.type", "refugee"))
         return found
@@ -125,10 +167,12 @@ def _category_violations(person: Person, path: str) -> list[Violation]:
     allowed = {DT.FOREIGN_PASSPORT} | (PERMITS if stateless else set())
     if identity.type not in allowed:
         found.append(_not_allowed(identity_path, category))
+    # A worker from an EAEU state may stay on the labour contract alone (Договор о ЕАЭС art. 97, 98).
+    stays = PERMITS | ({DT.LABOUR_CONTRACT_EAEU} if person.citizenship in EAEU_STATES else set())
     if residence is None:
         if not (stateless and identity.type in PERMITS):
             found.append(Violation("RESIDENCE_DOCUMENT_REQUIRED", residence_path))
-    elif residence.type not in PERMITS:
+    elif residence.type not in stays:
         found.append(_not_allowed(f"{residence_path}.type", category))
     return found
 
@@ -144,6 +188,7 @@ def check_new_application(request: NewPolicyRequest, today: date, reference: Ref
     found = check_person(person, today, "person", newborn_allowed=newborn_allowed)
     if person.birth_date <= today:
         found += _relation_violations(request.relation, age_on(person.birth_date, today))
+    found += representative_violations(request.relation, request.representative, today)
     found += _region_violations(request.region_code, reference)
     found += _insurer_violations(request.insurer_code, request.region_code, request.policy_form, today, reference)
     return found
@@ -156,6 +201,49 @@ def _relation_violations(relation: Relation, age: int) -> list[Violation]:
         # An adult son or daughter applies for themselves (or through a ward's guardian).
         return [Violation("FIELD_INVALID", "relation", (("rule", "child_under_18"),))]
     return []
+
+
+def representative_violations(
+    relation: Relation, representative: Representative | None, today: date
+) -> list[Violation]:
+    """Who applies for another person: an adult, identified, with an authority that fits the relation."""
+    path = "representative"
+    if relation is Relation.SELF:
+        if representative is None:
+            return []
+        return [Violation("FIELD_INVALID", path, (("rule", "no_representative_for_self"),))]
+    if representative is None:
+        return [Violation("REPRESENTATIVE_REQUIRED", path)]
+    found = name_violations(representative.last_name, f"{path}.last_name")
+    found += name_violations(representative.first_name, f"{path}.first_name")
+    found += name_violations(representative.middle_name, f"{path}.middle_name", required=False)
+    born = representative.birth_date
+    if born > today:
+        found.append(Violation("BIRTH_DATE_IN_FUTURE", f"{path}.birth_date"))
+    elif age_on(born, today) < ADULT_AGE:
+        found.append(Violation("REPRESENTATIVE_NOT_ADULT", f"{path}.birth_date"))
+    if representative.snils is not None:
+        found += snils_violations(representative.snils, f"{path}.snils")
+    known_birth = born if born <= today else None
+    found += document_violations(representative.identity_document, today, f"{path}.identity_document", known_birth)
+    found += _authority_violations(relation, representative.authority, today, f"{path}.authority")
+    return found
+
+
+def _authority_violations(relation: Relation, authority: Authority, today: date, path: str) -> list[Violation]:
+    if authority.type not in RELATION_AUTHORITIES[relation]:
+        allowed = ",".join(sorted(kind.value for kind in RELATION_AUTHORITIES[relation]))
+        return [Violation("REPRESENTATIVE_AUTHORITY_INVALID", f"{path}.type", (("allowed", allowed),))]
+    if authority.type is AuthorityType.PARENT:
+        return []  # the child's birth certificate, already checked, names the parent
+    found: list[Violation] = []
+    if not authority.number:
+        found.append(Violation("FIELD_REQUIRED", f"{path}.number"))
+    if authority.issue_date is None:
+        found.append(Violation("FIELD_REQUIRED", f"{path}.issue_date"))
+    elif authority.issue_date > today:
+        found.append(Violation("DOCUMENT_ISSUE_DATE_IN_FUTURE", f"{path}.issue_date"))
+    return found
 
 
 def _region_violations(region_code: str, reference: Reference) -> list[Violation]:
@@ -246,3 +334,16 @@ def policy_end_date(person: Person, application_date: date) -> date | None:
     if stay is not None and stay.expiry_date is not None and stay.expiry_date < end:
         return stay.expiry_date
     return end
+
+
+# Until 30 days after the birth is registered a newborn is insured with the mother's insurer (326-ФЗ art. 16).
+NEWBORN_WITH_MOTHERS_INSURER = timedelta(days=30)
+
+
+def with_mothers_insurer_until(child: Person) -> date | None:
+    """The last day a newborn stays with the mother's insurer: 30 days after the birth was registered (the day
+    the birth certificate was issued); None when the person is not a child with a birth certificate."""
+    document = child.identity_document
+    if document.type is not DT.BIRTH_CERTIFICATE_RF:
+        return None
+    return document.issue_date + NEWBORN_WITH_MOTHERS_INSURER

@@ -22,7 +22,7 @@ class Sex(StrEnum):
 
 
 class DocumentType(StrEnum):
-    """Documents a person may present (API.md); the XSD has the same names."""
+    """Documents a person may present (API.md, and those 326-ФЗ art. 10 adds); the XSD has the same names."""
 
     PASSPORT_RF = "passport_rf"
     BIRTH_CERTIFICATE_RF = "birth_certificate_rf"
@@ -30,6 +30,35 @@ class DocumentType(StrEnum):
     RESIDENCE_PERMIT = "residence_permit"
     TEMPORARY_RESIDENCE_PERMIT = "temporary_residence_permit"
     REFUGEE_CERTIFICATE = "refugee_certificate"
+    # While a passport is being made or replaced, the МВД issues a temporary identity card (form 2П).
+    TEMPORARY_IDENTITY_CARD_RF = "temporary_identity_card_rf"
+    # A person who asked for refugee status holds a certificate of the pending application; one granted
+    # temporary asylum, a temporary asylum certificate: both identify them and allow the stay.
+    REFUGEE_APPLICATION_CERTIFICATE = "refugee_application_certificate"
+    TEMPORARY_ASYLUM_CERTIFICATE = "temporary_asylum_certificate"
+    # A worker from an EAEU state is insured on the labour contract, for its term (326-ФЗ art. 10 p. 1).
+    LABOUR_CONTRACT_EAEU = "labour_contract_eaeu"
+
+
+class InsuredCategory(StrEnum):
+    """Who the person is under 326-ФЗ art. 10 (the XSD's c:InsuredCategory)."""
+
+    CITIZEN = "citizen"
+    FOREIGNER_PERMANENT = "foreigner_permanent"
+    FOREIGNER_TEMPORARY = "foreigner_temporary"
+    STATELESS_PERMANENT = "stateless_permanent"
+    STATELESS_TEMPORARY = "stateless_temporary"
+    REFUGEE = "refugee"
+    EAEU_WORKER = "eaeu_worker"
+    HIGHLY_QUALIFIED_SPECIALIST = "highly_qualified_specialist"
+
+
+class AuthorityType(StrEnum):
+    """What makes someone the representative of the insured person."""
+
+    PARENT = "parent"  # named as a parent on the child's birth certificate
+    GUARDIANSHIP_DECISION = "guardianship_decision"  # act of the guardianship authority (опека, попечительство)
+    POWER_OF_ATTORNEY = "power_of_attorney"  # notarised power of attorney, e.g. for a spouse
 
 
 class PolicyForm(StrEnum):
@@ -114,6 +143,7 @@ class Person:
     snils: str | None = None
     inn: str | None = None
     residence_document: Document | None = None
+    category: InsuredCategory | None = None  # stated by the applicant; else derived from citizenship and documents
 
     @property
     def is_citizen(self) -> bool:
@@ -137,6 +167,29 @@ class PersonChanges:
 
 
 @dataclass(frozen=True)
+class Authority:
+    """The document that makes the representative one; a parent's is the child's birth certificate itself."""
+
+    type: AuthorityType
+    number: str | None = None
+    issue_date: date | None = None
+    issuer: str | None = None
+
+
+@dataclass(frozen=True)
+class Representative:
+    """Who applies for a child, a ward or a spouse: their identity and their authority."""
+
+    last_name: str
+    first_name: str
+    birth_date: date
+    identity_document: Document
+    authority: Authority
+    middle_name: str | None = None
+    snils: str | None = None
+
+
+@dataclass(frozen=True)
 class Contacts:
     phone: str | None = None
     email: str | None = None
@@ -152,6 +205,7 @@ class NewPolicyRequest:
     insurer_code: str
     policy_form: PolicyForm
     contacts: Contacts | None = None
+    representative: Representative | None = None
 
 
 @dataclass(frozen=True)

@@ -16,19 +16,23 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from gateway.catalogue import Catalogue
 from gateway.domain.applications import Application, Step
 from gateway.domain.changes import apply_changes
-from gateway.domain.eligibility import check_person
+from gateway.domain.eligibility import check_person, with_mothers_insurer_until
 from gateway.domain.model import (
     ApplicationStatus,
+    AuthorityType,
     IssuedPolicy,
     NewPolicyRequest,
     Person,
     PolicyStatus,
     Reason,
+    Relation,
     ReplacementReason,
     ReplacementRequest,
+    Sex,
     Source,
     Violation,
 )
+from gateway.domain.reference import Reference
 from gateway.ports import (
     ApplicationStore,
     BackendRefusal,
@@ -92,6 +96,7 @@ class Processor:
     catalogue: Catalogue
     clock: Callable[[], datetime]
     retry: RetryPolicy = RetryPolicy()
+    reference: Reference | None = None
 
     def run(self, application_id: str, attempts: int = 0) -> Application | None:
         """Carry the application one step further and store it; returns its new state."""
@@ -148,6 +153,8 @@ class Processor:
         return application.move(Status.ISSUING, Step.ISSUE, self.clock())
 
     def _verify_new(self, application: Application, request: NewPolicyRequest) -> Application:
+        if request.relation is Relation.CHILD:
+            self._check_mothers_insurer(application, request)
         verification = self.fund.verify_person(application.id, request.person)
         reason = RegistryReason.FIRST_CHOICE
         policy = verification.policy
@@ -164,6 +171,28 @@ class Processor:
             region_code=request.region_code,
             person=request.person,
         )
+
+    def _check_mothers_insurer(self, application: Application, request: NewPolicyRequest) -> None:
+        # A newborn stays with the mother's insurer for 30 days after the birth is registered; the mother is the
+        # representative if the registry records her as a woman with an active policy.
+        until = with_mothers_insurer_until(request.person)
+        representative = request.representative
+        if until is None or self._application_date(application) > until or representative is None:
+            return
+        if representative.authority.type is not AuthorityType.PARENT or representative.snils is None:
+            return
+        mother = self.fund.find_person_by_snils(application.id, representative.snils)
+        policy = mother.policy if mother is not None and mother.sex is Sex.FEMALE else None
+        if policy is None or policy.status is not PolicyStatus.ACTIVE or policy.insurer_code == request.insurer_code:
+            return
+        reason = self.catalogue.reason(
+            Violation(
+                "NEWBORN_MOTHER_INSURER",
+                "insurer_code",
+                (("mothers_insurer", policy.insurer_code), ("allowed_from", (until + timedelta(days=1)).isoformat())),
+            )
+        )
+        raise Refused((reason,))
 
     def _verify_replacement(self, application: Application, request: ReplacementRequest) -> Application:
         record = self.fund.find_person(application.id, request.enp)
@@ -182,6 +211,9 @@ class Processor:
             region_code = request.region_code or current.region_code
             if insurer_code == current.insurer_code and region_code == current.region_code:
                 raise self._refused("ALREADY_INSURED_SAME_INSURER", Source.FUND, "insurer_code")
+            if reason is RegistryReason.OWN_WISH and self._contract_ended(current.insurer_code, application):
+                # A change forced by the end of the insurer's contract is not one by wish: no yearly limit.
+                reason = RegistryReason.INSURER_CONTRACT_ENDED
         self.fund.verify_person(application.id, person, request.enp)
         return application.with_progress(
             enp=request.enp,
@@ -242,6 +274,12 @@ class Processor:
         return application.with_progress(enp=result.enp).issue(policy, self.clock())
 
     # --- helpers ---------------------------------------------------------------------------------------------
+
+    def _contract_ended(self, insurer_code: str, application: Application) -> bool:
+        info = self.reference.insurers.get(insurer_code) if self.reference is not None else None
+        if info is None:
+            return False
+        return not info.admitted_on(self._application_date(application), info.region_code)
 
     def _application_date(self, application: Application) -> date:
         return application.created_at.astimezone(MOSCOW).date()

@@ -115,8 +115,7 @@ def test_a_citizens_new_policy_is_issued_and_its_status_can_be_read(stack: Stack
     assert policy["holder"] == {"last_name": "И******", "first_name": "Анна", "birth_date": "1990-05-17"}
 
 
-def test_a_newborn_is_insured_with_a_birth_certificate_and_no_snils(stack: Stack) -> None:
-    api, _ = citizen(stack)
+def newborn(mother: dict[str, Any]) -> dict[str, Any]:
     born = TODAY - timedelta(days=20)
     child = {
         "last_name": "Смирнов",
@@ -132,9 +131,29 @@ def test_a_newborn_is_insured_with_a_birth_certificate_and_no_snils(stack: Stack
             "issuer": "Отдел ЗАГС Пресненского района",
         },
     }
-    done = apply_and_wait(api, application(child, relation="child"))
+    representative = {key: mother[key] for key in ("last_name", "first_name", "birth_date", "snils")}
+    representative |= {"identity_document": mother["identity_document"], "authority": {"type": "parent"}}
+    return {"person": child, "representative": representative, "relation": "child"}
+
+
+def test_a_newborn_without_snils_is_insured_with_the_mothers_insurer_and_joins_her_family(stack: Stack) -> None:
+    api, snils = citizen(stack)
+    mother = adult(snils)
+    assert apply_and_wait(api, application(mother, insurer="77002"))["status"] == "issued"
+    child = newborn(mother)
+    refused = apply_and_wait(api, application(child.pop("person"), insurer="77001", **child))
+    assert refused["status"] == "rejected", refused
+    (reason,) = refused["rejection"]["reasons"]
+    assert (reason["code"], reason["field"]) == ("NEWBORN_MOTHER_INSURER", "insurer_code")
+    assert reason["details"]["mothers_insurer"] == "77002"
+    child = newborn(mother)
+    done = apply_and_wait(api, application(child.pop("person"), insurer="77002", **child))
     assert done["status"] == "issued", done
-    assert done["policy"]["enp"][2:10] != "", "a newborn gets an ЕНП"
+    family = api.get("/api/v1/me/family").json()["items"]
+    assert [(member["relation"], member["policy"]["insurer"]["code"]) for member in family] == [
+        ("self", "77002"),
+        ("child", "77002"),
+    ]
 
 
 def test_a_name_change_keeps_the_enp(stack: Stack) -> None:
@@ -253,3 +272,18 @@ def test_the_same_idempotency_key_twice_creates_one_application(stack: Stack) ->
 def test_public_endpoints_answer_without_a_token(stack: Stack, path: str) -> None:
     answer = requests.get(stack.gateway + path, timeout=10)
     assert answer.status_code == 200, answer.text
+
+
+def test_an_insurer_whose_contract_ended_can_be_left_at_any_time_of_the_year(stack: Stack) -> None:
+    # A seeded holder insured with 77003, whose admission ended on 2024-12-31: no yearly limit, no 1 November rule.
+    api = Api(stack, stack.token("lebedeva", "15940268784"))
+    enp = "7752020876000012"
+    assert api.get(f"/api/v1/policies/{enp}").json()["insurer"]["code"] == "77003"
+    answer = api.post(
+        f"/api/v1/policies/{enp}/replacements",
+        {"reason": "insurer_change", "insurer_code": "77002", "policy_form": "electronic"},
+    )
+    assert answer.status_code == 202, answer.text
+    done = api.until_final(answer.headers["Location"])
+    assert done["status"] == "issued", done
+    assert api.get(f"/api/v1/policies/{enp}").json()["insurer"]["code"] == "77002"

@@ -331,7 +331,7 @@ def test_an_answer_that_breaks_the_contract_is_an_outage_never_a_refusal(
 
 
 def test_a_registry_record_the_domain_cannot_hold_is_an_outage(wire: responses.RequestsMock, fund: FundAdapter) -> None:
-    body = sample("fund", "FindPerson.response.xml").replace(b"passport_rf", b"temporary_identity_card_rf")
+    body = sample("fund", "FindPerson.response.xml").replace(b"passport_rf", b"foreign_birth_certificate")
     answer(wire, FUND_URL, body)
 
     with pytest.raises(BackendUnavailable, match="DocumentType"):

@@ -11,6 +11,8 @@ from gateway.catalogue import Catalogue
 from gateway.domain.applications import Application, Owner, Step
 from gateway.domain.model import (
     ApplicationStatus,
+    Authority,
+    AuthorityType,
     Document,
     DocumentType,
     Holder,
@@ -23,10 +25,12 @@ from gateway.domain.model import (
     Relation,
     ReplacementReason,
     ReplacementRequest,
+    Representative,
     Sex,
     Source,
 )
-from gateway.ports import BackendRefusal
+from gateway.domain.reference import load_reference
+from gateway.ports import BackendRefusal, Registration, RegistrationResult
 from gateway.usecases.processing import Processor, RetryPolicy
 from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeStore, unavailable
 
@@ -205,3 +209,78 @@ def test_retry_delays_grow_to_a_ceiling_with_jitter() -> None:
     assert policy.delay(3, lambda: 1.0) == 8
     assert policy.delay(20, lambda: 1.0) == 60
     assert policy.delay(20, lambda: 0.0) == 30
+
+
+def newborn_request(insurer: str, mother: Person = ANNA) -> NewPolicyRequest:
+    born = NOW.date() - timedelta(days=10)
+    child = Person(
+        last_name="Иванов",
+        first_name="Лев",
+        birth_date=born,
+        sex=Sex.MALE,
+        citizenship="RUS",
+        identity_document=Document(DocumentType.BIRTH_CERTIFICATE_RF, "654321", born + timedelta(days=3), "IV-МЮ"),
+    )
+    parent = Representative(
+        last_name=mother.last_name,
+        first_name=mother.first_name,
+        birth_date=mother.birth_date,
+        identity_document=mother.identity_document,
+        authority=Authority(AuthorityType.PARENT),
+        snils=mother.snils,
+    )
+    return NewPolicyRequest(Relation.CHILD, child, "77", insurer, PolicyForm.ELECTRONIC, representative=parent)
+
+
+def test_a_newborn_goes_to_the_mothers_insurer_in_the_first_30_days(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, fund, _ = world
+    holder = Holder(ANNA.last_name, ANNA.first_name, ANNA.birth_date, ANNA.sex)
+    mothers = Policy("7754900882000015", PolicyStatus.ACTIVE, "77002", "77", "electronic", date(2020, 1, 1), holder)
+    fund.persons["7754900882000015"] = (ANNA, mothers)
+    submit(store, newborn_request("77001"), "app_1")
+    refused = run_until_done(processor, store, "app_1")
+    (reason,) = refused.rejection
+    assert (reason.code, reason.field) == ("NEWBORN_MOTHER_INSURER", "insurer_code")
+    details = dict(reason.details)
+    assert details["mothers_insurer"] == "77002"
+    assert details["allowed_from"] == (NOW.date() - timedelta(days=7) + timedelta(days=31)).isoformat()
+    submit(store, newborn_request("77002"), "app_2")
+    assert run_until_done(processor, store, "app_2").status is Status.ISSUED
+
+
+def test_a_father_or_an_uninsured_mother_sets_no_insurer_for_the_newborn(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, fund, _ = world
+    father = replace(ANNA, first_name="Пётр", sex=Sex.MALE, snils="01024236877")
+    holder = Holder(father.last_name, father.first_name, father.birth_date, father.sex)
+    fund.persons["7704900832000019"] = (
+        father,
+        Policy("7704900832000019", PolicyStatus.ACTIVE, "77002", "77", "electronic", date(2020, 1, 1), holder),
+    )
+    submit(store, newborn_request("77001", mother=father), "app_1")
+    assert run_until_done(processor, store, "app_1").status is Status.ISSUED
+
+
+def test_leaving_an_insurer_whose_contract_ended_is_not_a_change_by_wish(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, fund, _ = world
+    processor.reference = load_reference()  # 77003's admission ended on 2024-12-31
+    holder = Holder(ANNA.last_name, ANNA.first_name, ANNA.birth_date, ANNA.sex)
+    enp = "7754900882000015"
+    fund.persons[enp] = (ANNA, Policy(enp, PolicyStatus.ACTIVE, "77003", "77", "paper", date(2015, 1, 1), holder))
+    sent: list[Registration] = []
+    register = fund.register_policy
+
+    def recording(message_id: str, registration: Registration) -> RegistrationResult:
+        sent.append(registration)
+        return register(message_id, registration)
+
+    fund.register_policy = recording  # type: ignore[method-assign]
+    change = ReplacementRequest(enp, ReplacementReason.INSURER_CHANGE, PolicyForm.ELECTRONIC, insurer_code="77002")
+    submit(store, change)
+    assert run_until_done(processor, store, "app_1").status is Status.ISSUED
+    assert [(r.reason.value, r.insurer_code) for r in sent] == [("insurer_contract_ended", "77002")]

@@ -11,8 +11,11 @@ import pytest
 
 from gateway.domain.eligibility import check_new_application, check_replacement
 from gateway.domain.model import (
+    Authority,
+    AuthorityType,
     Document,
     DocumentType,
+    InsuredCategory,
     NewPolicyRequest,
     Person,
     PersonChanges,
@@ -20,6 +23,7 @@ from gateway.domain.model import (
     Relation,
     ReplacementReason,
     ReplacementRequest,
+    Representative,
     Sex,
     Violation,
 )
@@ -62,8 +66,28 @@ RESIDENCE_PERMIT = Document(
 )
 
 
+PARENT = Representative(
+    last_name="Иванова",
+    first_name="Анна",
+    middle_name="Сергеевна",
+    birth_date=date(1990, 5, 17),
+    snils="11223344595",
+    identity_document=Document(DT.PASSPORT_RF, "123456", date(2010, 6, 1), series="4510"),
+    authority=Authority(AuthorityType.PARENT),
+)
+GUARDIAN = replace(
+    PARENT, authority=Authority(AuthorityType.GUARDIANSHIP_DECISION, "17/245", date(2024, 2, 1), "Опека")
+)
+ATTORNEY = replace(PARENT, authority=Authority(AuthorityType.POWER_OF_ATTORNEY, "77 АВ 1234567", date(2026, 1, 10)))
+REPRESENTATIVES = {Relation.CHILD: PARENT, Relation.WARD: GUARDIAN, Relation.SPOUSE: ATTORNEY}
+
+
 def apply(**changes: Any) -> list[Violation]:
-    return check_new_application(replace(APPLICATION, **changes), TODAY, REFERENCE)
+    request = replace(APPLICATION, **changes)
+    if request.relation is not Relation.SELF and "representative" not in changes:
+        # Someone applying for another person comes with their authority; the tests of that rule set their own.
+        request = replace(request, representative=REPRESENTATIVES[request.relation])
+    return check_new_application(request, TODAY, REFERENCE)
 
 
 def replacement(reason: ReplacementReason, **changes: Any) -> list[Violation]:
@@ -273,3 +297,88 @@ def test_refuses_a_renewal_with_a_residence_permit_already_expired() -> None:
 def test_reports_every_broken_rule_of_a_replacement_at_once() -> None:
     violations = replacement(ReplacementReason.RELOCATION, enp="123", insurer_code="77009")
     assert codes(violations) == ["ENP_FORMAT", "FIELD_REQUIRED", "INSURER_UNKNOWN"]
+
+
+def test_refuses_an_application_for_a_child_without_a_representative() -> None:
+    assert apply(relation=Relation.CHILD, person=CHILD, representative=None) == [
+        Violation("REPRESENTATIVE_REQUIRED", "representative")
+    ]
+
+
+def test_refuses_a_representative_for_oneself() -> None:
+    assert codes(apply(representative=PARENT)) == ["FIELD_INVALID"]
+
+
+@pytest.mark.parametrize(
+    ("relation", "representative"),
+    [(Relation.CHILD, ATTORNEY), (Relation.WARD, PARENT), (Relation.SPOUSE, PARENT), (Relation.SPOUSE, GUARDIAN)],
+)
+def test_refuses_an_authority_that_does_not_fit_the_relation(
+    relation: Relation, representative: Representative
+) -> None:
+    person = CHILD if relation is Relation.CHILD else replace(ANNA, first_name="Мария")
+    violations = apply(relation=relation, person=person, representative=representative)
+    assert [(v.code, v.field) for v in violations] == [
+        ("REPRESENTATIVE_AUTHORITY_INVALID", "representative.authority.type")
+    ]
+
+
+def test_accepts_a_spouse_by_power_of_attorney_and_a_ward_by_guardianship() -> None:
+    assert apply(relation=Relation.SPOUSE, person=replace(ANNA, first_name="Мария")) == []
+    assert apply(relation=Relation.WARD, person=replace(ANNA, first_name="Мария")) == []
+
+
+def test_refuses_a_minor_representative_and_an_authority_without_number_or_date() -> None:
+    minor = replace(GUARDIAN, birth_date=date(2010, 1, 1), authority=Authority(AuthorityType.GUARDIANSHIP_DECISION))
+    minor = replace(minor, identity_document=Document(DT.PASSPORT_RF, "654321", date(2024, 2, 1), series="4520"))
+    violations = apply(relation=Relation.WARD, person=replace(ANNA, first_name="Мария"), representative=minor)
+    assert {(v.code, v.field) for v in violations} == {
+        ("REPRESENTATIVE_NOT_ADULT", "representative.birth_date"),
+        ("FIELD_REQUIRED", "representative.authority.number"),
+        ("FIELD_REQUIRED", "representative.authority.issue_date"),
+    }
+
+
+def test_refuses_a_highly_qualified_specialist() -> None:
+    specialist = replace(
+        ANNA,
+        citizenship="DEU",
+        snils=None,
+        category=InsuredCategory.HIGHLY_QUALIFIED_SPECIALIST,
+        identity_document=Document(DT.FOREIGN_PASSPORT, "C01X00T47", date(2020, 1, 1)),
+        residence_document=RESIDENCE_PERMIT,
+    )
+    assert apply(person=specialist) == [Violation("HIGHLY_QUALIFIED_SPECIALIST", "person.category")]
+
+
+def test_accepts_an_eaeu_worker_on_a_labour_contract_and_refuses_others_on_one() -> None:
+    contract = Document(DT.LABOUR_CONTRACT_EAEU, "15/2026", date(2026, 2, 1), expiry_date=date(2027, 1, 31))
+    worker = replace(
+        ANNA,
+        citizenship="KGZ",
+        snils=None,
+        category=InsuredCategory.EAEU_WORKER,
+        identity_document=Document(DT.FOREIGN_PASSPORT, "AC1234567", date(2019, 5, 1)),
+        residence_document=contract,
+    )
+    assert apply(person=worker) == []
+    uzbek = replace(worker, citizenship="UZB", category=None)
+    assert [(v.code, v.field) for v in apply(person=uzbek)] == [
+        ("DOCUMENT_NOT_ALLOWED_FOR_CATEGORY", "person.residence_document.type")
+    ]
+    assert codes(apply(person=replace(uzbek, category=InsuredCategory.EAEU_WORKER))) == ["FIELD_INVALID"]
+
+
+def test_accepts_an_asylum_seeker_with_a_temporary_asylum_certificate() -> None:
+    asylum = Document(DT.TEMPORARY_ASYLUM_CERTIFICATE, "ВУ 0012345", date(2026, 1, 20), expiry_date=date(2027, 1, 19))
+    person = replace(ANNA, citizenship="AFG", snils=None, identity_document=asylum, category=InsuredCategory.REFUGEE)
+    assert apply(person=person) == []
+
+
+def test_refuses_a_stated_category_that_contradicts_citizenship() -> None:
+    assert codes(apply(person=replace(ANNA, category=InsuredCategory.FOREIGNER_PERMANENT))) == ["FIELD_INVALID"]
+
+
+def test_accepts_a_temporary_identity_card_for_a_citizen() -> None:
+    card = Document(DT.TEMPORARY_IDENTITY_CARD_RF, "7701-123456", date(2026, 5, 20), issuer="МВД")
+    assert apply(person=replace(ANNA, identity_document=card)) == []
