@@ -287,3 +287,71 @@ def test_an_insurer_whose_contract_ended_can_be_left_at_any_time_of_the_year(sta
     done = api.until_final(answer.headers["Location"])
     assert done["status"] == "issued", done
     assert api.get(f"/api/v1/policies/{enp}").json()["insurer"]["code"] == "77002"
+
+
+def foreigner(**changes: Any) -> dict[str, Any]:
+    person: dict[str, Any] = {
+        "last_name": "Рахимов",
+        "first_name": "Тимур",
+        "birth_date": "1992-08-14",
+        "sex": "male",
+        "citizenship": "TJK",
+        "identity_document": {
+            "type": "foreign_passport",
+            "number": f"4{random.randint(0, 99_999_999):08d}",
+            "issue_date": "2021-03-01",
+        },
+        "residence_document": {
+            "type": "temporary_residence_permit",
+            "number": f"{random.randint(0, 999_999):06d}",
+            "issue_date": (TODAY - timedelta(days=60)).isoformat(),
+            "expiry_date": (TODAY + timedelta(days=3 * 365)).isoformat(),
+        },
+    }
+    person.update(changes)
+    return person
+
+
+def test_a_foreigners_policy_ends_with_the_year(stack: Stack) -> None:
+    api = Api(stack, stack.token(f"user-{uuid.uuid4().hex[:8]}"))
+    done = apply_and_wait(api, application(foreigner()))
+    assert done["status"] == "issued", done
+    assert done["policy"]["valid_to"] == f"{TODAY.year}-12-31"
+
+
+def test_a_highly_qualified_specialist_is_refused_with_the_reason(stack: Stack) -> None:
+    api = Api(stack, stack.token(f"user-{uuid.uuid4().hex[:8]}"))
+    answer = api.post("/api/v1/applications", application(foreigner(category="highly_qualified_specialist")))
+    assert answer.status_code == 422
+    assert [(r["code"], r["field"]) for r in answer.json()["errors"]] == [
+        ("HIGHLY_QUALIFIED_SPECIALIST", "person.category")
+    ]
+
+
+def test_a_foreigners_expired_policy_is_renewed_with_the_residence_document(stack: Stack) -> None:
+    # A seeded holder from Uzbekistan whose policy ended on 2025-12-31; the residence permit runs to 2029.
+    api = Api(stack, stack.token("karimov", "16051379850"))
+    enp = "7757110838000013"
+    assert api.get(f"/api/v1/policies/{enp}").json()["status"] == "expired"
+    permit = {
+        "type": "residence_permit",
+        "series": "82",
+        "number": "0123456",
+        "issue_date": "2024-03-15",
+        "expiry_date": "2029-03-14",
+    }
+    answer = api.post(
+        f"/api/v1/policies/{enp}/replacements",
+        {"reason": "expiry_renewal", "person": {"residence_document": permit}, "policy_form": "electronic"},
+    )
+    assert answer.status_code == 202, answer.text
+    done = api.until_final(answer.headers["Location"])
+    assert done["status"] == "issued", done
+    status = api.get(f"/api/v1/policies/{enp}").json()
+    assert (status["status"], status["valid_to"]) == ("active", f"{TODAY.year}-12-31")
+
+
+def test_a_child_who_turned_14_sees_the_restriction_in_the_status(stack: Stack) -> None:
+    api = Api(stack, stack.token("sokolova", "17162480966"))
+    status = api.get("/api/v1/policies/7796789779000018").json()
+    assert [restriction["code"] for restriction in status["restrictions"]] == ["BIRTH_CERTIFICATE_AGE"]
