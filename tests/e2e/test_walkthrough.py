@@ -355,3 +355,18 @@ def test_a_child_who_turned_14_sees_the_restriction_in_the_status(stack: Stack) 
     api = Api(stack, stack.token("sokolova", "17162480966"))
     status = api.get("/api/v1/policies/7796789779000018").json()
     assert [restriction["code"] for restriction in status["restrictions"]] == ["BIRTH_CERTIFICATE_AGE"]
+
+
+def test_an_eaeu_workers_policy_ends_with_the_labour_contract(stack: Stack) -> None:
+    api = Api(stack, stack.token(f"user-{uuid.uuid4().hex[:8]}"))
+    contract_end = TODAY + timedelta(days=20)
+    contract = {
+        "type": "labour_contract_eaeu",
+        "number": f"{random.randint(1, 999)}/{TODAY.year}",
+        "issue_date": (TODAY - timedelta(days=100)).isoformat(),
+        "expiry_date": contract_end.isoformat(),
+    }
+    worker = foreigner(citizenship="KGZ", category="eaeu_worker", residence_document=contract)
+    done = apply_and_wait(api, application(worker))
+    assert done["status"] == "issued", done
+    assert done["policy"]["valid_to"] == min(contract_end, date(TODAY.year, 12, 31)).isoformat()
