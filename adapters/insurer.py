@@ -25,18 +25,21 @@ class InsurerAdapter:
         self._service = client.bind(address)
 
     def issue_policy(self, message_id: str, application: InsurerApplication) -> InsurerResult:
-        """Issue a policy; idempotent by message id."""
-        answer = self._call(
-            "IssuePolicy",
-            MessageId=message_id,
-            ApplicationDate=application.application_date,
-            Reason=application.reason.value,
-            Person=mapping.person_payload(application.person),
-            Enp=application.enp,
-            RegionCode=application.region_code,
-            PolicyForm=application.policy_form,
-        )
-        return self._read("IssuePolicy", mapping.read_insurer_result, answer)
+        """Issue a policy; idempotent by message id. A representative's application goes as IssuePolicyOnBehalf."""
+        payload: dict[str, Any] = {
+            "MessageId": message_id,
+            "ApplicationDate": application.application_date,
+            "Reason": application.reason.value,
+            "Person": mapping.person_payload(application.person),
+            "Enp": application.enp,
+            "RegionCode": application.region_code,
+            "PolicyForm": application.policy_form,
+        }
+        operation = "IssuePolicy"
+        if application.representative is not None and application.relation is not None:
+            operation = "IssuePolicyOnBehalf"
+            payload["Representative"] = mapping.representative_payload(application.representative, application.relation)
+        return self._read(operation, mapping.read_insurer_result, self._call(operation, **payload))
 
     def replace_policy(self, message_id: str, application: InsurerApplication) -> InsurerResult:
         """Re-issue, duplicate or change the data of a policy the insurer holds; idempotent by message id."""

@@ -18,6 +18,8 @@ from gateway.domain.model import (
     Person,
     Policy,
     PolicyStatus,
+    Relation,
+    Representative,
     Restriction,
     Sex,
 )
@@ -86,6 +88,26 @@ def document_payload(document: Document) -> dict[str, Any]:
         "IssueDate": document.issue_date,
         "Issuer": document.issuer,
         "ExpiryDate": document.expiry_date,
+    }
+
+
+def representative_payload(representative: Representative, relation: Relation) -> dict[str, Any]:
+    """An i2:Representative (insurer contract, version 2)."""
+    authority = representative.authority
+    return {
+        "Relation": relation.value,
+        "LastName": representative.last_name,
+        "FirstName": representative.first_name,
+        "MiddleName": representative.middle_name,
+        "BirthDate": representative.birth_date,
+        "Snils": representative.snils,
+        "IdentityDocument": document_payload(representative.identity_document),
+        "Authority": {
+            "Type": authority.type.value,
+            "Number": authority.number,
+            "IssueDate": authority.issue_date,
+            "Issuer": authority.issuer,
+        },
     }
 
 
@@ -237,7 +259,7 @@ def _enum(kind: type[E], value: Any) -> E:
 # --- field paths --------------------------------------------------------------------------------------------
 
 # Elements of a request that the gateway's own request (API.md) has, at the top level and in a person.
-_TOP_LEVEL = frozenset({"Person", "Enp", "InsurerCode", "RegionCode", "PolicyForm"})
+_TOP_LEVEL = frozenset({"Person", "Enp", "InsurerCode", "RegionCode", "PolicyForm", "Representative"})
 _PERSON = frozenset(
     {
         "LastName",
@@ -269,10 +291,16 @@ def field_path(soap_path: str | None) -> str | None:
     return ".".join(_CAMEL_BOUNDARY.sub("_", step).lower() for step in steps)
 
 
+_REPRESENTATIVE = frozenset({"LastName", "FirstName", "MiddleName", "BirthDate", "Snils", "IdentityDocument"})
+_AUTHORITY = frozenset({"Type", "Number", "IssueDate", "Issuer"})
+
+
 def _is_known(steps: list[str]) -> bool:
     head, rest = steps[0], steps[1:]
     if head not in _TOP_LEVEL:
         return False
+    if head == "Representative" and rest:
+        return _is_known_of_representative(rest)
     if head != "Person" or not rest:
         return not rest
     if rest[0] not in _PERSON:
@@ -280,3 +308,12 @@ def _is_known(steps: list[str]) -> bool:
     if len(rest) == 1:
         return True
     return rest[0] in _DOCUMENTS and len(rest) == 2 and rest[1] in _DOCUMENT
+
+
+def _is_known_of_representative(rest: list[str]) -> bool:
+    # The representative's fields have the same names in the request's JSON (representative.authority.type).
+    if rest[0] == "Authority":
+        return len(rest) == 1 or (len(rest) == 2 and rest[1] in _AUTHORITY)
+    if rest[0] == "IdentityDocument":
+        return len(rest) == 1 or (len(rest) == 2 and rest[1] in _DOCUMENT)
+    return len(rest) == 1 and rest[0] in _REPRESENTATIVE

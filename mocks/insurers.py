@@ -22,6 +22,14 @@ from mocks.soap import (
 )
 
 NS = "urn:epolicy:insurer:v1"
+NS_V2 = "urn:epolicy:insurer:v2"
+ADULT_AGE = 18
+# Who may represent whom (326-ФЗ art. 16; ГК РФ art. 28, 32, 185): the insurer checks it before issuing.
+AUTHORITIES = {
+    "child": {"parent", "guardianship_decision"},
+    "ward": {"guardianship_decision"},
+    "spouse": {"power_of_attorney"},
+}
 b = Builder(NS)
 
 # A temporary certificate is valid 30 working days; 42 calendar days covers them with weekends.
@@ -63,13 +71,13 @@ class Issue:
     temporary_certificate: tuple[str, date] | None
     issued_at: datetime
 
-    def to_xml(self, tag: str, message_id: str) -> Element:
-        """The IssueResult element, answering the request `message_id`."""
+    def to_xml(self, tag: str, message_id: str, namespace: str | None = None) -> Element:
+        """The IssueResult element, answering the request `message_id`; the root may be of another version."""
         certificate = None
         if self.temporary_certificate is not None:
             number, valid_to = self.temporary_certificate
             certificate = b("TemporaryCertificate", b("Number", number), b("ValidTo", valid_to))
-        return b(
+        root = b(
             tag,
             b("MessageId", message_id),
             b("InsurerApplicationId", self.insurer_application_id),
@@ -80,6 +88,7 @@ class Issue:
             certificate,
             b("IssuedAt", self.issued_at),
         )
+        return root if namespace is None else _renamed(root, f"{{{namespace}}}{tag}")
 
 
 class InsurerMock:
@@ -117,9 +126,11 @@ class InsurerMock:
         return SoapService(
             f"insurer {self.info.code}",
             contracts.path("insurer", "insurer.wsdl"),
-            contracts.path("insurer", "insurer.xsd"),
+            # Version 2 imports version 1: one schema set validates the messages of both.
+            contracts.path("insurer", "insurer-v2.xsd"),
             {
                 "IssuePolicy": self.issue_policy,
+                "IssuePolicyOnBehalf": self.issue_policy_on_behalf,
                 "ReplacePolicy": self.replace_policy,
                 "GetApplicationState": self.get_application_state,
             },
@@ -150,6 +161,16 @@ class InsurerMock:
                         field="Enp",
                     )
             return self._record(request, message_id).to_xml("IssuePolicyResponse", message_id)
+
+    def issue_policy_on_behalf(self, request: Element) -> Element:
+        """IssuePolicyOnBehalf (v2): as IssuePolicy, applied for by a representative the insurer must accept."""
+        message_id = required_text(request, "MessageId")
+        with self._lock:
+            if (done := self._issues.get(message_id)) is not None:
+                return done.to_xml("IssuePolicyOnBehalfResponse", message_id, NS_V2)
+        _check_representative(request, self._application_date(request))
+        issued = self.issue_policy(request)
+        return _renamed(issued, f"{{{NS_V2}}}IssuePolicyOnBehalfResponse")
 
     def replace_policy(self, request: Element) -> Element:
         """ReplacePolicy: re-issue, duplicate or data change of a policy this insurer holds."""
@@ -243,3 +264,40 @@ def _temporary_certificate(code: str, serial: int, form: str, on: date) -> tuple
         return None
     number = f"{code[:2]}{code[-2:]}{serial:05d}"
     return number, on + timedelta(days=TEMPORARY_CERTIFICATE_DAYS)
+
+
+def _renamed(elem: Element, tag: str) -> Element:
+    elem.tag = tag
+    return elem
+
+
+def _check_representative(request: Element, on: date) -> None:
+    # The representative must be an adult, and the ground of representation must fit whom they apply for.
+    relation = required_text(request, "Representative/Relation")
+    authority = required_text(request, "Representative/Authority/Type")
+    if authority not in AUTHORITIES[relation]:
+        raise BusinessFault(
+            "REPRESENTATIVE_AUTHORITY_INVALID",
+            f"Основание представительства «{authority}» не подходит для заявления за «{relation}».",
+            field="Representative/Authority/Type",
+        )
+    if authority != "parent" and (
+        text(request, "Representative/Authority/Number") is None
+        or date_at(request, "Representative/Authority/IssueDate") is None
+    ):
+        raise BusinessFault(
+            "FIELD_REQUIRED",
+            "Нужны номер и дата документа о полномочиях представителя.",
+            field="Representative/Authority",
+        )
+    born = date_at(request, "Representative/BirthDate")
+    if born is None or _age(born, on) < ADULT_AGE:
+        raise BusinessFault(
+            "REPRESENTATIVE_NOT_ADULT",
+            "Представитель должен быть совершеннолетним.",
+            field="Representative/BirthDate",
+        )
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

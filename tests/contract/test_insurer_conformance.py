@@ -155,3 +155,59 @@ def test_a_registered_policy_can_be_reissued_by_its_insurer(
         )
         assert answer["State"] in ("accepted", "executing", "executed")
         assert answer["PolicyForm"] == insurer.policy_forms[-1]
+
+
+def representative(relation: str, authority: dict[str, Any], born: date = date(1985, 4, 2)) -> dict[str, Any]:
+    parent = person(sex="female", birth_date=born)
+    return {
+        "Relation": relation,
+        "LastName": parent["LastName"],
+        "FirstName": parent["FirstName"],
+        "BirthDate": born,
+        "Snils": parent["Snils"],
+        "IdentityDocument": parent["IdentityDocument"],
+        "Authority": authority,
+    }
+
+
+def on_behalf(insurer: InsurerUnderTest, on_behalf_of: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """Send IssuePolicyOnBehalf (version 2) with sensible defaults."""
+    request: dict[str, Any] = {
+        "MessageId": message_id("behalf"),
+        "ApplicationDate": TODAY,
+        "Reason": "first_choice",
+        "Person": person(),
+        "RegionCode": insurer.region_code,
+        "PolicyForm": insurer.policy_forms[0],
+        "Representative": on_behalf_of,
+    }
+    request.update(overrides)
+    return insurer.soap.call("IssuePolicyOnBehalf", **request)
+
+
+def test_a_parent_a_guardian_and_an_attorney_may_apply_on_behalf(insurers: list[InsurerUnderTest]) -> None:
+    guardianship = {"Type": "guardianship_decision", "Number": "17/245", "IssueDate": date(2024, 2, 1)}
+    attorney = {"Type": "power_of_attorney", "Number": "77 АВ 1234567", "IssueDate": date(2026, 1, 10)}
+    for insurer in insurers:
+        for relation, authority in (("child", {"Type": "parent"}), ("ward", guardianship), ("spouse", attorney)):
+            answer = on_behalf(insurer, representative(relation, authority))
+            assert answer["State"] in ("accepted", "executing", "executed"), (insurer.code, relation)
+
+
+def test_an_authority_that_does_not_fit_or_a_minor_representative_is_refused(insurers: list[InsurerUnderTest]) -> None:
+    for insurer in insurers:
+        wrong = representative("spouse", {"Type": "parent"})
+        info = refusal(on_behalf, insurer, wrong)
+        assert (info.code, info.field) == ("REPRESENTATIVE_AUTHORITY_INVALID", "Representative/Authority/Type")
+        minor = representative("child", {"Type": "parent"}, born=TODAY.replace(year=TODAY.year - 15))
+        info = refusal(on_behalf, insurer, minor)
+        assert (info.code, info.field) == ("REPRESENTATIVE_NOT_ADULT", "Representative/BirthDate")
+
+
+def test_the_same_message_id_on_behalf_issues_once(insurers: list[InsurerUnderTest]) -> None:
+    for insurer in insurers:
+        mid = message_id("behalf-repeat")
+        parent = representative("child", {"Type": "parent"})
+        first = on_behalf(insurer, parent, MessageId=mid)
+        again = on_behalf(insurer, parent, MessageId=mid)
+        assert again["InsurerApplicationId"] == first["InsurerApplicationId"]

@@ -12,7 +12,16 @@ import pytest
 import adapters.soap
 from adapters import FundAdapter, InsurerDirectory
 from adapters.insurer import InsurerAdapter
-from gateway.domain.model import Person, Source
+from gateway.domain.model import (
+    Authority,
+    AuthorityType,
+    Document,
+    DocumentType,
+    Person,
+    Relation,
+    Representative,
+    Source,
+)
 from gateway.ports import (
     BackendRefusal,
     BackendUnavailable,
@@ -247,3 +256,34 @@ def test_a_fault_at_one_insurer_leaves_the_others_answering(faulty: RunningMocks
         insurer(directory, "77001").issue_policy(message_id("issue"), issue(new_person()))
     assert insurer(directory, "77002").issue_policy(message_id("issue"), issue(new_person())).state == "executed"
     directory.close()
+
+
+def test_an_application_by_a_representative_goes_as_issue_policy_on_behalf(mocks_server: RunningMocks) -> None:
+    directory = InsurerDirectory({"77001": mocks_server.insurer_url("77001")}, timeout=10)
+    insurer = directory.get("77001")
+    assert insurer is not None
+    parent = Representative(
+        last_name="Иванова",
+        first_name="Анна",
+        birth_date=date(1990, 5, 17),
+        identity_document=Document(DocumentType.PASSPORT_RF, "123456", date(2010, 6, 1), "4510"),
+        authority=Authority(AuthorityType.PARENT),
+    )
+    child = new_person(birth_date=date(2025, 1, 5))
+    application = InsurerApplication(
+        application_date=date.today(),
+        reason=RegistryReason.FIRST_CHOICE,
+        person=child,
+        region_code="77",
+        policy_form="electronic",
+        representative=parent,
+        relation=Relation.CHILD,
+    )
+    assert insurer.issue_policy("qa-behalf-1", application).state == "executed"
+    spouse = replace(application, relation=Relation.SPOUSE)
+    with pytest.raises(BackendRefusal) as refused:
+        insurer.issue_policy("qa-behalf-2", spouse)
+    assert (refused.value.code, refused.value.field) == (
+        "REPRESENTATIVE_AUTHORITY_INVALID",
+        "representative.authority.type",
+    )
