@@ -8,10 +8,12 @@ from typing import Any, TypeVar
 import requests
 from zeep import Plugin
 
-from adapters import mapping
+from adapters import fund_services, mapping
 from adapters.soap import FUND, SoapClient, call, read
+from gateway.domain.clinics import Attachment, Clinic, Period, PolicyEvent, Visit
 from gateway.domain.model import Insurer, Person, Policy, Source
 from gateway.ports import (
+    AttachmentRequest,
     BackendRefusal,
     BackendUnavailable,
     NotFound,
@@ -95,6 +97,44 @@ class FundAdapter:
         """Insurers admitted in a region today."""
         answer = self._call("ListInsurers", MessageId=message_id, RegionCode=region_code)
         return [self._read("ListInsurers", mapping.read_insurer, item) for item in answer.Insurer or ()]
+
+    def policy_history(self, message_id: str, enp: str) -> list[PolicyEvent]:
+        """What happened to the policies of an ЕНП, oldest first; raises NotFound for an unknown ЕНП."""
+        answer = self._call_for_enp("GetPolicyHistory", MessageId=message_id, Enp=enp)
+        return [self._read("GetPolicyHistory", fund_services.read_policy_event, item) for item in answer.Event or ()]
+
+    def visits(self, message_id: str, enp: str, period: Period) -> list[Visit]:
+        """Care paid by ОМС in a period, oldest first; raises NotFound for an unknown ЕНП."""
+        payload = fund_services.period_payload(period)
+        answer = self._call_for_enp("GetVisits", MessageId=message_id, Enp=enp, **payload)
+        return [self._read("GetVisits", fund_services.read_visit, item) for item in answer.Visit or ()]
+
+    def list_clinics(self, message_id: str, region_code: str) -> list[Clinic]:
+        """Clinics admitted in a region."""
+        answer = self._call("ListClinics", MessageId=message_id, RegionCode=region_code)
+        return [self._read("ListClinics", fund_services.read_clinic, item) for item in answer.Clinic or ()]
+
+    def attach_to_clinic(self, message_id: str, request: AttachmentRequest) -> Attachment:
+        """Record a person's choice of a clinic; idempotent by message id; BackendRefusal when refused."""
+        payload = fund_services.attachment_payload(request)
+        answer = self._call_for_enp("AttachToClinic", MessageId=message_id, **payload)
+        return self._read("AttachToClinic", fund_services.read_attachment, answer.Attachment)
+
+    def attachment(self, message_id: str, enp: str) -> Attachment | None:
+        """The clinic an ЕНП's holder is attached to, or None; raises NotFound for an unknown ЕНП."""
+        answer = self._call_for_enp("GetAttachment", MessageId=message_id, Enp=enp)
+        if answer.Attachment is None:
+            return None
+        return self._read("GetAttachment", fund_services.read_attachment, answer.Attachment)
+
+    def _call_for_enp(self, operation: str, **payload: Any) -> Any:
+        # An ЕНП the registry does not know is not a refusal of the caller's input: the policy is not there.
+        try:
+            return self._call(operation, **payload)
+        except BackendRefusal as refusal:
+            if refusal.code == ENP_NOT_FOUND:
+                raise NotFound("the registry has no person with this ЕНП") from None
+            raise
 
     def _call(self, operation: str, **payload: Any) -> Any:
         return call(self._service, Source.FUND, operation, **payload)

@@ -84,7 +84,7 @@ class AnswerCheck(Plugin):
             if detail is not None and etree.QName(detail).namespace == COMMON_NS:
                 self._validate(detail)
             return envelope, http_headers  # a fault without a contract detail is read as a technical one
-        expected = f"{{{self._namespace}}}{_name(operation)}Response"
+        expected = _response_tag(operation) or f"{{{self._namespace}}}{_name(operation)}Response"
         if payload.tag != expected:
             raise InvalidAnswer(f"expected {expected}, got {payload.tag}")
         self._validate(payload)
@@ -106,7 +106,8 @@ class AnswerCheck(Plugin):
 NAME_ELEMENTS = frozenset({"LastName", "FirstName", "MiddleName"})
 NUMBER_ELEMENTS = frozenset({"Snils", "Inn", "Series", "Number", "Enp"})
 DATE_ELEMENTS = frozenset({"BirthDate", "DeathDate"})
-TEXT_ELEMENTS = frozenset({"BirthPlace", "Issuer"})
+# A visit's service and diagnosis group are health data (fund-v2.xsd).
+TEXT_ELEMENTS = frozenset({"BirthPlace", "Issuer", "Service", "DiagnosisGroup"})
 FREE_TEXT_ELEMENTS = frozenset({"faultstring", "Message"})
 
 _QUOTED = re.compile(r"«[^»]*»|'[^']*'|\"[^\"]*\"")
@@ -178,3 +179,10 @@ def _message_id(envelope: etree._Element) -> str | None:
         return None
     found = payload.find("{*}MessageId")
     return None if found is None else found.text
+
+
+def _response_tag(operation: Any) -> str | None:
+    # The WSDL names each operation's answer element; a later version's operation answers in its own namespace.
+    body = getattr(getattr(operation, "output", None), "body", None)
+    qname = getattr(body, "qname", None)
+    return None if qname is None else str(qname)

@@ -46,13 +46,13 @@ class Contract:
 
 FUND = Contract(
     contracts.path("fund", "fund.wsdl"),
-    contracts.path("fund", "fund.xsd"),
+    contracts.path("fund", "fund-all.xsd"),  # version 1 and the version 2 additions
     "urn:epolicy:fund:v1",
     "{urn:epolicy:fund:v1}FundBinding",
 )
 INSURER = Contract(
     contracts.path("insurer", "insurer.wsdl"),
-    contracts.path("insurer", "insurer.xsd"),
+    contracts.path("insurer", "insurer-v2.xsd"),  # imports version 1: one schema set for both
     "urn:epolicy:insurer:v1",
     "{urn:epolicy:insurer:v1}InsurerBinding",
 )

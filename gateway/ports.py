@@ -12,7 +12,8 @@ from enum import StrEnum
 from typing import Protocol
 
 from gateway.domain.applications import Application
-from gateway.domain.model import Document, Insurer, Person, Policy, Sex, Source
+from gateway.domain.clinics import Attachment, AttachmentReason, Clinic, Period, PolicyEvent, Visit
+from gateway.domain.model import Document, Insurer, Person, Policy, Relation, Representative, Sex, Source
 
 
 class RegistryApplicationType(StrEnum):
@@ -99,6 +100,18 @@ class InsurerApplication:
     policy_form: str
     enp: str | None = None
     type: RegistryApplicationType | None = None  # set for ReplacePolicy: reissue, duplicate, data_change
+    representative: Representative | None = None  # who applied for a child, a ward or a spouse
+    relation: Relation | None = None  # whom the representative applied for
+
+
+@dataclass(frozen=True)
+class AttachmentRequest:
+    """A person's choice of a clinic, for the fund to record (AttachToClinic)."""
+
+    enp: str
+    clinic_code: str
+    application_date: date
+    reason: AttachmentReason = AttachmentReason.CHOICE
 
 
 @dataclass(frozen=True)
@@ -188,6 +201,26 @@ class FundPort(Protocol):
 
     def list_insurers(self, message_id: str, region_code: str) -> list[Insurer]:
         """Insurers admitted in a region today."""
+        ...
+
+    def policy_history(self, message_id: str, enp: str) -> list[PolicyEvent]:
+        """What happened to the policies of an ЕНП, oldest first; raises NotFound for an unknown ЕНП."""
+        ...
+
+    def visits(self, message_id: str, enp: str, period: Period) -> list[Visit]:
+        """Care paid by ОМС in a period, oldest first; raises NotFound for an unknown ЕНП."""
+        ...
+
+    def list_clinics(self, message_id: str, region_code: str) -> list[Clinic]:
+        """Clinics admitted in a region."""
+        ...
+
+    def attach_to_clinic(self, message_id: str, request: AttachmentRequest) -> Attachment:
+        """Record a person's choice of a clinic; idempotent by message id; BackendRefusal when refused."""
+        ...
+
+    def attachment(self, message_id: str, enp: str) -> Attachment | None:
+        """The clinic an ЕНП's holder is attached to, or None; raises NotFound for an unknown ЕНП."""
         ...
 
 

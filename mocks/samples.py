@@ -25,10 +25,21 @@ FUND_SEQUENCE = [
     "GetInsuranceStatus",
     "GetPolicyHistory",
     "ListInsurers",
+    "ListClinics",
+    "AttachToClinic",
+    "GetAttachment",
+    "GetVisits",
     "BusinessFault",
     "SchemaViolation",
 ]
-INSURER_SEQUENCE = ["IssuePolicy", "GetApplicationState", "ReplacePolicy", "BusinessFault", "SchemaViolation"]
+INSURER_SEQUENCE = [
+    "IssuePolicy",
+    "GetApplicationState",
+    "ReplacePolicy",
+    "IssuePolicyOnBehalf",
+    "BusinessFault",
+    "SchemaViolation",
+]
 TECHNICAL_FAULT_OF = {"fund": "GetInsuranceStatus", "insurer": "GetApplicationState"}
 
 

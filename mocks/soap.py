@@ -17,7 +17,13 @@ from lxml import etree
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 COMMON_NS = "urn:epolicy:common:v1"
-PREFIXES = {"c": COMMON_NS, "f": "urn:epolicy:fund:v1", "i": "urn:epolicy:insurer:v1"}
+PREFIXES = {
+    "c": COMMON_NS,
+    "f": "urn:epolicy:fund:v1",
+    "f2": "urn:epolicy:fund:v2",
+    "i": "urn:epolicy:insurer:v1",
+    "i2": "urn:epolicy:insurer:v2",
+}
 MAX_REQUEST_BYTES = 1_000_000
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,18 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from gateway.domain.applications import Application
+from gateway.domain.clinics import (
+    Attachment,
+    AttachmentReason,
+    Clinic,
+    Period,
+    PolicyEvent,
+    PolicyEventType,
+    Visit,
+)
 from gateway.domain.model import Holder, Insurer, Person, Policy, PolicyStatus, Source
 from gateway.ports import (
+    AttachmentRequest,
     BackendRefusal,
     BackendUnavailable,
     Claim,
@@ -47,6 +57,27 @@ def unavailable(source: Source, operation: str) -> BackendUnavailable:
     return BackendUnavailable(source, operation, "connection refused")
 
 
+def a_year_after(day: date) -> date:
+    """The same day a year later (1 March after 29 February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return date(day.year + 1, 3, 1)
+
+
+def fake_clinics() -> dict[str, Clinic]:
+    """Two open clinics and a full one in region 77, one in region 50."""
+    return {
+        clinic.code: clinic
+        for clinic in (
+            Clinic("770101", "Поликлиника № 301", "77", True, "г. Москва, ул. Примерная, д. 1"),
+            Clinic("770102", "Поликлиника № 302", "77", True),
+            Clinic("770103", "Поликлиника № 303", "77", False),
+            Clinic("500101", "Больница № 1", "50", True),
+        )
+    }
+
+
 @dataclass
 class FakeFund(Outage):
     """A registry in memory: persons by ЕНП, policies, registrations by message id."""
@@ -55,6 +86,12 @@ class FakeFund(Outage):
     registrations: dict[str, RegistrationResult] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Policy history, clinics, attachments (current by ЕНП, made by message id) and visits by ЕНП.
+    events: dict[str, list[PolicyEvent]] = field(default_factory=dict)
+    clinics: dict[str, Clinic] = field(default_factory=fake_clinics)
+    attachments: dict[str, Attachment] = field(default_factory=dict)
+    attached: dict[str, Attachment] = field(default_factory=dict)
+    visit_log: dict[str, list[Visit]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         Outage.__init__(self)
@@ -132,6 +169,76 @@ class FakeFund(Outage):
         self.calls.append("list_insurers")
         self.check("list_insurers")
         return [Insurer("77001", "СМО 77001", "77", ("electronic", "paper", "plastic"))] if region_code == "77" else []
+
+    def _known_policy(self, enp: str) -> Policy | None:
+        if enp not in self.persons:
+            raise NotFound(enp)
+        return self.persons[enp][1]
+
+    def policy_history(self, message_id: str, enp: str) -> list[PolicyEvent]:
+        self.calls.append("policy_history")
+        self.check("policy_history")
+        policy = self._known_policy(enp)
+        if enp in self.events:
+            return list(self.events[enp])
+        if policy is None:
+            return []
+        issued = PolicyEvent(
+            policy.valid_from, PolicyEventType.ISSUED, policy.insurer_code, policy.region_code, policy.policy_form
+        )
+        return [issued]
+
+    def visits(self, message_id: str, enp: str, period: Period) -> list[Visit]:
+        self.calls.append("visits")
+        self.check("visits")
+        self._known_policy(enp)
+        return [
+            visit
+            for visit in self.visit_log.get(enp, [])
+            if (period.start is None or visit.date >= period.start) and (period.end is None or visit.date <= period.end)
+        ]
+
+    def list_clinics(self, message_id: str, region_code: str) -> list[Clinic]:
+        self.calls.append("list_clinics")
+        self.check("list_clinics")
+        return sorted((c for c in self.clinics.values() if c.region_code == region_code), key=lambda c: c.code)
+
+    def attach_to_clinic(self, message_id: str, request: AttachmentRequest) -> Attachment:
+        self.calls.append("attach_to_clinic")
+        self.check("attach_to_clinic")
+        if message_id in self.attached:
+            return self.attached[message_id]
+        policy = self._known_policy(request.enp)
+        clinic = self.clinics.get(request.clinic_code)
+        current = self.attachments.get(request.enp)
+        if clinic is None:
+            raise BackendRefusal(Source.FUND, "CLINIC_UNKNOWN", "нет такой организации")
+        if policy is None or clinic.region_code != policy.region_code:
+            raise BackendRefusal(Source.FUND, "CLINIC_OTHER_REGION", "организация другого региона")
+        if current is not None and current.clinic_code == clinic.code:
+            raise BackendRefusal(Source.FUND, "CLINIC_ALREADY_ATTACHED", "уже прикреплён")
+        if current is not None and request.reason is AttachmentReason.CHOICE:
+            allowed_from = a_year_after(current.since)
+            if request.application_date < allowed_from:
+                raise BackendRefusal(Source.FUND, "CLINIC_CHANGE_LIMIT", "раз в год", None, allowed_from)
+        if not clinic.accepts_attachment:
+            raise BackendRefusal(Source.FUND, "CLINIC_FULL", "мест нет")
+        attachment = Attachment(
+            request.enp,
+            clinic.code,
+            clinic.name,
+            request.application_date,
+            request.reason,
+            f"AT-{len(self.attached) + 1}",
+        )
+        self.attachments[request.enp] = self.attached[message_id] = attachment
+        return attachment
+
+    def attachment(self, message_id: str, enp: str) -> Attachment | None:
+        self.calls.append("attachment")
+        self.check("attachment")
+        self._known_policy(enp)
+        return self.attachments.get(enp)
 
 
 @dataclass

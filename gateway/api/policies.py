@@ -11,6 +11,7 @@ from gateway.api.common import caller, services
 from gateway.api.docs import ENP, IDEMPOTENCY_KEY, LOCATION, Operation
 from gateway.api.schemas import ReplacementSchema, replacement_request
 from gateway.auth import current_token, require_scope
+from gateway.usecases.clinics import current_attachment
 from gateway.usecases.policies import Reader, check_enp, ensure_visible, policy_status
 
 bp = Blueprint("policies", __name__, url_prefix="/api/v1/policies")
@@ -24,7 +25,8 @@ def status(enp: str) -> Response:
     reader = Reader(caller(), may_read_any="epolicy.eligibility" in token.scopes)
     policy = policy_status(enp, reader, services().policies)
     insurer = services().reference.insurers.get(policy.insurer_code)
-    return json_response(render.policy(policy, insurer.name if insurer else None))
+    attachment = current_attachment(enp, services().policies)
+    return json_response(render.policy(policy, insurer.name if insurer else None, attachment))
 
 
 @bp.post("/<enp>/replacements")

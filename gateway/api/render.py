@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from gateway.domain.applications import Application
+from gateway.domain.clinics import Attachment
 from gateway.domain.model import Insurer, Policy, Reason
 
 
@@ -60,7 +61,7 @@ def mask_name(name: str) -> str:
     return name[:1] + "*" * max(len(name) - 1, 0)
 
 
-def policy(item: Policy, insurer_name: str | None) -> dict[str, Any]:
+def policy(item: Policy, insurer_name: str | None, attachment: Attachment | None = None) -> dict[str, Any]:
     """A policy's status as `GET /api/v1/policies/{enp}` answers it; the holder's surname masked."""
     return {
         "enp": item.enp,
@@ -78,6 +79,16 @@ def policy(item: Policy, insurer_name: str | None) -> dict[str, Any]:
         "restrictions": [
             {"code": r.code, "description": r.description, "since": day(r.since)} for r in item.restrictions
         ],
+        "attachment": None if attachment is None else attached_clinic(attachment),
+    }
+
+
+def attached_clinic(item: Attachment) -> dict[str, Any]:
+    """The clinic a policy's holder is attached to, and since when."""
+    return {
+        "clinic": {"code": item.clinic_code, "name": item.clinic_name},
+        "since": day(item.since),
+        "reason": item.reason.value,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from gateway.domain.clinics import AttachmentReason
 from gateway.domain.model import ApplicationKind, ApplicationStatus, PolicyStatus, Source
 
 
@@ -70,6 +71,17 @@ class RestrictionOut(Schema):
     since = fields.Date(required=True, allow_none=True)
 
 
+class ClinicRefOut(Schema):
+    code = fields.String(required=True, metadata={"description": "Код медицинской организации в реестре ОМС"})
+    name = fields.String(required=True)
+
+
+class AttachmentOut(Schema):
+    clinic = fields.Nested(ClinicRefOut, required=True)
+    since = fields.Date(required=True, metadata={"description": "С какого дня действует прикрепление"})
+    reason = fields.String(required=True, validate=_values(AttachmentReason))
+
+
 class PolicyOut(Schema):
     enp = fields.String(required=True)
     status = fields.String(required=True, validate=_values(PolicyStatus))
@@ -80,6 +92,12 @@ class PolicyOut(Schema):
     policy_form = fields.String(required=True)
     holder = fields.Nested(HolderOut, required=True)
     restrictions = fields.List(fields.Nested(RestrictionOut), required=True)
+    attachment = fields.Nested(
+        AttachmentOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Медицинская организация, к которой прикреплён держатель полиса, или null"},
+    )
 
 
 class InsurerOut(Schema):

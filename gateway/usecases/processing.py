@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
 
 from gateway.catalogue import Catalogue
 from gateway.domain.applications import Application, Step
@@ -240,6 +241,7 @@ class Processor:
             policy_form=application.request.policy_form.value,
             enp=progress.enp,
             type=None if registry_type is Type.INSURER_CHOICE else registry_type,
+            **_representation(application),
         )
         with self._refusals():
             if registry_type is Type.INSURER_CHOICE:
@@ -313,6 +315,14 @@ class _RefusalTranslator:
             extra = {"allowed_from": error.allowed_from.isoformat()} if error.allowed_from else None
             reason = self.catalogue.backend_reason(error.source, error.code, error.message, error.field, extra)
             raise Refused((reason,)) from error
+
+
+def _representation(application: Application) -> dict[str, Any]:
+    # The insurer records who applied on whose behalf (insurer contract, version 2).
+    request = application.request
+    if isinstance(request, NewPolicyRequest) and request.representative is not None:
+        return {"representative": request.representative, "relation": request.relation}
+    return {}
 
 
 def _registry(application: Application) -> tuple[RegistryApplicationType, RegistryReason]:

@@ -8,8 +8,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from mocks.calendar import moscow_today
 from mocks.fund import identification, registration
 from mocks.fund.checks import check_person, enp_facet, make_enp
+from mocks.fund.clinics import Clinics
 from mocks.fund.model import (
     Application,
     Document,
@@ -29,7 +31,7 @@ from mocks.soap import BusinessFault
 class Registry:
     """Insurers and insured persons, changed only by registered applications; safe to share between threads."""
 
-    def __init__(self, seed_path: Path, today: Callable[[], date] = date.today):
+    def __init__(self, seed_path: Path, today: Callable[[], date] = moscow_today):
         self._seed_path = seed_path
         self._today = today
         # One lock for everything: the server is threaded, and a registration reads and writes many records.
@@ -37,10 +39,12 @@ class Registry:
         self._insurers: dict[str, InsurerRecord] = {}
         self._persons: dict[str, PersonRecord] = {}
         self._registrations: dict[str, Registration] = {}
+        # Clinics, attachments and visits (fund-v2.xsd) keep their own state and lock, over the same seed.
+        self.clinics = Clinics(seed_path, self.person, self.today)
         self.reset()
 
     @classmethod
-    def from_seed(cls, path: Path, today: Callable[[], date] = date.today) -> Registry:
+    def from_seed(cls, path: Path, today: Callable[[], date] = moscow_today) -> Registry:
         """A registry holding what the seed file says; `today` is the registry's calendar."""
         return cls(path, today)
 
@@ -51,6 +55,7 @@ class Registry:
             self._insurers = {insurer.code: insurer for insurer in insurers}
             self._persons = {person.enp: person for person in persons}
             self._registrations = {}
+        self.clinics.reset()
 
     def today(self) -> date:
         """The registry's current date."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contracts
+from mocks.fund.clinic_service import clinic_handlers
 from mocks.fund.model import (
     Application,
     Document,
@@ -25,7 +26,7 @@ def create_fund_service(registry: Registry) -> SoapService:
     return SoapService(
         "fund",
         contracts.path("fund", "fund.wsdl"),
-        contracts.path("fund", "fund.xsd"),
+        contracts.path("fund", "fund-all.xsd"),  # version 1 and the version 2 additions
         {
             "FindPerson": handlers.find_person,
             "VerifyPerson": handlers.verify_person,
@@ -33,6 +34,7 @@ def create_fund_service(registry: Registry) -> SoapService:
             "RegisterPolicy": handlers.register_policy,
             "ListInsurers": handlers.list_insurers,
             "GetPolicyHistory": handlers.get_policy_history,
+            **clinic_handlers(registry.clinics),
         },
     )
 

@@ -17,8 +17,8 @@ import contracts
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 COMMON_NS = "urn:epolicy:common:v1"
 SERVICES = {
-    "fund": ("fund/fund.wsdl", "fund/fund.xsd", "{urn:epolicy:fund:v1}FundBinding"),
-    "insurer": ("insurer/insurer.wsdl", "insurer/insurer.xsd", "{urn:epolicy:insurer:v1}InsurerBinding"),
+    "fund": ("fund/fund.wsdl", "fund/fund-all.xsd", "{urn:epolicy:fund:v1}FundBinding"),
+    "insurer": ("insurer/insurer.wsdl", "insurer/insurer-v2.xsd", "{urn:epolicy:insurer:v1}InsurerBinding"),
 }
 
 

@@ -249,3 +249,157 @@ def test_a_name_change_reissue_keeps_the_enp(fund: ServiceUnderTest, home_insure
     assert answer["Policy"]["Holder"]["LastName"] == "Новикова"
     events = fund.call("GetPolicyHistory", MessageId=message_id("history"), Enp=enp)["Event"]
     assert [event["Type"] for event in events] == ["issued", "reissued"]
+
+
+# --- version 2: clinics, attachment and visits (fund-v2.xsd) -------------------------------------------------
+
+
+def clinics_in(fund: ServiceUnderTest, region: str) -> list[dict[str, Any]]:
+    """Clinics the fund lists as admitted in a region."""
+    clinics: list[dict[str, Any]] = fund.call("ListClinics", MessageId=message_id("clinics"), RegionCode=region)[
+        "Clinic"
+    ]
+    return clinics
+
+
+def attach(
+    fund: ServiceUnderTest, enp: str, clinic: str, *, reason: str = "choice", mid: str | None = None
+) -> dict[str, Any]:
+    """Attach a person to a clinic today and return the attachment."""
+    answer = fund.call(
+        "AttachToClinic",
+        MessageId=mid or message_id("attach"),
+        Enp=enp,
+        ClinicCode=clinic,
+        ApplicationDate=TODAY,
+        Reason=reason,
+    )
+    attachment: dict[str, Any] = answer["Attachment"]
+    return attachment
+
+
+def a_year_after(day: date) -> date:
+    """The same day a year later (1 March after 29 February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return date(day.year + 1, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def open_clinics(fund: ServiceUnderTest) -> list[str]:
+    codes = [clinic["Code"] for clinic in clinics_in(fund, HOME_REGION) if clinic["AcceptsAttachment"]]
+    assert len(codes) >= 2, "the test registry needs two clinics in region 77 that accept attachments"
+    return codes
+
+
+@pytest.fixture
+def insured(fund: ServiceUnderTest, home_insurers: list[str]) -> str:
+    """The ЕНП of a new person insured in region 77 since 2023."""
+    enp: str = register(fund, person(), home_insurers[0], on=date(2023, 1, 16))["Enp"]
+    return enp
+
+
+def test_list_clinics_names_only_clinics_of_the_region(fund: ServiceUnderTest) -> None:
+    for region in (HOME_REGION, OTHER_REGION):
+        listed = clinics_in(fund, region)
+        assert listed, f"no clinic admitted in {region}"
+        assert {clinic["RegionCode"] for clinic in listed} == {region}
+        assert len({clinic["Code"] for clinic in listed}) == len(listed), "a clinic is listed twice"
+
+
+def test_a_person_attaches_to_a_clinic_of_their_region_and_the_fund_reads_it_back(
+    fund: ServiceUnderTest, insured: str, open_clinics: list[str]
+) -> None:
+    before = fund.call("GetAttachment", MessageId=message_id("attachment"), Enp=insured)
+    assert (before["Enp"], before["Attachment"]) == (insured, None)
+    attachment = attach(fund, insured, open_clinics[0])
+    assert (attachment["Enp"], attachment["ClinicCode"]) == (insured, open_clinics[0])
+    assert (attachment["Since"], attachment["Reason"]) == (TODAY, "choice")
+    assert attachment["ClinicName"]
+    after = fund.call("GetAttachment", MessageId=message_id("attachment"), Enp=insured)["Attachment"]
+    assert after == attachment
+
+
+def test_the_same_attachment_message_id_attaches_once(
+    fund: ServiceUnderTest, insured: str, open_clinics: list[str]
+) -> None:
+    mid = message_id("attach-repeat")
+    first = attach(fund, insured, open_clinics[0], mid=mid)
+    again = attach(fund, insured, open_clinics[0], mid=mid)
+    assert again == first
+
+
+def test_attaching_again_to_the_same_clinic_is_refused(
+    fund: ServiceUnderTest, insured: str, open_clinics: list[str]
+) -> None:
+    attach(fund, insured, open_clinics[0])
+    info = refusal(attach, fund, insured, open_clinics[0], reason="relocation")
+    assert (info.code, info.field) == ("CLINIC_ALREADY_ATTACHED", "ClinicCode")
+
+
+def test_a_second_choice_of_clinic_within_a_year_is_refused_unless_moving(
+    fund: ServiceUnderTest, insured: str, open_clinics: list[str]
+) -> None:
+    first, second = open_clinics[:2]
+    attach(fund, insured, first)
+    info = refusal(attach, fund, insured, second)
+    assert (info.code, info.field) == ("CLINIC_CHANGE_LIMIT", "Reason")
+    assert info.allowed_from == a_year_after(TODAY).isoformat()
+    moved = attach(fund, insured, second, reason="relocation")
+    assert (moved["ClinicCode"], moved["Reason"]) == (second, "relocation")
+
+
+def test_a_clinic_of_another_region_is_refused(fund: ServiceUnderTest, insured: str) -> None:
+    elsewhere = clinics_in(fund, OTHER_REGION)[0]["Code"]
+    info = refusal(attach, fund, insured, elsewhere)
+    assert (info.code, info.field) == ("CLINIC_OTHER_REGION", "ClinicCode")
+
+
+def test_a_full_clinic_is_refused(fund: ServiceUnderTest, insured: str) -> None:
+    full = [clinic["Code"] for clinic in clinics_in(fund, HOME_REGION) if not clinic["AcceptsAttachment"]]
+    assert full, "the test registry needs a clinic in region 77 that accepts no more attachments"
+    info = refusal(attach, fund, insured, full[0])
+    assert (info.code, info.field) == ("CLINIC_FULL", "ClinicCode")
+
+
+def test_an_unknown_clinic_is_refused(fund: ServiceUnderTest, insured: str) -> None:
+    # No register gives a medical organisation the code 000000.
+    info = refusal(attach, fund, insured, "000000")
+    assert (info.code, info.field) == ("CLINIC_UNKNOWN", "ClinicCode")
+
+
+def test_visits_are_the_same_on_every_call_and_within_the_insurance(fund: ServiceUnderTest, insured: str) -> None:
+    first = fund.call("GetVisits", MessageId=message_id("visits"), Enp=insured)
+    again = fund.call("GetVisits", MessageId=message_id("visits"), Enp=insured)
+    assert first["Enp"] == insured
+    assert first["Visit"] == again["Visit"]
+    dates = [visit["Date"] for visit in first["Visit"]]
+    assert dates == sorted(dates), "visits come oldest first"
+    assert all(date(2023, 1, 16) <= day <= TODAY for day in dates)
+    assert all(visit["AmountPaid"] >= 0 for visit in first["Visit"])
+
+
+def test_visits_of_a_period_lie_within_it(fund: ServiceUnderTest, insured: str) -> None:
+    start, end = date(2024, 1, 1), date(2024, 12, 31)
+    answer = fund.call("GetVisits", MessageId=message_id("visits"), Enp=insured, From=start, To=end)
+    every = fund.call("GetVisits", MessageId=message_id("visits"), Enp=insured)["Visit"]
+    assert answer["Visit"] == [visit for visit in every if start <= visit["Date"] <= end]
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(fund: ServiceUnderTest, insured: str) -> None:
+    info = refusal(
+        fund.service.GetVisits, MessageId=message_id("visits"), Enp=insured, From=date(2025, 2, 1), To=date(2025, 1, 1)
+    )
+    assert (info.code, info.field) == ("VISITS_PERIOD_INVALID", "From")
+
+
+def test_version_2_operations_refuse_an_unknown_enp_as_not_found(
+    fund: ServiceUnderTest, open_clinics: list[str]
+) -> None:
+    unknown = new_enp()
+    for operation in ("GetAttachment", "GetVisits"):
+        info = refusal(getattr(fund.service, operation), MessageId=message_id("unknown"), Enp=unknown)
+        assert info.code == "ENP_NOT_FOUND", operation
+    info = refusal(attach, fund, unknown, open_clinics[0])
+    assert info.code == "ENP_NOT_FOUND"
