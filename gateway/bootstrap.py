@@ -14,6 +14,7 @@ from gateway import config as settings
 from gateway.catalogue import Catalogue
 from gateway.domain.reference import DEFAULT_INSURERS, DEFAULT_REGIONS, Reference, load_reference
 from gateway.ids import new_application_id
+from gateway.kz.ports import KzFundPort
 from gateway.ports import ApplicationStore, FundPort, Insurers
 from gateway.usecases.policies import PolicyContext
 from gateway.usecases.processing import Processor, RetryPolicy, utc_now
@@ -33,6 +34,7 @@ class Services:
     new_id: Callable[[], str] = new_application_id
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     engine: Engine | None = None
+    kz_fund: KzFundPort | None = None  # the Kazakh profile's fund (ОСМС); build_services always sets it
 
     @property
     def submission(self) -> Context:
@@ -79,6 +81,11 @@ def build_services(config: dict[str, Any], instance_path: str, **overrides: Any)
 
         addresses = settings.insurer_addresses(config, sorted(reference.insurers))
         insurers = InsurerDirectory(addresses, timeout=timeout)
+    kz_fund = overrides.pop("kz_fund", None)
+    if kz_fund is None:
+        from adapters.kz import KzFundAdapter
+
+        kz_fund = KzFundAdapter(str(config["KZ_FUND_URL"]), timeout=timeout)
     retry = RetryPolicy(float(config["RETRY_BASE_SECONDS"]), float(config["RETRY_MAX_SECONDS"]))
     return Services(
         catalogue=catalogue,
@@ -86,6 +93,7 @@ def build_services(config: dict[str, Any], instance_path: str, **overrides: Any)
         store=store,
         fund=fund,
         insurers=insurers,
+        kz_fund=kz_fund,
         retry=retry,
         engine=engine,
         **overrides,

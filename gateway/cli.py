@@ -100,6 +100,7 @@ def stack(host: str, port: int, mocks_port: int) -> None:
         {
             "OAUTH_ISSUER": f"{mocks_base}/oauth",
             "FUND_URL": f"{mocks_base}/fund",
+            "KZ_FUND_URL": f"{mocks_base}/kz/fund",
             "INSURER_URL_TEMPLATE": f"{mocks_base}/insurers/{{code}}",
         }
     )

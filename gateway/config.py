@@ -18,12 +18,14 @@ DEFAULTS: dict[str, Any] = {
     "OAUTH_JWKS_URL": None,  # None: <issuer>/jwks
     # Back-ends. An insurer's address is INSURER_URLS[code], else the template with its code.
     "FUND_URL": "http://127.0.0.1:8090/fund",
+    "KZ_FUND_URL": "http://127.0.0.1:8090/kz/fund",  # the Kazakh social health insurance fund (ОСМС)
     "INSURER_URL_TEMPLATE": "http://127.0.0.1:8090/insurers/{code}",
     "INSURER_URLS": {},
     "BACKEND_TIMEOUT": 10.0,
     # Reference data: insurers admitted per region and the regions (files under gateway/data by default).
     "INSURERS_FILE": None,
     "REGIONS_FILE": None,
+    "KZ_PACKAGES_FILE": None,  # packages of medical care of the Kazakh profile (ГОБМП, ОСМС)
     # Worker threads started inside the web process (0: run `epolicy worker` separately).
     "WORKER_THREADS": 2,
     "WORKER_POLL_SECONDS": 0.5,

@@ -21,9 +21,11 @@ from mocks.faults import FaultInjector, FaultRequestError, FaultRule
 from mocks.fund import create_fund_service
 from mocks.fund.registry import Registry
 from mocks.insurers import InsurerMock
+from mocks.kz import KzRegistry, create_kz_service
 from mocks.soap import SoapService, TechnicalFault, technical_fault_envelope
 
 SEED = Path(__file__).with_name("data") / "registry.yaml"
+KZ_SEED = Path(__file__).with_name("data") / "kz.yaml"
 SOAP_CONTENT_TYPES = ("text/xml", "application/xml")
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 MALFORMED = b'<?xml version="1.0" encoding="utf-8"?>\n<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><Resp'
@@ -37,10 +39,11 @@ class Backends:
     insurers: dict[str, InsurerMock]
     services: dict[str, SoapService]  # target ("fund", "insurers/77001") -> endpoint
     faults: FaultInjector
+    kz: KzRegistry  # the Kazakh social health insurance fund (ОСМС), target "kz/fund"
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @classmethod
-    def from_seed(cls, seed: Path) -> Backends:
+    def from_seed(cls, seed: Path, kz_seed: Path = KZ_SEED) -> Backends:
         """Build the fund from the seed file and one insurer mock per insurer it lists."""
         registry = Registry.from_seed(seed)
         insurers: dict[str, InsurerMock] = {}
@@ -50,12 +53,15 @@ class Backends:
             insurers[code] = InsurerMock(info, registry.current_policy, registry.today)
         services = {"fund": create_fund_service(registry)}
         services.update({f"insurers/{code}": mock.service() for code, mock in insurers.items()})
+        kz = KzRegistry(kz_seed)
+        services["kz/fund"] = create_kz_service(kz)
         faults = FaultInjector({target: service.operations for target, service in services.items()})
-        return cls(registry, insurers, services, faults)
+        return cls(registry, insurers, services, faults, kz)
 
     def reset(self) -> None:
         """Back to the seed: registry, insurers' applications, faults and call counts."""
         self.registry.reset()
+        self.kz.reset()
         for mock in self.insurers.values():
             mock.reset()
         self.faults.clear()
@@ -76,6 +82,12 @@ control_bp = Blueprint("mock_control", __name__, url_prefix="/mock")
 def fund_endpoint() -> Response:
     """The fund's registry service."""
     return _serve("fund")
+
+
+@soap_bp.route("/kz/fund", methods=["GET", "POST"], endpoint="kz_fund")
+def kz_fund_endpoint() -> Response:
+    """The Kazakh social health insurance fund's status service (ОСМС)."""
+    return _serve("kz/fund")
 
 
 @soap_bp.route("/insurers/<code>", methods=["GET", "POST"], endpoint="insurer")
@@ -191,7 +203,7 @@ def delete_fault(rule_id: int) -> Response | tuple[Response, int]:
 
 @control_bp.get("/stats")
 def stats() -> Response:
-    """Calls by target and operation, and what was really registered and issued (repeats not counted)."""
+    """Calls by target and operation, and what was really registered, attached and issued (repeats not counted)."""
     state = backends()
     calls: dict[str, dict[str, int]] = {}
     for (target, operation), count in sorted(state.calls.items()):
@@ -200,6 +212,7 @@ def stats() -> Response:
         {
             "calls": calls,
             "registrations": state.registry.registration_count(),
+            "attachments": state.registry.clinics.attachment_count(),
             "issues": {code: mock.issue_count for code, mock in state.insurers.items()},
         }
     )

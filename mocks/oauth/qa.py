@@ -10,7 +10,7 @@ from mocks.oauth.tokens import AccessGrant
 
 QA_CLIENT_ID = "qa-client"
 MAX_EXPIRES_IN = 86400
-_FIELDS = ("sub", "snils", "scope", "expires_in", "client_id", "aud")
+_FIELDS = ("sub", "snils", "iin", "scope", "expires_in", "client_id", "aud")
 
 
 class QARequestError(ValueError):
@@ -33,6 +33,7 @@ def parse_test_token_request(
         expires_in=_expires_in(body, default_expires_in),
         audience=_audience(body, audience),
         snils=_snils(body),
+        iin=_iin(body),
     )
 
 
@@ -85,3 +86,11 @@ def _snils(body: dict[str, Any]) -> str | None:
     if digits is None:
         raise QARequestError("'snils' must be a SNILS with valid check digits, as '112-233-445 95' or '11223344595'.")
     return digits
+
+
+def _iin(body: dict[str, Any]) -> str | None:
+    # The shape only: the gateway checks the ИИН's digits itself, and QA may want a token with a wrong one.
+    value = _optional_text(body, "iin")
+    if value is not None and not (len(value) == 12 and value.isdigit()):
+        raise QARequestError("'iin' must be 12 digits.")
+    return value

@@ -25,6 +25,7 @@ class AccessGrant:
     expires_in: int
     audience: str | tuple[str, ...]
     snils: str | None = None  # 11 digits, only in citizens' tokens
+    iin: str | None = None  # a Kazakh citizen's ИИН (12 digits), for the ОСМС profile
 
 
 def issue_access_token(key: SigningKey, issuer: str, grant: AccessGrant) -> str:
@@ -42,4 +43,6 @@ def issue_access_token(key: SigningKey, issuer: str, grant: AccessGrant) -> str:
     }
     if grant.snils is not None:
         claims["snils"] = grant.snils
+    if grant.iin is not None:
+        claims["iin"] = grant.iin
     return key.sign({"typ": "at+jwt"}, claims)
