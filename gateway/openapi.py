@@ -53,6 +53,8 @@ NAMED_SCHEMAS: dict[str, type[Schema]] = {
     "InsurerRef": out.InsurerRefOut,
     "Holder": out.HolderOut,
     "Restriction": out.RestrictionOut,
+    "ClinicRef": out.ClinicRefOut,
+    "Attachment": out.AttachmentOut,
     "Policy": out.PolicyOut,
     "Insurer": out.InsurerOut,
     "InsurerList": out.InsurerListOut,
@@ -115,12 +117,22 @@ def _operation(operation: Operation) -> dict[str, Any]:
     status, schema, description = operation.answer
     answer: dict[str, Any] = {"description": description}
     if schema is not None:
-        answer["content"] = {"application/json": {"schema": schema}}
+        answer["content"] = {operation.media_type: {"schema": schema}}
+    elif operation.media_type != "application/json":
+        # A document (a PDF) or a resource of another standard (FHIR) that no schema of ours describes.
+        body: dict[str, Any] = (
+            {"type": "string", "format": "binary"} if operation.media_type == "application/pdf" else {"type": "object"}
+        )
+        answer["content"] = {operation.media_type: {"schema": body}}
     if operation.headers:
         answer["headers"] = operation.headers
     responses: dict[str, Any] = {str(status): answer}
     for code in operation.errors:
-        responses[str(code)] = {"description": ERRORS[code], "content": {PROBLEM: {"schema": "Problem"}}}
+        if operation.error_media_type is None:
+            content: dict[str, Any] = {PROBLEM: {"schema": "Problem"}}
+        else:
+            content = {operation.error_media_type: {"schema": {"type": "object"}}}
+        responses[str(code)] = {"description": ERRORS[code], "content": content}
     document: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,

@@ -16,6 +16,10 @@ MODULES = (
     "reference",
     "health",
     "family",
+    "coverage",
+    "documents",
+    "kz",
+    "clinics",
 )
 
 

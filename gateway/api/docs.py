@@ -34,6 +34,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     parameters: list[dict[str, Any]] = field(default_factory=list)
     headers: dict[str, Any] = field(default_factory=dict)
+    media_type: str = "application/json"  # of the success answer; errors are problem+json unless error_media_type
+    error_media_type: str | None = None
 
 
 IDEMPOTENCY_KEY = {

@@ -77,7 +77,7 @@ def problem(
 def validation_problem(reasons: tuple[Reason, ...], catalogue: Catalogue) -> Response:
     """The 422 (or the catalogue's status) that an invalid application gets."""
     count = len(reasons)
-    detail = "Заявление не отправлено: исправьте ошибки в отмеченных полях." if count else ""
+    detail = "Запрос не прошёл проверку: исправьте данные в отмеченных полях." if count else ""
     return problem(
         catalogue.status_of(reasons),
         "validation",
@@ -103,7 +103,7 @@ def init_app(app: Flask, catalogue: Catalogue) -> None:
 
     @app.errorhandler(ServiceUnavailable)
     def unavailable(error: ServiceUnavailable) -> Response:
-        detail = "Реестр ОМС временно не отвечает. Повторите запрос позже."
+        detail = "Внешняя система (фонд или страховая организация) временно не отвечает. Повторите запрос позже."
         return problem(503, "backend-unavailable", detail, {"Retry-After": str(error.retry_after)})
 
     @app.errorhandler(ProblemError)

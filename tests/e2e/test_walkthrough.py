@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 import requests
 
+from mocks.calendar import moscow_today
 from tests.contract.people import new_snils
 from tests.e2e.conftest import Stack
 
-TODAY = date.today()
+TODAY = moscow_today()  # the gateway and the registry work in Moscow calendar days
 
 
 class Api:
