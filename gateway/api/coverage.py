@@ -23,7 +23,7 @@ from gateway.api import render
 from gateway.api.applications import json_response
 from gateway.api.common import services
 from gateway.api.docs import Operation
-from gateway.api.problems import problem
+from gateway.api.problems import problem, route_of_request
 from gateway.api.responses import InsurerRefOut, ReasonOut
 from gateway.auth import require_scope
 from gateway.correlation import correlation_id
@@ -184,7 +184,7 @@ def _fhir_oauth_error(error: OAuth2Error) -> Response:
 
 @fhir_bp.errorhandler(Exception)
 def _fhir_unexpected(error: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled error on %s %s", request.method, route_of_request())
     text = "Внутренняя ошибка. Повторите запрос позже."
     return fhir_response(fhir.operation_outcome([fhir.plain_issue("fatal", "exception", text)]), 500)
 

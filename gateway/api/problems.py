@@ -129,5 +129,11 @@ def init_app(app: Flask, catalogue: Catalogue) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         # Internals stay in the log (without request bodies); the client gets a reference only.
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, route_of_request())
         return problem(500, "internal", "Внутренняя ошибка. Повторите запрос позже.")
+
+
+def route_of_request() -> str:
+    """The route's pattern (`/api/v1/policies/<enp>`), never the path: paths carry ЕНП and ИИН."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else "(no route)"

@@ -237,3 +237,20 @@ def test_readiness_names_what_is_down(gateway: Gateway) -> None:
     answer = gateway.client.get("/readyz")
     assert answer.status_code == 503
     assert answer.get_json()["checks"]["fund"] == "unavailable: timeout"
+
+
+def test_an_unexpected_error_is_logged_with_the_route_not_the_path(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(*args: Any) -> Any:
+        raise RuntimeError("boom")
+
+    gateway.fund.insurance_status = explode  # type: ignore[method-assign]
+    gateway.fund.find_person = explode  # type: ignore[method-assign]
+    with caplog.at_level("ERROR"):
+        answer = gateway.client.get(
+            "/api/v1/policies/7754900882000015", headers=gateway.auth(scope="epolicy.eligibility")
+        )
+    assert answer.status_code == 500
+    assert "/api/v1/policies/<enp>" in caplog.text
+    assert "7754900882000015" not in caplog.text
