@@ -18,6 +18,7 @@ from gateway.domain.clinics import (
     Visit,
 )
 from gateway.domain.model import Holder, Insurer, Person, Policy, PolicyStatus, Source
+from gateway.kz.ports import InsuranceStatus
 from gateway.ports import (
     AttachmentRequest,
     BackendRefusal,
@@ -385,3 +386,21 @@ def today_at(day: date) -> datetime:
     from datetime import UTC
 
     return datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeKzFund(Outage):
+    """The fund's answers by ИИН; anything else is unknown to it."""
+
+    answers: dict[str, InsuranceStatus] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        Outage.__init__(self)
+
+    def insurance_status(self, message_id: str, iin: str) -> InsuranceStatus:
+        self.calls.append((message_id, iin))
+        self.check("insurance_status")
+        if iin not in self.answers:
+            raise NotFound("no such ИИН")
+        return self.answers[iin]

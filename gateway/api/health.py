@@ -11,7 +11,9 @@ from gateway.api import responses as out
 from gateway.api.applications import json_response
 from gateway.api.common import services
 from gateway.api.docs import Operation
-from gateway.ports import BackendUnavailable
+from gateway.ports import BackendError, BackendUnavailable
+
+PROBE_IIN = "000000000000"
 
 bp = Blueprint("health", __name__)
 
@@ -24,7 +26,7 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """The database, the fund and every insurer are reachable; 503 naming what is not."""
+    """The database, the fund, every insurer and the Kazakh fund are reachable; 503 naming what is not."""
     checks: dict[str, Any] = {}
     engine = services().engine
     if engine is not None:
@@ -50,6 +52,17 @@ def readyz() -> Response:
             checks[f"insurer {code}"] = "ok"
         except BackendUnavailable as outage:
             checks[f"insurer {code}"] = f"unavailable: {outage.reason}"
+    kz_fund = services().kz_fund
+    if kz_fund is not None:
+        try:
+            # An ИИН no one has: any answer, "not found" or a refusal, shows the Kazakh fund is there.
+            kz_fund.insurance_status(probe, PROBE_IIN)
+        except BackendUnavailable as outage:
+            checks["kz fund"] = f"unavailable: {outage.reason}"
+        except BackendError:
+            checks["kz fund"] = "ok"
+        else:
+            checks["kz fund"] = "ok"
     ready = all(value == "ok" for value in checks.values())
     return json_response({"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
 

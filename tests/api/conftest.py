@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from gateway.app import create_app
 from tests.conftest import RunningMocks
-from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeStore
+from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore
 
 
 @dataclass
@@ -49,5 +49,6 @@ def gateway(mocks_server: RunningMocks) -> Gateway:
         store=store,
         fund=fund,
         insurers=insurers,
+        kz_fund=FakeKzFund(),
     )
     return Gateway(app, app.test_client(), store, fund, mocks_server)

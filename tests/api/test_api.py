@@ -254,3 +254,15 @@ def test_an_unexpected_error_is_logged_with_the_route_not_the_path(
     assert answer.status_code == 500
     assert "/api/v1/policies/<enp>" in caplog.text
     assert "7754900882000015" not in caplog.text
+
+
+def test_readiness_names_the_kazakh_fund_when_it_is_down(gateway: Gateway) -> None:
+    from gateway.domain.model import Source
+    from gateway.ports import BackendUnavailable
+
+    kz_fund = gateway.app.extensions["epolicy"].kz_fund
+    kz_fund.fail("insurance_status", BackendUnavailable(Source.FUND, "GetInsuranceStatus", "connection refused"))
+    answer = gateway.client.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.get_json()["checks"]["kz fund"] == "unavailable: connection refused"
+    assert gateway.client.get("/readyz").status_code == 200, "a probe that is not found means reachable"

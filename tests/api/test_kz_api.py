@@ -14,34 +14,16 @@ from flask.testing import FlaskClient
 from gateway.app import create_app
 from gateway.domain.model import Source
 from gateway.kz.domain import InsurancePeriod, InsuranceStatus, PackageCode
-from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
+from gateway.ports import BackendRefusal, BackendUnavailable
 from mocks.oauth.state import EXTENSION_KEY
 from tests.api.conftest import Gateway
 from tests.conftest import RunningMocks
-from tests.fakes import FakeFund, FakeInsurers, FakeStore, Outage
+from tests.fakes import FakeFund, FakeInsurers, FakeKzFund, FakeStore
 
 INSURED = "791028302728"  # a man born 1979-10-28
 NOT_INSURED = "850314401236"  # a woman born 1985-03-14
 UNKNOWN = "900517300019"
 STATUS = "/api/v1/kz/insurance-status/"
-
-
-@dataclass
-class FakeKzFund(Outage):
-    """The fund's answers by ИИН; anything else is unknown to it."""
-
-    answers: dict[str, InsuranceStatus] = field(default_factory=dict)
-    calls: list[tuple[str, str]] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        Outage.__init__(self)
-
-    def insurance_status(self, message_id: str, iin: str) -> InsuranceStatus:
-        self.calls.append((message_id, iin))
-        self.check("insurance_status")
-        if iin not in self.answers:
-            raise NotFound("no such ИИН")
-        return self.answers[iin]
 
 
 @dataclass
