@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 
@@ -13,31 +12,11 @@ from adapters.mapping import category_of, field_path
 from gateway.domain.model import Document, DocumentType, PolicyStatus, Sex, Source
 from gateway.ports import BackendRefusal, BackendUnavailable, NotFound, RegistryReason
 from tests.conftest import RunningMocks
-from tests.integration import clear_faults, first_choice, inject, message_id, new_person, own_mocks
+from tests.integration import first_choice, inject, message_id, new_person
 
 # Seed persons of mocks/data/registry.yaml.
 MOROZOV_ENP = "7748410819000012"
 UNKNOWN_ENP = "7754900882999992"  # a valid check digit, no such person
-
-
-@pytest.fixture(scope="module")
-def fund(mocks_server: RunningMocks) -> Iterator[FundAdapter]:
-    adapter = FundAdapter(mocks_server.fund_url, timeout=5)
-    yield adapter
-    adapter.close()
-
-
-@pytest.fixture(scope="module")
-def faulty_mocks() -> Iterator[RunningMocks]:
-    with own_mocks() as mocks:
-        yield mocks
-
-
-@pytest.fixture
-def faulty(faulty_mocks: RunningMocks) -> Iterator[RunningMocks]:
-    """The module's own mocks, cleared of injected faults after the test."""
-    yield faulty_mocks
-    clear_faults(faulty_mocks)
 
 
 # --- operations ---------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -14,32 +13,13 @@ from gateway.domain.clinics import AttachmentReason, CareKind, Period, PolicyEve
 from gateway.domain.model import Source
 from gateway.ports import AttachmentRequest, BackendRefusal, BackendUnavailable, NotFound, RegistryReason
 from tests.conftest import RunningMocks
-from tests.integration import clear_faults, first_choice, inject, message_id, new_person, own_mocks
+from tests.integration import first_choice, inject, message_id, new_person
 
 # Seed of mocks/data/registry.yaml.
 MOROZOV_ENP = "7748410819000012"  # 77002 from 2012, 77001 by own wish from 2023; four fixed visits
 UNKNOWN_ENP = "7754900882999992"  # a valid check digit, no such person
 FULL_CLINIC = "770103"
 TODAY = date.today()
-
-
-@pytest.fixture(scope="module")
-def fund(mocks_server: RunningMocks) -> Iterator[FundAdapter]:
-    adapter = FundAdapter(mocks_server.fund_url, timeout=5)
-    yield adapter
-    adapter.close()
-
-
-@pytest.fixture(scope="module")
-def faulty_mocks() -> Iterator[RunningMocks]:
-    with own_mocks() as mocks:
-        yield mocks
-
-
-@pytest.fixture
-def faulty(faulty_mocks: RunningMocks) -> Iterator[RunningMocks]:
-    yield faulty_mocks
-    clear_faults(faulty_mocks)
 
 
 @pytest.fixture

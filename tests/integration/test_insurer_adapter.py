@@ -30,7 +30,7 @@ from gateway.ports import (
     RegistryReason,
 )
 from tests.conftest import RunningMocks
-from tests.integration import clear_faults, first_choice, inject, message_id, new_person, own_mocks
+from tests.integration import first_choice, inject, message_id, new_person
 
 CODES = ("77001", "77002", "50001")
 
@@ -44,26 +44,6 @@ def insurers(mocks_server: RunningMocks) -> Iterator[InsurerDirectory]:
     directory = InsurerDirectory(addresses(mocks_server), timeout=5)
     yield directory
     directory.close()
-
-
-@pytest.fixture(scope="module")
-def fund(mocks_server: RunningMocks) -> Iterator[FundAdapter]:
-    adapter = FundAdapter(mocks_server.fund_url, timeout=5)
-    yield adapter
-    adapter.close()
-
-
-@pytest.fixture(scope="module")
-def faulty_mocks() -> Iterator[RunningMocks]:
-    with own_mocks() as mocks:
-        yield mocks
-
-
-@pytest.fixture
-def faulty(faulty_mocks: RunningMocks) -> Iterator[RunningMocks]:
-    """The module's own mocks, cleared of injected faults after the test."""
-    yield faulty_mocks
-    clear_faults(faulty_mocks)
 
 
 def insurer(directory: InsurerDirectory, code: str) -> InsurerAdapter:

@@ -18,7 +18,7 @@ from gateway.kz.domain import InsurancePeriod, PackageCode
 from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
 from mocks.calendar import moscow_today
 from tests.conftest import RunningMocks
-from tests.integration import clear_faults, inject, message_id, own_mocks
+from tests.integration import inject, message_id
 
 # Seed persons of mocks/data/kz.yaml.
 EMPLOYEE = "791028302728"
@@ -35,19 +35,6 @@ def kz_fund(mocks_server: RunningMocks) -> Iterator[KzFundAdapter]:
     adapter = KzFundAdapter(f"{mocks_server.base_url}/kz/fund", timeout=5)
     yield adapter
     adapter.close()
-
-
-@pytest.fixture(scope="module")
-def faulty_mocks() -> Iterator[RunningMocks]:
-    with own_mocks() as mocks:
-        yield mocks
-
-
-@pytest.fixture
-def faulty(faulty_mocks: RunningMocks) -> Iterator[RunningMocks]:
-    """The module's own mocks, cleared of injected faults after the test."""
-    yield faulty_mocks
-    clear_faults(faulty_mocks)
 
 
 @pytest.fixture
