@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +18,7 @@ import contracts
 from mocks.fund import Registry, create_fund_service
 from mocks.fund.visits import SERVICES
 from mocks.soap import SoapService
+from tests.mocks.envelopes import Answer, send
 
 SEED = Path(__file__).resolve().parents[2] / "mocks" / "data" / "registry.yaml"
 TODAY = date(2026, 6, 15)
@@ -53,48 +53,10 @@ def f2(tag: str, *children: etree._Element | str | date | None, namespace: str =
     return elem
 
 
-@dataclass
-class Answer:
-    """A response element, or the detail of a business fault."""
-
-    ok: bool
-    element: etree._Element
-
-    def get(self, path: str) -> str | None:
-        """Text at a path of local names."""
-        found = self.element.find("/".join("{*}" + step for step in path.split("/")))
-        return None if found is None else found.text
-
-    def all(self, path: str) -> list[str | None]:
-        """Texts at a path of local names."""
-        return [node.text for node in self.element.iterfind("/".join("{*}" + s for s in path.split("/")))]
-
-    @property
-    def refusal(self) -> tuple[str | None, str | None]:
-        """The fault's code and field."""
-        assert not self.ok, f"expected a refusal, got {etree.tostring(self.element, encoding='unicode')}"
-        return self.get("Code"), self.get("Field")
-
-
 def call(fund: SoapService, operation: str, *children: etree._Element | None, message_id: str = "") -> Answer:
     """Send one request envelope; every answer and fault detail must match the schema."""
     request = f2(f"{operation}Request", f2("MessageId", message_id or f"msg-{next(_message_ids)}"), *children)
-    envelope = etree.Element(f"{{{SOAP}}}Envelope")
-    etree.SubElement(envelope, f"{{{SOAP}}}Body").append(request)
-    response = fund.handle(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
-    body = etree.fromstring(response.body).find(f"{{{SOAP}}}Body")
-    assert body is not None
-    payload = body[0]
-    if payload.tag == f"{{{SOAP}}}Fault":
-        detail = payload.find("detail")
-        assert detail is not None
-        fault = detail[0]
-        assert etree.QName(fault).localname == "BusinessFault", etree.tostring(fault, encoding="unicode")
-        SCHEMA.assertValid(etree.ElementTree(fault))
-        return Answer(False, fault)
-    assert response.status == 200
-    SCHEMA.assertValid(etree.ElementTree(payload))
-    return Answer(True, payload)
+    return send(fund, request, SCHEMA)
 
 
 def visit_rows(answer: Answer) -> list[tuple[str | None, ...]]:

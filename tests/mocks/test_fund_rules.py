@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,10 @@ import contracts
 from mocks.fund import Registry, create_fund_service
 from mocks.fund.checks import enp_facet, enp_is_valid, make_enp, normalize_snils, snils_is_valid
 from mocks.soap import SoapService
+from tests.mocks.envelopes import Answer, send
 
 SEED = Path(__file__).resolve().parents[2] / "mocks" / "data" / "registry.yaml"
 TODAY = date(2026, 6, 15)
-SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 FUND = "urn:epolicy:fund:v1"
 COMMON = "urn:epolicy:common:v1"
 SCHEMA = etree.XMLSchema(etree.parse(str(contracts.path("fund", "fund.xsd"))))
@@ -127,48 +126,10 @@ def person_xml(data: dict[str, Any]) -> etree._Element:
     return f("Person", *children)
 
 
-@dataclass
-class Answer:
-    """A response element, or the detail of a fault."""
-
-    ok: bool
-    element: etree._Element
-
-    def get(self, path: str) -> str | None:
-        """Text at a path of local names."""
-        found = self.element.find("/".join("{*}" + step for step in path.split("/")))
-        return None if found is None else found.text
-
-    def all(self, path: str) -> list[str | None]:
-        """Texts at a path of local names."""
-        return [node.text for node in self.element.iterfind("/".join("{*}" + s for s in path.split("/")))]
-
-    @property
-    def refusal(self) -> tuple[str | None, str | None]:
-        """The fault's code and field."""
-        assert not self.ok, f"expected a refusal, got {etree.tostring(self.element, encoding='unicode')}"
-        return self.get("Code"), self.get("Field")
-
-
 def call(fund: SoapService, operation: str, *children: etree._Element | None, message_id: str = "") -> Answer:
     """Send one request envelope and read the answer; a technical fault or an invalid response fails the test."""
     request = f(f"{operation}Request", f("MessageId", message_id or f"msg-{next(_message_ids)}"), *children)
-    envelope = el(SOAP, "Envelope", el(SOAP, "Body", request))
-    response = fund.handle(etree.tostring(envelope, xml_declaration=True, encoding="utf-8"))
-    body = etree.fromstring(response.body).find(f"{{{SOAP}}}Body")
-    assert body is not None
-    answer = body[0]
-    if answer.tag == f"{{{SOAP}}}Fault":
-        detail = answer.find("detail")
-        assert detail is not None
-        fault = detail[0]
-        assert etree.QName(fault).localname == "BusinessFault", etree.tostring(fault, encoding="unicode")
-        assert response.status == 500
-        assert fault.findtext(f"{{{COMMON}}}Code") in CATALOGUE
-        return Answer(False, fault)
-    assert response.status == 200
-    SCHEMA.assertValid(etree.ElementTree(answer))
-    return Answer(True, answer)
+    return send(fund, request, SCHEMA, CATALOGUE)
 
 
 def verify(fund: SoapService, who: dict[str, Any], enp: str | None = None) -> Answer:
