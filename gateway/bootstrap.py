@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from gateway import config as settings
+from gateway.breaker import CircuitBreaker, GuardedFund, GuardedKzFund
 from gateway.catalogue import Catalogue
 from gateway.domain.reference import DEFAULT_INSURERS, DEFAULT_REGIONS, Reference, load_reference
 from gateway.ids import new_application_id
@@ -35,6 +36,10 @@ class Services:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     engine: Engine | None = None
     kz_fund: KzFundPort | None = None  # the Kazakh profile's fund (ОСМС); build_services always sets it
+    # `fund` and `kz_fund` serve the API's reads behind circuit breakers; the workers use the bare fund port,
+    # since they retry with backoff anyway (None: `fund` itself).
+    worker_fund: FundPort | None = None
+    breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
 
     @property
     def submission(self) -> Context:
@@ -50,7 +55,8 @@ class Services:
 
     @property
     def processor(self) -> Processor:
-        return Processor(self.store, self.fund, self.insurers, self.catalogue, self.clock, self.retry, self.reference)
+        fund = self.worker_fund or self.fund
+        return Processor(self.store, fund, self.insurers, self.catalogue, self.clock, self.retry, self.reference)
 
 
 def build_services(config: dict[str, Any], instance_path: str, **overrides: Any) -> Services:
@@ -86,14 +92,20 @@ def build_services(config: dict[str, Any], instance_path: str, **overrides: Any)
         from adapters.kz import KzFundAdapter
 
         kz_fund = KzFundAdapter(str(config["KZ_FUND_URL"]), timeout=timeout)
-    retry = RetryPolicy(float(config["RETRY_BASE_SECONDS"]), float(config["RETRY_MAX_SECONDS"]))
+    retry = RetryPolicy(
+        float(config["RETRY_BASE_SECONDS"]), float(config["RETRY_MAX_SECONDS"]), int(config["RETRY_MAX_ATTEMPTS"])
+    )
+    failures, cooldown = int(config["BREAKER_FAILURES"]), float(config["BREAKER_COOLDOWN_SECONDS"])
+    breakers = {name: CircuitBreaker(name, failures, cooldown) for name in ("fund", "kz fund")}
     return Services(
         catalogue=catalogue,
         reference=reference,
         store=store,
-        fund=fund,
+        fund=GuardedFund(fund, breakers["fund"]),
         insurers=insurers,
-        kz_fund=kz_fund,
+        kz_fund=GuardedKzFund(kz_fund, breakers["kz fund"]),
+        worker_fund=fund,
+        breakers=breakers,
         retry=retry,
         engine=engine,
         **overrides,

@@ -1,4 +1,4 @@
-"""The `epolicy` command: serve, worker, stack, mocks, db, openapi."""
+"""The `epolicy` command: serve, worker, stack, mocks, db, stalled, retry, openapi."""
 
 from __future__ import annotations
 
@@ -48,9 +48,12 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, envvar="EPOLICY_PORT")
 @click.option("--threads", default=16, show_default=True, help="request threads of the WSGI server")
-def serve(host: str, port: int, threads: int) -> None:
+@click.option(
+    "--log-level", default="INFO", show_default=True, envvar="EPOLICY_LOG_LEVEL", help="DEBUG: masked SOAP messages too"
+)
+def serve(host: str, port: int, threads: int, log_level: str) -> None:
     """Serve the API with waitress (and the in-process workers, if EPOLICY_WORKER_THREADS > 0)."""
-    _logging()
+    _logging(log_level.upper())
     stop = threading.Event()
     _stop_on_signals(stop)
     _run_gateway(create_app(), host, port, threads, stop)
@@ -58,9 +61,12 @@ def serve(host: str, port: int, threads: int) -> None:
 
 @main.command()
 @click.option("--threads", default=2, show_default=True, help="worker threads in this process")
-def worker(threads: int) -> None:
+@click.option(
+    "--log-level", default="INFO", show_default=True, envvar="EPOLICY_LOG_LEVEL", help="DEBUG: masked SOAP messages too"
+)
+def worker(threads: int, log_level: str) -> None:
     """Drain the outbox; run any number of these, on any number of machines, against one database."""
-    _logging()
+    _logging(log_level.upper())
     from gateway.worker import worker_pool
 
     app = create_app({"WORKER_THREADS": 0})
@@ -83,9 +89,12 @@ def worker(threads: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, envvar="EPOLICY_PORT")
 @click.option("--mocks-port", default=8090, show_default=True, envvar="EPOLICY_MOCKS_PORT")
-def stack(host: str, port: int, mocks_port: int) -> None:
+@click.option(
+    "--log-level", default="INFO", show_default=True, envvar="EPOLICY_LOG_LEVEL", help="DEBUG: masked SOAP messages too"
+)
+def stack(host: str, port: int, mocks_port: int, log_level: str) -> None:
     """The whole local stack in one process: mocks, mock OAuth, migrations, gateway and workers."""
-    _logging()
+    _logging(log_level.upper())
     from werkzeug.serving import make_server
 
     from mocks.app import create_app as create_mocks
@@ -157,6 +166,41 @@ def upgrade() -> None:
     app = create_app({"WORKER_THREADS": 0})
     _migrate(app)
     click.echo("database is at the latest revision")
+
+
+@main.command()
+def stalled() -> None:
+    """List the applications parked after too many failed attempts (resume them with `epolicy retry`)."""
+    services = create_app({"WORKER_THREADS": 0}).extensions["epolicy"]
+    entries = services.store.stalled()
+    for entry in entries:
+        # Ids, counts and the technical cause only: never personal data.
+        click.echo(
+            f"{entry.application_id}\t{entry.attempts}\t{entry.stalled_at.isoformat()}\t{entry.last_error or ''}"
+        )
+    click.echo(f"{len(entries)} stalled", err=True)
+
+
+@main.command()
+@click.argument("application_ids", nargs=-1)
+@click.option("--all-stalled", is_flag=True, help="resume every stalled application")
+def retry(application_ids: tuple[str, ...], all_stalled: bool) -> None:
+    """Make applications due now with their attempts reset, noting "resumed by operator" in their history."""
+    from gateway.usecases.processing import resume
+
+    if not application_ids and not all_stalled:
+        raise click.UsageError("name APPLICATION_ID ... or pass --all-stalled")
+    services = create_app({"WORKER_THREADS": 0}).extensions["epolicy"]
+    ids = list(application_ids) + ([entry.application_id for entry in services.store.stalled()] if all_stalled else [])
+    missed = 0
+    for application_id in dict.fromkeys(ids):
+        if resume(services.store, application_id, services.clock()) is None:
+            missed += 1
+            click.echo(f"{application_id}: not found or already finished", err=True)
+        else:
+            click.echo(f"{application_id}: resumed")
+    if missed:
+        sys.exit(1)
 
 
 @main.command()

@@ -33,10 +33,22 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_BATCH": 10,
     "RETRY_BASE_SECONDS": 1.0,
     "RETRY_MAX_SECONDS": 300.0,
+    "RETRY_MAX_ATTEMPTS": 20,  # failures in a row after which an application is parked for an operator
+    # Circuit breakers of the API's synchronous reads: open after this many outages in a row, try again after.
+    "BREAKER_FAILURES": 5,
+    "BREAKER_COOLDOWN_SECONDS": 30.0,
     # Requests.
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "PAGE_SIZE_DEFAULT": 20,
     "PAGE_SIZE_MAX": 100,
+    # Rate limits (flask-limiter notation) per token subject, per OAuth client, per address without a token.
+    # Counters in Redis when RATELIMIT_STORAGE_URL is set (redis://host:6379/0), else in memory of each process.
+    # EPOLICY_RATELIMIT_ENABLED=false turns them off (they are off in unit tests unless a test turns them on).
+    "RATELIMIT_PER_SUBJECT": "60/minute",
+    "RATELIMIT_PER_CLIENT": "600/minute",
+    "RATELIMIT_PER_ADDRESS": "60/minute",
+    "RATELIMIT_STORAGE_URL": None,
+    "RATELIMIT_KEY_PREFIX": "epolicy",
 }
 
 

@@ -310,6 +310,16 @@ class Claim:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Stalled:
+    """An outbox entry parked after too many failed attempts, waiting for an operator."""
+
+    application_id: str
+    attempts: int
+    stalled_at: datetime
+    last_error: str | None
+
+
 class ApplicationStore(Protocol):
     """Applications, their outbox and idempotency keys, in one database."""
 
@@ -355,4 +365,16 @@ class ApplicationStore(Protocol):
 
     def retry_later(self, application: Application, at: datetime, error: str) -> None:
         """Store the application (with its retry noted) and make its outbox entry due again at `at`."""
+        ...
+
+    def stall(self, application: Application, at: datetime, error: str) -> None:
+        """Store the application (its stop noted) and park its outbox entry: no longer due until resumed."""
+        ...
+
+    def stalled(self) -> list[Stalled]:
+        """The parked outbox entries, oldest first."""
+        ...
+
+    def resume(self, application: Application, now: datetime) -> None:
+        """Store the application (its resumption noted) and make its outbox entry due at `now`, attempts reset."""
         ...

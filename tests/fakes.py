@@ -35,6 +35,7 @@ from gateway.ports import (
     RegistryPerson,
     Reservation,
     ReservationState,
+    Stalled,
     Verification,
 )
 
@@ -289,6 +290,8 @@ class Entry:
     attempts: int = 0
     claimed_by: str | None = None
     lease_until: datetime | None = None
+    stalled_at: datetime | None = None
+    last_error: str | None = None
 
 
 class FakeStore:
@@ -366,7 +369,9 @@ class FakeStore:
             due = [
                 (app_id, entry)
                 for app_id, entry in self.outbox.items()
-                if entry.available_at <= now and (entry.lease_until is None or entry.lease_until < now)
+                if entry.available_at <= now
+                and entry.stalled_at is None
+                and (entry.lease_until is None or entry.lease_until < now)
             ]
             due.sort(key=lambda item: item[1].available_at)
             claims = []
@@ -379,6 +384,19 @@ class FakeStore:
         attempts = self.outbox[application.id].attempts + 1 if application.id in self.outbox else 1
         self.save(application, at)
         self.outbox[application.id].attempts = attempts
+        self.outbox[application.id].last_error = error
+
+    def stall(self, application: Application, at: datetime, error: str) -> None:
+        self.retry_later(application, at, error)
+        self.outbox[application.id].stalled_at = at
+
+    def stalled(self) -> list[Stalled]:
+        parked = [(app_id, entry) for app_id, entry in self.outbox.items() if entry.stalled_at is not None]
+        parked.sort(key=lambda item: (item[1].stalled_at, item[0]))
+        return [Stalled(app_id, e.attempts, e.stalled_at, e.last_error) for app_id, e in parked]  # type: ignore[arg-type]
+
+    def resume(self, application: Application, now: datetime) -> None:
+        self.save(application, now)
 
 
 def today_at(day: date) -> datetime:

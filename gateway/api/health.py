@@ -63,7 +63,10 @@ def readyz() -> Response:
             checks["kz fund"] = "ok"
         else:
             checks["kz fund"] = "ok"
-    ready = all(value == "ok" for value in checks.values())
+    for name, breaker in sorted(services().breakers.items()):
+        # closed, open or half-open: an open breaker already made its back-end's check fail fast above.
+        checks[f"breaker {name}"] = breaker.state.value
+    ready = all(value in ("ok", "closed") for value in checks.values())
     return json_response({"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from gateway.domain.applications import Application
 from gateway.domain.clinics import Attachment
 from gateway.domain.model import Insurer, Policy, Reason
+from gateway.usecases.processing import is_stalled
 
 
 def timestamp(value: datetime) -> str:
@@ -44,6 +45,7 @@ def application(item: Application) -> dict[str, Any]:
             {"status": entry.status.value, "at": timestamp(entry.at), **({"note": entry.note} if entry.note else {})}
             for entry in item.history
         ],
+        "stalled": is_stalled(item),
         "rejection": {"reasons": [reason(r) for r in item.rejection]} if item.rejection else None,
         "policy": None
         if policy is None

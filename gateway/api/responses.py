@@ -47,6 +47,9 @@ class ApplicationOut(Schema):
     history = fields.List(fields.Nested(HistoryEntryOut), required=True)
     rejection = fields.Nested(RejectionOut, required=True, allow_none=True)
     policy = fields.Nested(IssuedPolicyOut, required=True, allow_none=True)
+    stalled = fields.Boolean(
+        metadata={"description": "Обработка приостановлена после многих неудачных попыток и ждёт оператора"}
+    )
 
 
 class ApplicationPageOut(Schema):

@@ -21,6 +21,7 @@ from gateway.ports import (
     Page,
     Reservation,
     ReservationState,
+    Stalled,
 )
 from gateway.storage.codec import dump, load, load_reasons, load_request
 from gateway.storage.database import writing
@@ -190,6 +191,30 @@ class SqlApplicationStore:
             _update(connection, application)
             _schedule(connection, application.id, at, failed_with=error)
 
+    def stall(self, application: Application, at: datetime, error: str) -> None:
+        """Store the application (its stop noted) and park its outbox entry: no longer due until resumed."""
+        with writing(self._engine) as connection:
+            _update(connection, application)
+            _schedule(connection, application.id, at, failed_with=error)
+            connection.execute(update(outbox).where(outbox.c.application_id == application.id).values(stalled_at=at))
+
+    def stalled(self) -> list[Stalled]:
+        """The parked outbox entries, oldest first."""
+        query = (
+            select(outbox.c.application_id, outbox.c.attempts, outbox.c.stalled_at, outbox.c.last_error)
+            .where(outbox.c.stalled_at.is_not(None))
+            .order_by(outbox.c.stalled_at, outbox.c.application_id)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [Stalled(row.application_id, row.attempts, row.stalled_at, row.last_error) for row in rows]
+
+    def resume(self, application: Application, now: datetime) -> None:
+        """Store the application (its resumption noted) and make its outbox entry due at `now`, attempts reset."""
+        with writing(self._engine) as connection:
+            _update(connection, application)
+            _schedule(connection, application.id, now)
+
     # --- the outbox ---------------------------------------------------------------------------------------
 
     def claim(self, worker_id: str, now: datetime, lease_seconds: float, limit: int) -> list[Claim]:
@@ -198,6 +223,7 @@ class SqlApplicationStore:
             select(outbox.c.application_id, outbox.c.attempts)
             .where(
                 outbox.c.available_at <= now,
+                outbox.c.stalled_at.is_(None),
                 or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
             )
             .order_by(outbox.c.available_at, outbox.c.application_id)
@@ -300,7 +326,7 @@ def _schedule(connection: Connection, application_id: str, at: datetime, failed_
     `attempts` counts the failures of the current step in a row (the worker's backoff grows with it): one more
     for a failure, none again once a step succeeded.
     """
-    values: dict[str, Any] = {"available_at": at, "claimed_by": None, "lease_until": None}
+    values: dict[str, Any] = {"available_at": at, "claimed_by": None, "lease_until": None, "stalled_at": None}
     if failed_with is None:
         values.update(attempts=0, last_error=None)
     else:

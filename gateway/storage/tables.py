@@ -101,6 +101,7 @@ outbox = Table(
     Column("claimed_by", Text),
     Column("lease_until", UtcDateTime),
     Column("last_error", String(LAST_ERROR_LENGTH)),  # technical cause only, never personal data
+    Column("stalled_at", UtcDateTime),  # set: parked after too many attempts, not due until an operator resumes
 )
 
 idempotency_keys = Table(

@@ -65,12 +65,18 @@ REPLACEMENT_TYPES: dict[ReplacementReason, tuple[RegistryApplicationType, Regist
 }
 
 
+# History notes of an application parked after too many attempts, and of an operator resuming it.
+STALLED_NOTE = "обработка приостановлена"
+RESUMED_NOTE = "возобновлено оператором"
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter and a ceiling."""
+    """Exponential backoff with full jitter and a ceiling; parked after `max_attempts` failures in a row."""
 
     base_seconds: float = 1.0
     max_seconds: float = 300.0
+    max_attempts: int = 20
 
     def delay(self, attempts: int, rng: Callable[[], float] = random.random) -> float:
         """Seconds to wait before attempt number `attempts + 1`."""
@@ -121,11 +127,19 @@ class Processor:
 
     def _retry_later(self, application: Application, attempts: int, outage: BackendUnavailable) -> Application:
         now = self.clock()
-        delay = self.retry.delay(attempts)
         source = "фонд ОМС" if outage.source is Source.FUND else "страховая медицинская организация"
+        error = f"{outage.source}:{outage.operation}"
+        if attempts + 1 >= self.retry.max_attempts:
+            # Never dropped: parked until an operator resumes it (`epolicy retry`), and the citizen sees it.
+            note = f"{STALLED_NOTE}: {source} недоступен ({outage.operation}) после {attempts + 1} попыток"
+            stalled = application.note_retry(now, note)
+            self.store.stall(stalled, now, error)
+            log.error("application %s stalled after %d attempts: %s", application.id, attempts + 1, outage)
+            return stalled
+        delay = self.retry.delay(attempts)
         note = f"{source} временно недоступен ({outage.operation}); повтор № {attempts + 1} через {delay:.0f} с"
         waiting = application.note_retry(now, note)
-        self.store.retry_later(waiting, now + timedelta(seconds=delay), f"{outage.source}:{outage.operation}")
+        self.store.retry_later(waiting, now + timedelta(seconds=delay), error)
         log.warning("application %s: %s, retry %d in %.1f s", application.id, outage, attempts + 1, delay)
         return waiting
 
@@ -344,6 +358,23 @@ def _person_of(record: RegistryPerson) -> Person:
         snils=record.snils,
         identity_document=record.identity_document,
     )
+
+
+def is_stalled(application: Application) -> bool:
+    """Parked after too many attempts and not resumed since (its last history entry says so)."""
+    if application.status.is_final or not application.history:
+        return False
+    return (application.history[-1].note or "").startswith(STALLED_NOTE)
+
+
+def resume(store: ApplicationStore, application_id: str, now: datetime) -> Application | None:
+    """Make a stalled (or any unfinished) application due now with its attempts reset; None if none or final."""
+    application = store.get(application_id)
+    if application is None or application.status.is_final:
+        return None
+    resumed = application.note_retry(now, RESUMED_NOTE)
+    store.resume(resumed, now)
+    return resumed
 
 
 def utc_now() -> datetime:
