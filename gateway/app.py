@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from gateway import config as settings
+from gateway import ratelimit, security
 from gateway.api import api_modules, problems
 from gateway.auth import init_auth
 from gateway.bootstrap import build_services
@@ -34,8 +35,10 @@ def create_app(test_config: dict[str, Any] | None = None, **services: Any) -> Fl
     )
     problems.init_app(app, built.catalogue)
     _correlate(app)
+    security.init_app(app)
     for module in api_modules():
         app.register_blueprint(module.bp)
+    ratelimit.init_app(app)  # after the blueprints: it limits each of them
     return app
 
 

@@ -38,6 +38,12 @@ def text(max_length: int, **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=max_length, error=TOO_LONG), **kwargs)
 
 
+def one_line(value: str) -> None:
+    """Refuse line breaks (marshmallow's Regexp lets a trailing one through)."""
+    if "\n" in value or "\r" in value:
+        raise ValidationError("Must be a single line.")
+
+
 def optional_text(max_length: int) -> fields.String:
     return text(max_length, required=False, allow_none=True, load_default=None)
 
@@ -183,7 +189,10 @@ class PersonChangesSchema(Strict):
 
 
 class ContactsSchema(Strict):
-    phone = fields.String(allow_none=True, load_default=None, validate=validate.Regexp(r"^\+?[0-9]{10,15}$"))
+    # `$` of a pattern also matches before a final line break: without `one_line` "+7...\n" would reach insurers.
+    phone = fields.String(
+        allow_none=True, load_default=None, validate=[validate.Regexp(r"^\+?[0-9]{10,15}$"), one_line]
+    )
     email = fields.Email(allow_none=True, load_default=None, validate=validate.Length(max=254, error=TOO_LONG))
 
     @post_load
