@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run mocks test lint typecheck openapi clean
+.PHONY: run mocks test soak lint typecheck openapi clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ mocks: $(STAMP)
 ## test: lint, type-check and run the whole test suite
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
+
+## soak: several hundred applications from concurrent clients under random faults (make test runs a small one)
+soak: $(STAMP)
+	EPOLICY_SOAK_APPLICATIONS=$${EPOLICY_SOAK_APPLICATIONS:-300} EPOLICY_SOAK_CLIENTS=$${EPOLICY_SOAK_CLIENTS:-8} \
+		$(BIN)/python -m pytest tests/resilience/test_soak.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
