@@ -473,3 +473,30 @@ def test_the_masked_log_of_a_sample_request_hides_every_personal_value() -> None
         assert value not in logged
     assert "<c:Category>citizen</c:Category>" in logged
     assert "Иванова" in etree.tostring(envelope, encoding="unicode"), "the envelope itself is left as it was"
+
+
+def test_an_oversized_answer_is_an_outage_and_not_loaded_whole(wire: responses.RequestsMock, fund: FundAdapter) -> None:
+    # One text node of 12 MB: past libxml2's limit without huge_tree, which the adapters never enable.
+    huge = b"7" * (12 * 1024 * 1024)
+    body = (
+        b'<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+        b'xmlns:f="urn:epolicy:fund:v1"><soap:Body><f:GetInsuranceStatusResponse><f:MessageId>'
+        + huge
+        + b"</f:MessageId></f:GetInsuranceStatusResponse></soap:Body></soap:Envelope>"
+    )
+    answer(wire, FUND_URL, body)
+    with pytest.raises(BackendUnavailable):
+        fund.insurance_status("status-0001", "7754900882000015")
+
+
+def test_a_refused_connection_is_an_outage() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free now, and nothing will listen on it
+    adapter = FundAdapter(f"http://127.0.0.1:{port}/fund", timeout=2)
+    with pytest.raises(BackendUnavailable) as failed:
+        adapter.insurance_status("status-0001", "7754900882000015")
+    adapter.close()
+    assert failed.value.source is Source.FUND
