@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run mocks test soak lint typecheck openapi clean
+.PHONY: run mocks test soak bench lint typecheck openapi clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP) lint typecheck
 soak: $(STAMP)
 	EPOLICY_SOAK_APPLICATIONS=$${EPOLICY_SOAK_APPLICATIONS:-300} EPOLICY_SOAK_CLIENTS=$${EPOLICY_SOAK_CLIENTS:-8} \
 		$(BIN)/python -m pytest tests/resilience/test_soak.py
+
+## bench: benchmarks that print ratios measured side by side (BENCH_ARGS=--quick for a short run)
+bench: $(STAMP)
+	$(BIN)/python -m bench.cpu_per_request $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
