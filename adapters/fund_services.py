@@ -5,12 +5,10 @@ Answers come in as zeep objects read by attribute; every reader returns a domain
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
-from adapters.mapping import InvalidAnswer
+from adapters.mapping import InvalidAnswer, read_date, read_enum
 from gateway.domain.clinics import (
     Attachment,
     AttachmentReason,
@@ -22,9 +20,6 @@ from gateway.domain.clinics import (
     Visit,
 )
 from gateway.ports import AttachmentRequest
-
-E = TypeVar("E", bound=StrEnum)
-
 
 # --- requests -----------------------------------------------------------------------------------------------
 
@@ -50,8 +45,8 @@ def period_payload(period: Period) -> dict[str, Any]:
 def read_policy_event(value: Any) -> PolicyEvent:
     """An f:PolicyEvent."""
     return PolicyEvent(
-        date=_date(value.Date),
-        type=_enum(PolicyEventType, value.Type),
+        date=read_date(value.Date),
+        type=read_enum(PolicyEventType, value.Type),
         insurer_code=value.InsurerCode,
         region_code=value.RegionCode,
         policy_form=value.PolicyForm,
@@ -77,8 +72,8 @@ def read_attachment(value: Any) -> Attachment:
         enp=value.Enp,
         clinic_code=value.ClinicCode,
         clinic_name=value.ClinicName,
-        since=_date(value.Since),
-        reason=_enum(AttachmentReason, value.Reason),
+        since=read_date(value.Since),
+        reason=read_enum(AttachmentReason, value.Reason),
         attachment_id=value.AttachmentId,
     )
 
@@ -90,25 +85,11 @@ def read_visit(value: Any) -> Visit:
         raise InvalidAnswer("a visit's amount is missing or unreadable")
     return Visit(
         visit_id=value.VisitId,
-        date=_date(value.Date),
+        date=read_date(value.Date),
         clinic_code=value.ClinicCode,
         clinic_name=value.ClinicName,
-        care_kind=_enum(CareKind, value.CareKind),
+        care_kind=read_enum(CareKind, value.CareKind),
         service=value.Service,
         diagnosis_group=value.DiagnosisGroup,
         amount_paid=amount.quantize(Decimal("0.01")),
     )
-
-
-def _date(value: Any) -> date:
-    # zeep reads an xs:date it cannot parse as None; the XSD check makes that rare, this makes it loud.
-    if not isinstance(value, date):
-        raise InvalidAnswer("a required date is missing or unreadable")
-    return value
-
-
-def _enum(kind: type[E], value: Any) -> E:
-    try:
-        return kind(value)
-    except ValueError:
-        raise InvalidAnswer(f"{kind.__name__} has no value {value!r}") from None

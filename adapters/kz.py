@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 import requests
@@ -19,7 +18,7 @@ from zeep import Client, Plugin
 from zeep.transports import Transport
 
 import contracts
-from adapters.mapping import InvalidAnswer
+from adapters.mapping import InvalidAnswer, read_date
 from adapters.plugins import AnswerCheck, CorrelationHeaders, mask_number, masked_xml
 from adapters.soap import Contract, call, load_schema, new_session, read, safe_settings
 from gateway.domain.model import Source
@@ -120,23 +119,17 @@ def read_status(answer: Any) -> InsuranceStatus:
     period = None
     if answer.Period is not None:
         end = answer.Period.To
-        period = InsurancePeriod(_date(answer.Period.From), None if end is None else _date(end))
+        period = InsurancePeriod(read_date(answer.Period.From), None if end is None else read_date(end))
     try:
         return InsuranceStatus(
             iin=str(answer.Iin),
-            on=_date(answer.OnDate),
+            on=read_date(answer.OnDate),
             insured=bool(answer.Insured),
             package=PackageCode(answer.Package),
             period=period,
         )
     except ValueError as exc:  # an unknown package code, or one that does not go with the status
         raise InvalidAnswer(str(exc)) from None
-
-
-def _date(value: Any) -> date:
-    if not isinstance(value, date):
-        raise InvalidAnswer("a date is missing or malformed")
-    return value
 
 
 def _name(operation: Any) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from gateway.domain.model import (
@@ -25,7 +26,7 @@ from gateway.domain.model import (
 )
 from gateway.ports import InsurerResult, RegistrationResult, RegistryPerson, TemporaryCertificate, Verification
 
-E = TypeVar("E", Sex, PolicyStatus, DocumentType)
+E = TypeVar("E", bound=StrEnum)
 
 
 class InvalidAnswer(Exception):
@@ -138,8 +139,8 @@ def read_holder(value: Any) -> Holder:
         last_name=value.LastName,
         first_name=value.FirstName,
         middle_name=value.MiddleName,
-        birth_date=_date(value.BirthDate),
-        sex=_enum(Sex, value.Sex),
+        birth_date=read_date(value.BirthDate),
+        sex=read_enum(Sex, value.Sex),
     )
 
 
@@ -147,11 +148,11 @@ def read_policy(value: Any) -> Policy:
     """A c:Policy."""
     return Policy(
         enp=value.Enp,
-        status=_enum(PolicyStatus, value.Status),
+        status=read_enum(PolicyStatus, value.Status),
         insurer_code=value.InsurerCode,
         region_code=value.RegionCode,
         policy_form=value.PolicyForm,
-        valid_from=_date(value.ValidFrom),
+        valid_from=read_date(value.ValidFrom),
         valid_to=value.ValidTo,
         holder=read_holder(value.Holder),
         restrictions=tuple(
@@ -164,10 +165,10 @@ def read_policy(value: Any) -> Policy:
 def read_document(value: Any) -> Document:
     """A c:Document."""
     return Document(
-        type=_enum(DocumentType, value.Type),
+        type=read_enum(DocumentType, value.Type),
         series=value.Series,
         number=value.Number,
-        issue_date=_date(value.IssueDate),
+        issue_date=read_date(value.IssueDate),
         issuer=value.Issuer,
         expiry_date=value.ExpiryDate,
     )
@@ -191,8 +192,8 @@ def read_registry_person(value: Any) -> RegistryPerson:
         last_name=value.LastName,
         first_name=value.FirstName,
         middle_name=value.MiddleName,
-        birth_date=_date(value.BirthDate),
-        sex=_enum(Sex, value.Sex),
+        birth_date=read_date(value.BirthDate),
+        sex=read_enum(Sex, value.Sex),
         citizenship=value.Citizenship,
         identity_document=read_document(value.IdentityDocument),
         enp=value.Enp,
@@ -231,24 +232,26 @@ def read_insurer_result(value: Any) -> InsurerResult:
         insurer_application_id=value.InsurerApplicationId,
         state=value.State,
         policy_form=value.PolicyForm,
-        valid_from=_date(value.ValidFrom),
+        valid_from=read_date(value.ValidFrom),
         valid_to=value.ValidTo,
         temporary_certificate=(
-            TemporaryCertificate(number=certificate.Number, valid_to=_date(certificate.ValidTo))
+            TemporaryCertificate(number=certificate.Number, valid_to=read_date(certificate.ValidTo))
             if certificate is not None
             else None
         ),
     )
 
 
-def _date(value: Any) -> date:
+def read_date(value: Any) -> date:
+    """A required xs:date as zeep read it, or InvalidAnswer."""
     # zeep reads an xs:date it cannot parse as None; the XSD check makes that rare, this makes it loud.
     if not isinstance(value, date):
         raise InvalidAnswer("a required date is missing or unreadable")
     return value
 
 
-def _enum(kind: type[E], value: Any) -> E:
+def read_enum(kind: type[E], value: Any) -> E:
+    """A value of an enumeration, or InvalidAnswer when the back-end sent one the gateway does not know."""
     try:
         return kind(value)
     except ValueError:
