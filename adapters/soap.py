@@ -74,10 +74,23 @@ def safe_settings() -> Settings:
 
 
 class _QuietTransport(Transport):
-    # zeep's Transport.post logs every envelope in clear at DEBUG on "zeep.transports", personal data included;
-    # MessageLog logs them masked instead.
+    """zeep's transport, posting without logging in clear and reading the environment once per address.
+
+    zeep's Transport.post logs every envelope in clear at DEBUG on "zeep.transports", personal data included;
+    MessageLog logs them masked instead. `requests` reads the proxy and CA settings of the environment on every
+    request (a walk over os.environ for each of them); an adapter posts to a few fixed addresses, so they are read
+    once per address and passed to `send`.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+        self._environment: dict[str, dict[str, Any]] = {}
+
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
-        return self.session.post(address, data=message, headers=headers, timeout=self.operation_timeout)
+        prepared = self.session.prepare_request(requests.Request("POST", address, data=message, headers=headers))
+        if address not in self._environment:
+            self._environment[address] = dict(self.session.merge_environment_settings(address, {}, None, None, None))
+        return self.session.send(prepared, timeout=self.operation_timeout, **self._environment[address])
 
 
 def load_schema(xsd: Path) -> etree.XMLSchema:
@@ -101,9 +114,7 @@ class SoapClient:
         self._owns_session = session is None
         self.session = session if session is not None else new_session()
         # zeep ships py.typed but leaves its constructors and create_service unannotated.
-        transport = _QuietTransport(  # type: ignore[no-untyped-call]
-            session=self.session, timeout=timeout, operation_timeout=timeout
-        )
+        transport = _QuietTransport(session=self.session, timeout=timeout, operation_timeout=timeout)
         self._client = Client(  # type: ignore[no-untyped-call]
             str(contract.wsdl),
             transport=transport,
