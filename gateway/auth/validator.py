@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Collection, Mapping
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -24,6 +28,7 @@ ALGORITHMS = ("RS256",)  # what the authorization server signs with; never `none
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 DEFAULT_LEEWAY = 60  # seconds of clock skew allowed on exp, nbf and iat
 ESSENTIAL_CLAIMS = ("iss", "aud", "exp", "sub", "client_id", "iat", "jti")
+VERIFIED_TOKENS = 10_000  # tokens remembered after a full check; a portal's active users fit easily
 
 
 @dataclass(frozen=True)
@@ -71,13 +76,26 @@ class AccessTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
         super().__init__(issuer=issuer, resource_server=audience, realm=realm)
         self.jwks = jwks
         self.leeway = leeway
+        self.verified = VerifiedTokens(VERIFIED_TOKENS, leeway)
 
     def get_jwks(self) -> KeySet:
         """Return the cached key set of the authorization server."""
         return self.jwks.key_set_for(None)
 
     def authenticate_token(self, token_string: str) -> AccessToken:
-        """Verify the signature and every claim of `token_string`, or raise InvalidTokenError."""
+        """Verify the signature and every claim of `token_string`, or raise InvalidTokenError.
+
+        A token that passed is remembered until it expires: a portal sends the same token with every request, and
+        the signature and claims of a given token string cannot change. Its lifetime is checked on every use.
+        """
+        known = self.verified.get(token_string)
+        if known is not None:
+            return known
+        token = self._authenticate(token_string)
+        self.verified.add(token_string, token)
+        return token
+
+    def _authenticate(self, token_string: str) -> AccessToken:
         try:
             token = jwt.decode(token_string, self._key_set_for, algorithms=ALGORITHMS)
             typ = token.header.get("typ")
@@ -112,6 +130,47 @@ class AccessTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
 
     def _invalid(self, description: str) -> InvalidTokenError:
         return InvalidTokenError(description, realm=self.realm, extra_attributes=self.extra_attributes)
+
+
+class VerifiedTokens:
+    """Tokens that passed every check, by a digest of the token string, until they expire (least recently used out)."""
+
+    def __init__(self, size: int, leeway: int, clock: Callable[[], float] = time.time) -> None:
+        self.size = size
+        self.leeway = leeway
+        self.clock = clock
+        self._tokens: OrderedDict[bytes, AccessToken] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token_string: str) -> AccessToken | None:
+        """The remembered token, if it is still within its lifetime."""
+        key = _digest(token_string)
+        with self._lock:
+            token = self._tokens.get(key)
+            if token is None:
+                return None
+            if not self._current(token):
+                del self._tokens[key]  # checked again in full, which refuses it with the right description
+                return None
+            self._tokens.move_to_end(key)
+            return token
+
+    def add(self, token_string: str, token: AccessToken) -> None:
+        with self._lock:
+            self._tokens[_digest(token_string)] = token
+            while len(self._tokens) > self.size:
+                self._tokens.popitem(last=False)
+
+    def _current(self, token: AccessToken) -> bool:
+        now = self.clock()
+        expires, not_before = token.claims.get("exp"), token.claims.get("nbf")
+        if not isinstance(expires, int | float) or now > expires + self.leeway:
+            return False
+        return not (isinstance(not_before, int | float) and now < not_before - self.leeway)
+
+
+def _digest(token_string: str) -> bytes:
+    return hashlib.sha256(token_string.encode()).digest()
 
 
 def _access_token(claims: Mapping[str, Any]) -> AccessToken:
