@@ -96,12 +96,21 @@ outbox = Table(
     "outbox",
     metadata,
     Column("application_id", Text, ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True),
-    Column("available_at", UtcDateTime, nullable=False, index=True),
+    Column("available_at", UtcDateTime, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("claimed_by", Text),
     Column("lease_until", UtcDateTime),
     Column("last_error", String(LAST_ERROR_LENGTH)),  # technical cause only, never personal data
     Column("stalled_at", UtcDateTime),  # set: parked after too many attempts, not due until an operator resumes
+)
+# The workers' claim: due entries oldest first, in the claim's own order. Parked entries keep their old due time
+# and would sit at the head of a plain index, read and passed over by every claim; this one leaves them out.
+Index(
+    "ix_outbox_due",
+    outbox.c.available_at,
+    outbox.c.application_id,
+    postgresql_where=outbox.c.stalled_at.is_(None),
+    sqlite_where=outbox.c.stalled_at.is_(None),
 )
 
 idempotency_keys = Table(
