@@ -17,8 +17,9 @@ from gateway.domain.reference import DEFAULT_INSURERS, DEFAULT_REGIONS, Referenc
 from gateway.ids import new_application_id
 from gateway.kz.ports import KzFundPort
 from gateway.ports import ApplicationStore, FundPort, Insurers
-from gateway.usecases.policies import PolicyContext
+from gateway.usecases.policies import PolicyCard, PolicyContext
 from gateway.usecases.processing import Processor, RetryPolicy, utc_now
+from gateway.usecases.status_cache import StatusCache
 from gateway.usecases.submission import Context
 
 
@@ -40,6 +41,7 @@ class Services:
     # since they retry with backoff anyway (None: `fund` itself).
     worker_fund: FundPort | None = None
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
+    status_cache: StatusCache[PolicyCard] | None = None
 
     @property
     def submission(self) -> Context:
@@ -47,7 +49,7 @@ class Services:
 
     @property
     def policies(self) -> PolicyContext:
-        return PolicyContext(self.store, self.fund, self.catalogue, self.read_message_id)
+        return PolicyContext(self.store, self.fund, self.catalogue, self.read_message_id, self.status_cache)
 
     def read_message_id(self) -> str:
         """A message id for a read that belongs to no application (`rd_` + a ULID)."""
@@ -106,6 +108,7 @@ def build_services(config: dict[str, Any], instance_path: str, **overrides: Any)
         kz_fund=GuardedKzFund(kz_fund, breakers["kz fund"]),
         worker_fund=fund,
         breakers=breakers,
+        status_cache=StatusCache(float(config["STATUS_CACHE_SECONDS"])),
         retry=retry,
         engine=engine,
         **overrides,

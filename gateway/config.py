@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     # Circuit breakers of the API's synchronous reads: open after this many outages in a row, try again after.
     "BREAKER_FAILURES": 5,
     "BREAKER_COOLDOWN_SECONDS": 30.0,
+    # Seconds a policy's status read from the fund is kept (0: off); a change through the gateway drops it at once.
+    "STATUS_CACHE_SECONDS": 15.0,
     # Requests.
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "PAGE_SIZE_DEFAULT": 20,

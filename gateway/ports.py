@@ -351,6 +351,10 @@ class ApplicationStore(Protocol):
         """ЕНП of the people in the owner's applications (which policies the owner may read)."""
         ...
 
+    def policy_changed_at(self, enp: str) -> datetime | None:
+        """When an application concerning the ЕНП last changed (None: never): what keeps a cached status honest."""
+        ...
+
     def save(self, application: Application, next_attempt_at: datetime | None) -> None:
         """Store the application's new state; schedule its outbox entry, or delete it when none is due.
 

@@ -352,6 +352,10 @@ class FakeStore:
     def owner_enps(self, owner_sub: str) -> frozenset[str]:
         return frozenset(a.enp for a in self.applications.values() if a.owner.sub == owner_sub and a.enp is not None)
 
+    def policy_changed_at(self, enp: str) -> datetime | None:
+        with self.lock:
+            return max((a.updated_at for a in self.applications.values() if a.enp == enp), default=None)
+
     def save(self, application: Application, next_attempt_at: datetime | None) -> None:
         with self.lock:
             stored = self.applications[application.id]

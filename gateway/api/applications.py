@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError
 
 from gateway.api import render
 from gateway.api import responses as out
-from gateway.api.common import caller, fingerprint, json_body, services
+from gateway.api.common import caller, conditional, fingerprint, json_body, services
 from gateway.api.docs import APPLICATION_ID, IDEMPOTENCY_KEY, LOCATION, Operation
 from gateway.api.problems import ProblemError, validation_problem
 from gateway.api.schemas import ApplicationSchema, violations_of
@@ -124,7 +124,7 @@ def validate() -> Response:
 def read(application_id: str) -> Response:
     """One of the caller's applications."""
     application = visible_application(application_id, caller(), services().store)
-    return json_response(render.application(application))
+    return conditional(json_response(render.application(application)))
 
 
 @bp.get("")
@@ -135,7 +135,8 @@ def index() -> Response:
         page = list_applications(caller(), services().store, _limit(), request.args.get("cursor") or None)
     except InvalidCursor:
         raise ProblemError(400, "bad-cursor", "cursor не выдан этим сервисом: начните список сначала.") from None
-    return json_response({"items": [render.application(item) for item in page.items], "next_cursor": page.next_cursor})
+    items = [render.application(item) for item in page.items]
+    return conditional(json_response({"items": items, "next_cursor": page.next_cursor}))
 
 
 @bp.delete("/<application_id>")

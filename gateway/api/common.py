@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 
 from gateway.api.problems import ProblemError
 from gateway.auth import current_token
@@ -43,3 +43,13 @@ def fingerprint(body: dict[str, Any], scope: str) -> str:
     """SHA-256 of the canonical JSON of a body (sorted keys, no spaces), bound to the endpoint it was sent to."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{scope}\n{canonical}".encode()).hexdigest()
+
+
+def conditional(response: Response) -> Response:
+    """A strong ETag over the body, and 304 Not Modified when the request's If-None-Match names it.
+
+    A portal polling a status, or a clinic's system re-reading a policy, gets an empty answer while nothing changed.
+    """
+    response.add_etag()
+    response.make_conditional(request)  # turns `response` itself into the 304 when the tag matches
+    return response

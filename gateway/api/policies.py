@@ -7,12 +7,11 @@ from flask import Blueprint, Response
 from gateway.api import render
 from gateway.api import responses as out
 from gateway.api.applications import json_response, parse, submit
-from gateway.api.common import caller, services
+from gateway.api.common import caller, conditional, services
 from gateway.api.docs import ENP, IDEMPOTENCY_KEY, LOCATION, Operation
 from gateway.api.schemas import ReplacementSchema, replacement_request
 from gateway.auth import current_token, require_scope
-from gateway.usecases.clinics import current_attachment
-from gateway.usecases.policies import Reader, check_enp, ensure_visible, policy_status
+from gateway.usecases.policies import Reader, check_enp, ensure_visible, policy_card
 
 bp = Blueprint("policies", __name__, url_prefix="/api/v1/policies")
 
@@ -23,10 +22,9 @@ def status(enp: str) -> Response:
     """The status of a policy: the caller's own and their applicants', or any for a service client."""
     token = current_token()
     reader = Reader(caller(), may_read_any="epolicy.eligibility" in token.scopes)
-    policy = policy_status(enp, reader, services().policies)
-    insurer = services().reference.insurers.get(policy.insurer_code)
-    attachment = current_attachment(enp, services().policies)
-    return json_response(render.policy(policy, insurer.name if insurer else None, attachment))
+    card = policy_card(enp, reader, services().policies)
+    insurer = services().reference.insurers.get(card.policy.insurer_code)
+    return conditional(json_response(render.policy(card.policy, insurer.name if insurer else None, card.attachment)))
 
 
 @bp.post("/<enp>/replacements")

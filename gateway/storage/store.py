@@ -176,6 +176,13 @@ class SqlApplicationStore:
         with self._engine.connect() as connection:
             return frozenset(connection.execute(query).scalars())
 
+    def policy_changed_at(self, enp: str) -> datetime | None:
+        """When an application concerning the ЕНП last changed (None: never)."""
+        query = select(func.max(applications.c.updated_at)).where(applications.c.enp == enp)
+        with self._engine.connect() as connection:
+            changed: datetime | None = connection.execute(query).scalar()
+            return changed
+
     def save(self, application: Application, next_attempt_at: datetime | None) -> None:
         """Store the application's new state; schedule its outbox entry, or delete it when none is due."""
         with writing(self._engine) as connection:

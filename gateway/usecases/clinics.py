@@ -55,7 +55,10 @@ def attach(
     check_enp(enp, context.catalogue)
     ensure_visible(enp, reader, context)
     request = AttachmentRequest(enp, clinic_code, today, reason)
-    return _ask(context, enp, lambda: context.fund.attach_to_clinic(message_id, request))
+    attachment = _ask(context, enp, lambda: context.fund.attach_to_clinic(message_id, request))
+    if context.status_cache is not None:
+        context.status_cache.forget(enp)  # the status shows the clinic: this process shows the new one at once
+    return attachment
 
 
 def _ask(context: PolicyContext, subject: str, call: Callable[[], T]) -> T:

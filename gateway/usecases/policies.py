@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from gateway.catalogue import Catalogue
 from gateway.domain.applications import Owner
+from gateway.domain.clinics import Attachment
 from gateway.domain.identifiers import enp_violations
 from gateway.domain.model import Policy
 from gateway.ports import ApplicationStore, BackendUnavailable, FundPort, NotFound
 from gateway.usecases.errors import InputRejected, NotVisible, ServiceUnavailable
+from gateway.usecases.status_cache import StatusCache
 
 DEFAULT_RETRY_AFTER = 30
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -24,11 +28,20 @@ class Reader:
 
 
 @dataclass(frozen=True)
+class PolicyCard:
+    """What a status page shows of a policy: the policy as the fund has it, and the holder's clinic."""
+
+    policy: Policy
+    attachment: Attachment | None
+
+
+@dataclass(frozen=True)
 class PolicyContext:
     store: ApplicationStore
     fund: FundPort
     catalogue: Catalogue
     new_message_id: Callable[[], str]
+    status_cache: StatusCache[PolicyCard] | None = None
 
 
 def check_enp(enp: str, catalogue: Catalogue, field: str = "enp") -> None:
@@ -56,8 +69,37 @@ def policy_status(enp: str, reader: Reader, context: PolicyContext) -> Policy:
     """The policy of an ЕНП as the fund has it now."""
     check_enp(enp, context.catalogue)
     ensure_visible(enp, reader, context)
+    return _read(enp, lambda: context.fund.insurance_status(context.new_message_id(), enp))
+
+
+def policy_card(enp: str, reader: Reader, context: PolicyContext) -> PolicyCard:
+    """The policy of an ЕНП and its holder's clinic, from the fund or from its answer of a few seconds ago.
+
+    The stamp is read before the fund is asked, so a change recorded while the fund answers makes the answer
+    stale at once (see gateway.usecases.status_cache).
+    """
+    check_enp(enp, context.catalogue)
+    ensure_visible(enp, reader, context)
+    cache = context.status_cache
+    if cache is None or not cache.enabled:
+        return _fetch_card(enp, context)
+    stamp = context.store.policy_changed_at(enp)
+    card = cache.get(enp, stamp)
+    if card is None:
+        fetched_at = cache.now()
+        card = _fetch_card(enp, context)
+        cache.put(enp, stamp, card, fetched_at)
+    return card
+
+
+def _fetch_card(enp: str, context: PolicyContext) -> PolicyCard:
+    policy = _read(enp, lambda: context.fund.insurance_status(context.new_message_id(), enp))
+    return PolicyCard(policy, _read(enp, lambda: context.fund.attachment(context.new_message_id(), enp)))
+
+
+def _read(enp: str, call: Callable[[], T]) -> T:
     try:
-        return context.fund.insurance_status(context.new_message_id(), enp)
+        return call()
     except NotFound as missing:
         raise NotVisible(enp) from missing
     except BackendUnavailable as outage:

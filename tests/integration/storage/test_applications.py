@@ -182,6 +182,21 @@ def test_owner_enps_are_the_distinct_enps_of_the_owners_applications(store: SqlA
     assert store.owner_enps("user-3") == frozenset()
 
 
+def test_policy_changed_at_is_the_latest_change_of_an_application_concerning_the_enp(
+    store: SqlApplicationStore,
+) -> None:
+    assert store.policy_changed_at(ENP) is None
+    store.add(accepted("app_r1", request=replacement_request(ENP)), None, None)
+    store.add(accepted("app_other", request=replacement_request("5099000000000011")), None, None)
+    first = store.policy_changed_at(ENP)
+
+    found = _stored(store, "app_r1").move(Status.VERIFYING, Step.ISSUE, at(5))
+    store.save(found, at(5))
+
+    assert first is not None
+    assert store.policy_changed_at(ENP) == at(5) != first
+
+
 def _stored(store: SqlApplicationStore, application_id: str) -> Application:
     application = store.get(application_id)
     assert application is not None
