@@ -81,7 +81,8 @@ def build_spec() -> APISpec:
         info={
             "description": "REST API шлюза электронных полисов ОМС: заявления на полис, статус полиса, замена. "
             "Все ошибки — application/problem+json (RFC 9457); причины отказа — из каталога "
-            "contracts/rejections.yaml.",
+            "contracts/rejections.yaml: его отдаёт GET /api/v1/rejection-reasons, а страница /docs шлюза "
+            "показывает его таблицей (код, сообщение, рекомендация, HTTP-статус, поле).",
         },
         servers=[{"url": "http://127.0.0.1:8080", "description": "Локальный стенд (make run)"}],
     )
@@ -142,13 +143,34 @@ def _operation(operation: Operation) -> dict[str, Any]:
     if operation.parameters:
         document["parameters"] = operation.parameters
     if operation.body is not None:
-        document["requestBody"] = {"required": True, "content": {"application/json": {"schema": operation.body}}}
+        media: dict[str, Any] = {"schema": operation.body}
+        if operation.examples:
+            media["examples"] = operation.examples
+        document["requestBody"] = {"required": True, "content": {"application/json": media}}
     if operation.scopes is not None:
         # Any one of the listed scopes is enough (status: read or eligibility).
         document["security"] = [{"oauth2": [scope]} for scope in operation.scopes] or [{"oauth2": []}]
     return document
 
 
+def document() -> dict[str, Any]:
+    """The document as plain data (what /docs/openapi.json serves)."""
+    built: dict[str, Any] = build_spec().to_dict()
+    return built
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes a value shared by several operations in full each time: no anchors and aliases for readers to chase."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    """An OpenAPI document as YAML, in a stable order."""
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120)
+
+
 def render_yaml() -> str:
-    """The document as YAML, in a stable order."""
-    return yaml.safe_dump(build_spec().to_dict(), allow_unicode=True, sort_keys=False, width=120)
+    """The document as YAML (contracts/openapi.yaml)."""
+    return dump_yaml(document())

@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError
 from gateway.api import render
 from gateway.api import responses as out
 from gateway.api.common import caller, conditional, fingerprint, json_body, services
-from gateway.api.docs import APPLICATION_ID, IDEMPOTENCY_KEY, LOCATION, Operation
+from gateway.api.docs import APPLICATION_EXAMPLES, APPLICATION_ID, IDEMPOTENCY_KEY, LOCATION, Operation
 from gateway.api.problems import ProblemError, validation_problem
 from gateway.api.schemas import ApplicationSchema, violations_of
 from gateway.auth import require_scope
@@ -161,14 +161,15 @@ def _limit() -> int:
 DOCS = [
     Operation("/api/v1/applications", "post", "createApplication", "Подать заявление на полис", "applications",
               (202, out.ApplicationOut, "Заявление принято"), ("epolicy.apply",), ApplicationSchema,
-              (400, 401, 403, 409, 415, 422), [IDEMPOTENCY_KEY], LOCATION),
+              (400, 401, 403, 409, 415, 422), [IDEMPOTENCY_KEY], LOCATION, examples=APPLICATION_EXAMPLES),
     Operation("/api/v1/applications", "get", "listApplications", "Свои заявления, новые первыми", "applications",
               (200, out.ApplicationPageOut, "Страница заявлений"), ("epolicy.read",), None, (400, 401, 403),
-              [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+              [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                "example": 20},
                {"name": "cursor", "in": "query", "schema": {"type": "string"}}]),
     Operation("/api/v1/applications/validate", "post", "validateApplication", "Проверить черновик заявления",
               "applications", (200, out.ValidOut, "Черновик корректен"), ("epolicy.apply",), ApplicationSchema,
-              (400, 401, 403, 415, 422)),
+              (400, 401, 403, 415, 422), examples=APPLICATION_EXAMPLES),
     Operation("/api/v1/applications/{application_id}", "get", "getApplication", "Заявление и его история",
               "applications", (200, out.ApplicationOut, "Заявление"), ("epolicy.read",), None, (401, 403, 404),
               [APPLICATION_ID]),

@@ -13,7 +13,7 @@ from gateway.api import render
 from gateway.api import responses as out
 from gateway.api.applications import json_response, parse
 from gateway.api.common import caller, json_body, services
-from gateway.api.docs import ENP, Operation
+from gateway.api.docs import ENP, REGION_CODE, Operation
 from gateway.api.problems import ProblemError
 from gateway.api.schemas import Strict, choice
 from gateway.auth import require_scope
@@ -237,12 +237,13 @@ ATTACHMENT_KEY = {
     "required": False,
     "description": "Повтор с тем же ключом и тем же телом вернёт уже сделанное прикрепление, а не отказ.",
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "example": "attach-770101-2026",
 }
 PERIOD = [
     {"name": "from", "in": "query", "required": False, "description": "Первый день периода (включительно)",
-     "schema": {"type": "string", "format": "date"}},
+     "schema": {"type": "string", "format": "date"}, "example": "2025-01-01"},
     {"name": "to", "in": "query", "required": False, "description": "Последний день периода (включительно)",
-     "schema": {"type": "string", "format": "date"}},
+     "schema": {"type": "string", "format": "date"}, "example": "2025-12-31"},
 ]  # fmt: skip
 
 DOCS = [
@@ -253,9 +254,11 @@ DOCS = [
               (401, 403, 404, 422, 503), [ENP, *PERIOD]),
     Operation("/api/v1/clinics", "get", "listClinics", "Медицинские организации региона", "clinics",
               (200, ClinicListOut, "Медицинские организации"), (), None, (400, 401, 503),
-              [{"name": "region_code", "in": "query", "required": True,
-                "schema": {"type": "string", "pattern": "^[0-9]{2}$"}}]),
+              [REGION_CODE]),
     Operation("/api/v1/policies/{enp}/attachment", "post", "attachToClinic", "Прикрепиться к медицинской организации",
               "clinics", (200, out.AttachmentOut, "Прикрепление действует"), ("epolicy.apply",), AttachmentSchema,
-              (400, 401, 403, 404, 415, 422, 503), [ENP, ATTACHMENT_KEY]),
+              (400, 401, 403, 404, 415, 422, 503), [ENP, ATTACHMENT_KEY],
+              examples={"choice": {"summary": "Прикрепление по выбору (раз в год)", "value": {"clinic_code": "770101"}},
+                        "relocation": {"summary": "Прикрепление при смене места жительства",
+                                       "value": {"clinic_code": "770102", "reason": "relocation"}}}),
 ]  # fmt: skip

@@ -228,11 +228,11 @@ SCHEMAS: dict[str, type[Schema]] = {"CoveragePolicy": CoveragePolicyOut, "Covera
 
 QUERY = [
     {"name": "enp", "in": "query", "required": False, "description": "ЕНП (16 цифр); либо enp, либо snils",
-     "schema": {"type": "string", "pattern": "^[0-9]{16}$"}},
-    {"name": "snils", "in": "query", "required": False, "description": "СНИЛС (11 цифр, можно с дефисами и пробелом)",
-     "schema": {"type": "string"}},
+     "schema": {"type": "string", "pattern": "^[0-9]{16}$"}, "example": "7754900882000015"},
+    {"name": "snils", "in": "query", "required": False,
+     "description": "СНИЛС (11 цифр, можно с дефисами и пробелом: 112-233-445 95)", "schema": {"type": "string"}},
     {"name": "region_code", "in": "query", "required": True, "description": "Регион медицинской организации",
-     "schema": {"type": "string", "pattern": "^[0-9]{2}$"}},
+     "schema": {"type": "string", "pattern": "^[0-9]{2}$"}, "example": "77"},
 ]  # fmt: skip
 
 DOCS = [

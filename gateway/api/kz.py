@@ -175,6 +175,7 @@ IIN = {
     "description": "ИИН, 12 цифр. Гражданин видит только свой ИИН (claim `iin` токена); клиент с областью "
     "epolicy.eligibility — любой.",
     "schema": {"type": "string"},
+    "example": "791028302728",
 }
 
 DOCS = [

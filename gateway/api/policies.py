@@ -8,7 +8,7 @@ from gateway.api import render
 from gateway.api import responses as out
 from gateway.api.applications import json_response, parse, submit
 from gateway.api.common import caller, conditional, services
-from gateway.api.docs import ENP, IDEMPOTENCY_KEY, LOCATION, Operation
+from gateway.api.docs import ENP, IDEMPOTENCY_KEY, LOCATION, REPLACEMENT_EXAMPLES, Operation
 from gateway.api.schemas import ReplacementSchema, replacement_request
 from gateway.auth import current_token, require_scope
 from gateway.usecases.policies import Reader, check_enp, ensure_visible, policy_card
@@ -46,5 +46,6 @@ DOCS = [
               (401, 403, 404, 422, 503), [ENP]),
     Operation("/api/v1/policies/{enp}/replacements", "post", "replacePolicy", "Заменить или переоформить полис",
               "policies", (202, out.ApplicationOut, "Заявление на замену принято"), ("epolicy.replace",),
-              ReplacementSchema, (400, 401, 403, 404, 409, 415, 422, 503), [ENP, IDEMPOTENCY_KEY], LOCATION),
+              ReplacementSchema, (400, 401, 403, 404, 409, 415, 422, 503), [ENP, IDEMPOTENCY_KEY], LOCATION,
+              examples=REPLACEMENT_EXAMPLES),
 ]  # fmt: skip

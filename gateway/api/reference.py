@@ -8,7 +8,7 @@ from gateway.api import render
 from gateway.api import responses as out
 from gateway.api.applications import json_response
 from gateway.api.common import services
-from gateway.api.docs import Operation
+from gateway.api.docs import REGION_CODE, Operation
 from gateway.api.problems import ProblemError
 from gateway.auth import require_scope
 from gateway.ports import BackendUnavailable
@@ -45,8 +45,7 @@ def rejection_reasons() -> Response:
 DOCS = [
     Operation("/api/v1/insurers", "get", "listInsurers", "Страховые организации, допущенные в регионе",
               "reference", (200, out.InsurerListOut, "Страховые организации"), (), None, (400, 401, 503),
-              [{"name": "region_code", "in": "query", "required": True,
-                "schema": {"type": "string", "pattern": "^[0-9]{2}$"}}]),
+              [REGION_CODE]),
     Operation("/api/v1/rejection-reasons", "get", "listRejectionReasons", "Каталог причин отказа", "reference",
               (200, out.CatalogueOut, "Каталог")),
 ]  # fmt: skip

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, json, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from mocks.oauth.claims import citizen_claims
+from mocks.oauth.cors import allow_loopback_origins
 from mocks.oauth.discovery import discovery_document
 from mocks.oauth.models import Citizen
 from mocks.oauth.qa import QARequestError, parse_test_token_request
@@ -17,6 +18,7 @@ from mocks.oauth.state import OAuthState, current_state
 from mocks.oauth.tokens import issue_access_token
 
 bp = Blueprint("oauth", __name__)
+bp.after_request(allow_loopback_origins)  # a browser page on a loopback origin redeems its code itself
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 WRONG_CREDENTIALS = "Неверный логин или пароль. Проверьте раскладку клавиатуры и попробуйте ещё раз."

@@ -1,0 +1,67 @@
+"""The demo citizens' portal at /portal: static pages whose script calls the REST API from the browser.
+
+The page logs the citizen in with the authorization code flow and PKCE as the public client `epolicy-portal`
+(the code is redeemed by the browser itself), then applies, follows applications and requests replacements
+through `/api/v1`. The gateway only serves the files and tells the page where the authorization server is.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, request
+
+from gateway.api.applications import json_response
+from gateway.api.common import services
+
+CLIENT_ID = "epolicy-portal"
+SCOPE = "openid fullname birthdate snils epolicy.apply epolicy.read epolicy.replace"
+
+bp = Blueprint("portal", __name__, url_prefix="/portal", static_folder="static/portal", static_url_path="/static")
+
+
+@bp.get("/")
+@bp.get("/callback")
+def page() -> Response:
+    """The single page of the portal; /callback is where the authorization server sends the citizen back."""
+    response = bp.send_static_file("index.html")
+    response.headers["Content-Security-Policy"] = content_security_policy(issuer())
+    return response
+
+
+@bp.get("/config.json")
+def config() -> Response:
+    """Where the page finds the authorization server and the API, and the regions for the form."""
+    regions = services().reference.regions
+    return json_response(
+        {
+            "issuer": issuer(),
+            "client_id": str(current_app.config.get("PORTAL_CLIENT_ID") or CLIENT_ID),
+            "scope": SCOPE,
+            "api_base": f"{request.script_root}/api/v1",
+            "regions": [{"code": code, "name": name} for code, name in sorted(regions.items())],
+        }
+    )
+
+
+def issuer() -> str:
+    """The issuer of the tokens the API accepts: the page logs in there."""
+    return str(current_app.config["OAUTH_ISSUER"]).rstrip("/")
+
+
+def content_security_policy(issuer_url: str) -> str:
+    """Scripts, styles and data only from the gateway; the page may also call the authorization server."""
+    parts = urlsplit(issuer_url)
+    authorization_server = f"{parts.scheme}://{parts.netloc}"
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            f"connect-src 'self' {authorization_server}",
+            "form-action 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        )
+    )

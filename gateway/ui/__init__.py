@@ -1,0 +1,1 @@
+"""Pages for people, next to the REST API: the interactive API documentation."""
