@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run mocks test soak bench lint typecheck openapi clean
+.PHONY: run run-pg mocks test soak bench lint typecheck openapi clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,11 @@ $(STAMP): pyproject.toml
 ## run: the whole local stack: gateway on :8080, workers, mocks and mock OAuth on :8090, SQLite in instance/
 run: $(STAMP)
 	$(BIN)/epolicy stack
+
+## run-pg: the production profile on the local PostgreSQL (EPOLICY_DATABASE_URL): mocks, migrations, gunicorn
+## (deploy/gunicorn.conf.py) and a separate `epolicy worker` with its metrics on :8091; Ctrl-C stops them all
+run-pg: $(STAMP)
+	$(BIN)/python deploy/production_stack.py
 
 ## mocks: start only the mock back-ends and the mock OAuth server
 mocks: $(STAMP)
@@ -29,9 +34,9 @@ soak: $(STAMP)
 	EPOLICY_SOAK_APPLICATIONS=$${EPOLICY_SOAK_APPLICATIONS:-300} EPOLICY_SOAK_CLIENTS=$${EPOLICY_SOAK_CLIENTS:-8} \
 		$(BIN)/python -m pytest tests/resilience/test_soak.py
 
-## bench: benchmarks that print ratios measured side by side (BENCH_ARGS=--quick for a short run)
+## bench: the five benchmarks, each printing ratios measured side by side (BENCH_ARGS=--quick: under two minutes)
 bench: $(STAMP)
-	$(BIN)/python -m bench.cpu_per_request $(BENCH_ARGS)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,11 +8,12 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from gateway import config as settings
-from gateway import ratelimit, security
+from gateway import logs, metrics, portal, ratelimit, security
 from gateway.api import api_modules, problems
 from gateway.auth import init_auth
 from gateway.bootstrap import build_services
 from gateway.correlation import accept_or_new, correlation_id, set_correlation_id
+from gateway.ui import docs as api_docs
 
 
 def create_app(test_config: dict[str, Any] | None = None, **services: Any) -> Flask:
@@ -27,6 +28,9 @@ def create_app(test_config: dict[str, Any] | None = None, **services: Any) -> Fl
 
     built = build_services(app.config, app.instance_path, **services)
     app.extensions["epolicy"] = built
+    # First, so that their timers start before (and their answers are read after) every other hook.
+    logs.init_app(app)
+    metrics.init_app(app, built)
     init_auth(
         app,
         issuer=str(app.config["OAUTH_ISSUER"]),
@@ -39,6 +43,8 @@ def create_app(test_config: dict[str, Any] | None = None, **services: Any) -> Fl
     for module in api_modules():
         app.register_blueprint(module.bp)
     ratelimit.init_app(app)  # after the blueprints: it limits each of them
+    app.register_blueprint(portal.bp)  # the demo portal's static pages: after the limiter, not limited
+    app.register_blueprint(api_docs.bp)  # /docs: the API's documentation, public and static like the portal
     return app
 
 

@@ -16,6 +16,7 @@ from gateway.catalogue import Catalogue
 from gateway.domain.reference import DEFAULT_INSURERS, DEFAULT_REGIONS, Reference, load_reference
 from gateway.ids import new_application_id
 from gateway.kz.ports import KzFundPort
+from gateway.metrics import FUND_OPERATIONS, KZ_FUND_OPERATIONS, MeteredInsurers, Metrics, metered
 from gateway.ports import ApplicationStore, FundPort, Insurers
 from gateway.usecases.policies import PolicyCard, PolicyContext
 from gateway.usecases.processing import Processor, RetryPolicy, utc_now
@@ -41,6 +42,7 @@ class Services:
     # since they retry with backoff anyway (None: `fund` itself).
     worker_fund: FundPort | None = None
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)  # this app's Prometheus registry (gateway.metrics)
     status_cache: StatusCache[PolicyCard] | None = None
 
     @property
@@ -94,6 +96,11 @@ def build_services(config: dict[str, Any], instance_path: str, **overrides: Any)
         from adapters.kz import KzFundAdapter
 
         kz_fund = KzFundAdapter(str(config["KZ_FUND_URL"]), timeout=timeout)
+    # Every back-end call, the workers' and the API's, is counted by outcome and timed (inside the breakers).
+    metrics = overrides.pop("metrics", None) or Metrics()
+    fund = metered(fund, "fund", FUND_OPERATIONS, metrics)
+    insurers = MeteredInsurers(insurers, metrics)
+    kz_fund = metered(kz_fund, "kz_fund", KZ_FUND_OPERATIONS, metrics)
     retry = RetryPolicy(
         float(config["RETRY_BASE_SECONDS"]), float(config["RETRY_MAX_SECONDS"]), int(config["RETRY_MAX_ATTEMPTS"])
     )
@@ -108,6 +115,7 @@ def build_services(config: dict[str, Any], instance_path: str, **overrides: Any)
         kz_fund=GuardedKzFund(kz_fund, breakers["kz fund"]),
         worker_fund=fund,
         breakers=breakers,
+        metrics=metrics,
         status_cache=StatusCache(float(config["STATUS_CACHE_SECONDS"])),
         retry=retry,
         engine=engine,

@@ -1,8 +1,9 @@
-"""The `epolicy` command: serve, worker, stack, mocks, db, stalled, retry, openapi."""
+"""The `epolicy` command: serve, worker, stack, mocks, db, stalled, retry, openapi, demo."""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -14,14 +15,25 @@ from flask import Flask
 
 from gateway import config as settings
 from gateway.app import create_app
+from gateway.logs import LOG_FORMATS, configure_logging
 
 log = logging.getLogger("epolicy")
 
 
-def _logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic narrates every plugin it loads; its warnings are enough.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+def _logging(level: str = "INFO", log_format: str | None = None) -> None:
+    # Text unless asked (--log-format, EPOLICY_LOG_FORMAT): JSON lines are for a log collector, not a terminal.
+    configure_logging(level, log_format or os.environ.get("EPOLICY_LOG_FORMAT", "text"))
+
+
+# `--log-format json`: one JSON object a line with request, correlation and application ids (gateway/logs.py).
+_log_format = click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    envvar="EPOLICY_LOG_FORMAT",
+    help="json: one object a line, for a log collector",
+)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -51,9 +63,10 @@ def main() -> None:
 @click.option(
     "--log-level", default="INFO", show_default=True, envvar="EPOLICY_LOG_LEVEL", help="DEBUG: masked SOAP messages too"
 )
-def serve(host: str, port: int, threads: int, log_level: str) -> None:
+@_log_format
+def serve(host: str, port: int, threads: int, log_level: str, log_format: str) -> None:
     """Serve the API with waitress (and the in-process workers, if EPOLICY_WORKER_THREADS > 0)."""
-    _logging(log_level.upper())
+    _logging(log_level.upper(), log_format)
     stop = threading.Event()
     _stop_on_signals(stop)
     _run_gateway(create_app(), host, port, threads, stop)
@@ -64,15 +77,25 @@ def serve(host: str, port: int, threads: int, log_level: str) -> None:
 @click.option(
     "--log-level", default="INFO", show_default=True, envvar="EPOLICY_LOG_LEVEL", help="DEBUG: masked SOAP messages too"
 )
-def worker(threads: int, log_level: str) -> None:
+@_log_format
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    envvar="EPOLICY_WORKER_METRICS_PORT",
+    help="serve this process's Prometheus metrics on this port (default: none)",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, envvar="EPOLICY_WORKER_METRICS_HOST")
+def worker(threads: int, log_level: str, log_format: str, metrics_port: int | None, metrics_host: str) -> None:
     """Drain the outbox; run any number of these, on any number of machines, against one database."""
-    _logging(log_level.upper())
+    _logging(log_level.upper(), log_format)
     from gateway.worker import worker_pool
 
     app = create_app({"WORKER_THREADS": 0})
     config = app.config
+    services = app.extensions["epolicy"]
     pool = worker_pool(
-        app.extensions["epolicy"],
+        services,
         threads,
         float(config["WORKER_POLL_SECONDS"]),
         float(config["WORKER_LEASE_SECONDS"]),
@@ -80,9 +103,19 @@ def worker(threads: int, log_level: str) -> None:
     )
     stop = threading.Event()
     _stop_on_signals(stop)
+    exporter = None
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        # Back-end calls of this process, the outbox; PROMETHEUS_MULTIPROC_DIR is for gunicorn's processes only.
+        exporter, _ = start_http_server(metrics_port, metrics_host, registry=services.metrics.registry)
+        log.info("worker metrics on http://%s:%s/metrics", metrics_host, exporter.server_port)
     pool.start()
     stop.wait()
     pool.stop()
+    if exporter is not None:
+        exporter.shutdown()
+        exporter.server_close()
 
 
 @main.command()
@@ -92,9 +125,10 @@ def worker(threads: int, log_level: str) -> None:
 @click.option(
     "--log-level", default="INFO", show_default=True, envvar="EPOLICY_LOG_LEVEL", help="DEBUG: masked SOAP messages too"
 )
-def stack(host: str, port: int, mocks_port: int, log_level: str) -> None:
+@_log_format
+def stack(host: str, port: int, mocks_port: int, log_level: str, log_format: str) -> None:
     """The whole local stack in one process: mocks, mock OAuth, migrations, gateway and workers."""
-    _logging(log_level.upper())
+    _logging(log_level.upper(), log_format)
     from werkzeug.serving import make_server
 
     from mocks.app import create_app as create_mocks
@@ -217,3 +251,21 @@ def openapi(output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.option("--gateway-url", default=None, help="the gateway [default: http://127.0.0.1:8080, or EPOLICY_PORT]")
+@click.option(
+    "--mocks-url", default=None, help="mocks and mock OAuth [default: http://127.0.0.1:8090, or EPOLICY_MOCKS_PORT]"
+)
+@click.option("--timeout", default=60.0, show_default=True, help="seconds to wait for each application to finish")
+def demo(gateway_url: str | None, mocks_url: str | None, timeout: float) -> None:
+    """Walk through apply → status → replace → a refusal on a running stack (`make run`), printing each step."""
+    from gateway.demo import DemoError, default_urls, run_demo
+
+    gateway, mocks = default_urls()
+    try:
+        run_demo(gateway_url or gateway, mocks_url or mocks, click.echo, timeout)
+    except DemoError as error:
+        click.echo(f"Ошибка: {error}", err=True)
+        sys.exit(1)

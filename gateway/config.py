@@ -39,6 +39,13 @@ DEFAULTS: dict[str, Any] = {
     "BREAKER_COOLDOWN_SECONDS": 30.0,
     # Seconds a policy's status read from the fund is kept (0: off); a change through the gateway drops it at once.
     "STATUS_CACHE_SECONDS": 15.0,
+    # Prometheus metrics at /metrics (gateway/metrics.py): false serves none; METRICS_ALLOW limits who may read them
+    # to addresses in these networks ("10.0.0.0/8,127.0.0.1"; None: anyone who reaches the port).
+    "METRICS_ENABLED": True,
+    "METRICS_ALLOW": None,
+    # Proxies in front of the app whose X-Forwarded-For/-Proto to trust (gateway/wsgi.py; 0: none). Behind a load
+    # balancer set it to 1, or the rate limits and METRICS_ALLOW see the balancer's address for every client.
+    "TRUSTED_PROXY_HOPS": 0,
     # Requests.
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "PAGE_SIZE_DEFAULT": 20,

@@ -320,6 +320,16 @@ class Stalled:
     last_error: str | None
 
 
+@dataclass(frozen=True)
+class OutboxStats:
+    """How much work the outbox holds (for metrics): entries due now, waiting a retry's backoff, and parked."""
+
+    due: int
+    scheduled: int
+    stalled: int
+    oldest_pending_since: datetime | None  # when the oldest application with a live (not parked) entry was accepted
+
+
 class ApplicationStore(Protocol):
     """Applications, their outbox and idempotency keys, in one database."""
 
@@ -381,4 +391,8 @@ class ApplicationStore(Protocol):
 
     def resume(self, application: Application, now: datetime) -> None:
         """Store the application (its resumption noted) and make its outbox entry due at `now`, attempts reset."""
+        ...
+
+    def outbox_stats(self, now: datetime) -> OutboxStats:
+        """Counts of the outbox's entries as of `now`, and the age of its oldest live one (a cheap read)."""
         ...

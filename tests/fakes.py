@@ -29,6 +29,7 @@ from gateway.ports import (
     InsurerApplication,
     InsurerResult,
     NotFound,
+    OutboxStats,
     Page,
     Registration,
     RegistrationResult,
@@ -401,6 +402,13 @@ class FakeStore:
 
     def resume(self, application: Application, now: datetime) -> None:
         self.save(application, now)
+
+    def outbox_stats(self, now: datetime) -> OutboxStats:
+        with self.lock:
+            live = [(app_id, e) for app_id, e in self.outbox.items() if e.stalled_at is None]
+            due = sum(1 for _, entry in live if entry.available_at <= now)
+            oldest = min((self.applications[app_id].created_at for app_id, _ in live), default=None)
+            return OutboxStats(due, len(live) - due, len(self.outbox) - len(live), oldest)
 
 
 def today_at(day: date) -> datetime:

@@ -18,6 +18,7 @@ from gateway.ports import (
     ConcurrentUpdate,
     IdempotencyKey,
     InvalidCursor,
+    OutboxStats,
     Page,
     Reservation,
     ReservationState,
@@ -248,6 +249,19 @@ class SqlApplicationStore:
                     .values(claimed_by=worker_id, lease_until=now + timedelta(seconds=lease_seconds))
                 )
         return [Claim(row.application_id, row.attempts) for row in rows]
+
+    def outbox_stats(self, now: datetime) -> OutboxStats:
+        """Counts of the outbox's entries as of `now`, and the age of its oldest live one (a cheap read)."""
+        live, parked = outbox.c.stalled_at.is_(None), outbox.c.stalled_at.is_not(None)
+        query = select(
+            func.count().filter(live, outbox.c.available_at <= now).label("due"),
+            func.count().filter(live, outbox.c.available_at > now).label("scheduled"),
+            func.count().filter(parked).label("stalled"),
+            func.min(applications.c.created_at).filter(live).label("oldest"),
+        ).select_from(outbox.join(applications, applications.c.id == outbox.c.application_id))
+        with self._engine.connect() as connection:
+            row = connection.execute(query).one()
+        return OutboxStats(row.due, row.scheduled, row.stalled, row.oldest)
 
 
 # --- statements shared by the methods -------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""The production profile on one machine (`make run-pg`): mocks, migrations, gunicorn and a separate worker.
+
+    .venv/bin/python deploy/production_stack.py [--database-url URL] [--port 8080] [--mocks-port 8090]
+
+The database is `EPOLICY_DATABASE_URL`, by default the local PostgreSQL (`postgres@127.0.0.1:5432/test`). The
+mocks stand in for the fund, the insurers and the OAuth server; the gateway runs under gunicorn with
+deploy/gunicorn.conf.py, and `epolicy worker` drains the outbox in a process of its own, its metrics on
+`--worker-metrics-port`. Logs are JSON lines unless `EPOLICY_LOG_FORMAT=text`. Ctrl-C (or TERM) stops the
+gateway, then the worker, then the mocks, each cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+STOP_TIMEOUT = 40.0  # gunicorn's graceful timeout (30 s) and a little more
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start everything, wait for Ctrl-C or for a process to end, stop everything."""
+    args = _parser().parse_args(argv)
+    mocks = f"http://{args.host}:{args.mocks_port}"
+    env = dict(
+        os.environ,
+        EPOLICY_DATABASE_URL=args.database_url,
+        EPOLICY_HOST=args.host,
+        EPOLICY_PORT=str(args.port),
+        EPOLICY_WORKER_THREADS="0",  # the outbox is the worker process's
+        EPOLICY_OAUTH_ISSUER=f"{mocks}/oauth",
+        EPOLICY_FUND_URL=f"{mocks}/fund",
+        EPOLICY_KZ_FUND_URL=f"{mocks}/kz/fund",
+        EPOLICY_INSURER_URL_TEMPLATE=f"{mocks}/insurers/{{code}}",
+    )
+    env.setdefault("EPOLICY_LOG_FORMAT", "json")
+    stop = threading.Event()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+    if not _migrate(args.database_url):
+        return 1
+    started: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        mocks_argv = [str(BIN / "python"), "-m", "mocks", "--host", args.host, "--port", str(args.mocks_port)]
+        started["mocks"] = _start(mocks_argv, env)
+        if not _wait_for_port(args.host, args.mocks_port, started["mocks"], stop):
+            return 1
+        worker = [str(BIN / "epolicy"), "worker", "--threads", str(args.worker_threads)]
+        worker += ["--metrics-host", args.host, "--metrics-port", str(args.worker_metrics_port)]
+        started["worker"] = _start(worker, env)
+        started["gateway"] = _start([str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py")], env)
+        _say(
+            f"gateway http://{args.host}:{args.port} (metrics at /metrics), worker metrics "
+            f"http://{args.host}:{args.worker_metrics_port}/metrics, mocks {mocks}; Ctrl-C stops everything"
+        )
+        while not stop.wait(0.2):
+            ended = [(name, process) for name, process in started.items() if process.poll() is not None]
+            if ended:
+                _say(f"the {ended[0][0]} ended with {ended[0][1].returncode}: stopping the rest")
+                return 1
+        return 0
+    finally:
+        _stop(started)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="production_stack.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("EPOLICY_DATABASE_URL") or DEFAULT_DATABASE)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("EPOLICY_PORT", "8080")))
+    parser.add_argument("--mocks-port", type=int, default=int(os.environ.get("EPOLICY_MOCKS_PORT", "8090")))
+    parser.add_argument("--worker-threads", type=int, default=2)
+    parser.add_argument(
+        "--worker-metrics-port", type=int, default=int(os.environ.get("EPOLICY_WORKER_METRICS_PORT", "8091"))
+    )
+    return parser
+
+
+def _say(message: str) -> None:
+    print(f"production_stack: {message}", file=sys.stderr, flush=True)
+
+
+def _migrate(url: str) -> bool:
+    """`epolicy db upgrade`, in this process; False (with the reason said) when the database cannot be reached."""
+    from sqlalchemy.exc import OperationalError
+
+    from gateway.storage.migrate import upgrade
+
+    try:
+        upgrade(url)
+    except OperationalError as error:
+        _say(f"cannot reach the database ({' '.join(str(error.orig).split())}); set EPOLICY_DATABASE_URL")
+        return False
+    _say("database is at the latest revision")
+    return True
+
+
+def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # A session of its own: Ctrl-C reaches this script alone, which stops the processes in order.
+    return subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+
+
+def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], stop: threading.Event) -> bool:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not stop.is_set() and process.poll() is None:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    _say(f"nothing listens on {host}:{port}")
+    return False
+
+
+def _stop(started: dict[str, subprocess.Popen[bytes]]) -> None:
+    """TERM to each in turn, the last started first (the gateway, the worker, the mocks); KILL after a timeout."""
+    for name, process in reversed(started.items()):
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            _say(f"the {name} did not stop in time: killed")
+            process.kill()
+            process.wait()
+    if started:
+        _say("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

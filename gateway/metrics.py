@@ -1,0 +1,326 @@
+"""Prometheus metrics of one gateway app or worker process, in a registry of its own, served at `/metrics`.
+
+- `epolicy_http_requests_total{method, endpoint, status}` and `epolicy_http_request_duration_seconds{method,
+  endpoint}`: the endpoint is the route (`/api/v1/policies/<enp>`), never the path, which may hold an ЕНП.
+- `epolicy_backend_calls_total{backend, operation, outcome}` and `epolicy_backend_call_duration_seconds{backend,
+  operation}`: every call of the fund, an insurer or the Kazakh fund (the ports are wrapped in the composition
+  root); outcome `ok` (an answer, "not found" included), `refused` (a business fault), `unavailable` (an outage),
+  `error` (anything else: a bug).
+- `epolicy_outbox_depth{state}` (`due`, `scheduled` for a retry, `stalled`) and
+  `epolicy_outbox_oldest_pending_age_seconds`, read from the database at each scrape.
+- `epolicy_circuit_breaker_state{backend, state}`: 1 for the breaker's current state, 0 for the others.
+
+Under gunicorn (several processes) `PROMETHEUS_MULTIPROC_DIR` is set (deploy/gunicorn.conf.py) and a scrape adds
+up the counters of every process; the outbox and the breakers are read live by the process that answers.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    make_wsgi_app,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+from gateway.breaker import BreakerState
+from gateway.kz.ports import KzFundPort
+from gateway.ports import (
+    BackendRefusal,
+    BackendUnavailable,
+    FundPort,
+    InsurerPort,
+    Insurers,
+    NotFound,
+)
+
+if TYPE_CHECKING:
+    from gateway.bootstrap import Services
+
+log = logging.getLogger(__name__)
+
+PATH = "/metrics"
+# Seconds; SOAP calls wait up to BACKEND_TIMEOUT (10 s by default), so the buckets reach past it.
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+NO_ROUTE = "(no route)"
+
+OK, REFUSED, UNAVAILABLE, ERROR = "ok", "refused", "unavailable", "error"
+
+P = TypeVar("P")
+T = TypeVar("T")
+
+
+class Metrics:
+    """The metrics of one app (tests build many apps in one process: each has its own registry)."""
+
+    def __init__(self, multiprocess: bool | None = None) -> None:
+        self.multiprocess = "PROMETHEUS_MULTIPROC_DIR" in os.environ if multiprocess is None else multiprocess
+        self.registry = CollectorRegistry()
+        if not self.multiprocess:
+            # Per-process figures mean something only when one process answers for itself.
+            ProcessCollector(registry=self.registry)
+            PlatformCollector(registry=self.registry)
+            GCCollector(registry=self.registry)
+        self.requests = Counter(
+            "epolicy_http_requests",
+            "Requests answered, by route and status",
+            ["method", "endpoint", "status"],
+            registry=self.registry,
+        )
+        self.request_seconds = Histogram(
+            "epolicy_http_request_duration_seconds",
+            "Time to answer a request, by route",
+            ["method", "endpoint"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self.backend_calls = Counter(
+            "epolicy_backend_calls",
+            "Calls of the back-ends (fund, insurer, kz_fund) by operation and outcome",
+            ["backend", "operation", "outcome"],
+            registry=self.registry,
+        )
+        self.backend_seconds = Histogram(
+            "epolicy_backend_call_duration_seconds",
+            "Time of a back-end call, by operation",
+            ["backend", "operation"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self._live: LiveState | None = None
+        self._exposed: CollectorRegistry | None = None
+
+    def watch(self, services: Services) -> None:
+        """Report the outbox and the circuit breakers of `services` at every scrape."""
+        if self._live is None:
+            self._live = LiveState(services)
+            self.registry.register(self._live)
+
+    def exposed(self) -> CollectorRegistry:
+        """What a scrape reads: this registry, or every process's counters plus the live state of this one."""
+        if not self.multiprocess:
+            return self.registry
+        if self._exposed is None:
+            exposed = CollectorRegistry()
+            MultiProcessCollector(exposed)  # type: ignore[no-untyped-call]
+            if self._live is not None:
+                exposed.register(self._live)
+            self._exposed = exposed
+        return self._exposed
+
+    def call(self, backend: str, operation: str, action: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Call a back-end's operation, counting it by its outcome and timing it."""
+        started = time.perf_counter()
+        outcome = ERROR
+        try:
+            result = action(*args, **kwargs)
+            outcome = OK
+            return result
+        except NotFound:
+            outcome = OK  # the back-end answered
+            raise
+        except BackendRefusal:
+            outcome = REFUSED
+            raise
+        except BackendUnavailable:
+            outcome = UNAVAILABLE
+            raise
+        finally:
+            self.backend_calls.labels(backend, operation, outcome).inc()
+            self.backend_seconds.labels(backend, operation).observe(time.perf_counter() - started)
+
+
+class LiveState(Collector):
+    """The outbox and the circuit breakers as they are at the moment of a scrape."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services  # read at each scrape: tests replace its clock
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield from self._outbox()
+        states = GaugeMetricFamily(
+            "epolicy_circuit_breaker_state",
+            "Circuit breaker of a back-end's reads: 1 for its current state",
+            labels=["backend", "state"],
+        )
+        for name, breaker in sorted(self.services.breakers.items()):
+            current = breaker.state
+            for state in BreakerState:
+                states.add_metric([backend_label(name), state.value], 1.0 if state is current else 0.0)
+        yield states
+
+    def _outbox(self) -> Iterator[GaugeMetricFamily]:
+        now = self.services.clock()
+        try:
+            stats = self.services.store.outbox_stats(now)
+        except Exception as error:  # the database is down: the other metrics are still worth a scrape
+            log.warning("outbox metrics unavailable: %s", type(error).__name__)
+            return
+        depth = GaugeMetricFamily(
+            "epolicy_outbox_depth",
+            "Outbox entries: due now, scheduled for a retry, stalled (waiting for an operator)",
+            labels=["state"],
+        )
+        depth.add_metric(["due"], stats.due)
+        depth.add_metric(["scheduled"], stats.scheduled)
+        depth.add_metric(["stalled"], stats.stalled)
+        yield depth
+        since = stats.oldest_pending_since
+        age = max(0.0, (now - since).total_seconds()) if since is not None else 0.0
+        yield GaugeMetricFamily(
+            "epolicy_outbox_oldest_pending_age_seconds",
+            "Age of the oldest application the workers still carry (stalled ones aside); 0 when none",
+            value=age,
+        )
+
+
+def backend_label(name: str) -> str:
+    """A breaker's or back-end's name as a label value (`kz fund` → `kz_fund`)."""
+    return name.replace(" ", "_")
+
+
+# --- the ports, metered --------------------------------------------------------------------------------------
+
+
+def operations_of(protocol: type) -> frozenset[str]:
+    """The operations a port protocol declares."""
+    return frozenset(name for name, value in vars(protocol).items() if callable(value) and not name.startswith("_"))
+
+
+FUND_OPERATIONS = operations_of(FundPort)
+INSURER_OPERATIONS = operations_of(InsurerPort)
+KZ_FUND_OPERATIONS = operations_of(KzFundPort)
+
+
+class _Metered:
+    """Calls through to a port, recording each operation; anything else is the port's own (a fake's helpers)."""
+
+    __slots__ = ("_backend", "_inner", "_metrics", "_operations")
+
+    def __init__(self, inner: object, backend: str, operations: frozenset[str], metrics: Metrics) -> None:
+        self._inner = inner
+        self._backend = backend
+        self._operations = operations
+        self._metrics = metrics
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        attribute = getattr(self._inner, name)
+        if name not in self._operations:
+            return attribute
+        return functools.partial(self._metrics.call, self._backend, name, attribute)
+
+
+def metered(port: P, backend: str, operations: Iterable[str], metrics: Metrics) -> P:
+    """`port` with each of its `operations` counted and timed as calls of `backend`."""
+    return cast(P, _Metered(port, backend, frozenset(operations), metrics))
+
+
+class MeteredInsurers:
+    """The insurer directory, handing out metered ports."""
+
+    def __init__(self, inner: Insurers, metrics: Metrics) -> None:
+        self.inner = inner
+        self.metrics = metrics
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def get(self, code: str) -> InsurerPort | None:
+        """The metered port of the insurer with this code, or None."""
+        port = self.inner.get(code)
+        return None if port is None else metered(port, "insurer", INSURER_OPERATIONS, self.metrics)
+
+    def codes(self) -> frozenset[str]:
+        """Codes of every configured insurer."""
+        return self.inner.codes()
+
+
+# --- the app ------------------------------------------------------------------------------------------------
+
+
+def init_app(app: Flask, services: Services) -> None:
+    """Count and time the requests of `app` and serve `/metrics`, unless METRICS_ENABLED is false."""
+    metrics = services.metrics
+    metrics.watch(services)  # a worker process serves them on a port of its own (`epolicy worker --metrics-port`)
+    if not app.config.get("METRICS_ENABLED", True):
+        return
+    networks = allowed_networks(app.config.get("METRICS_ALLOW"))
+    app.wsgi_app = MetricsEndpoint(app.wsgi_app, make_wsgi_app(metrics.exposed()), networks)  # type: ignore[method-assign]
+
+    @app.before_request
+    def begin() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def count(response: Response) -> Response:
+        rule = request.url_rule
+        endpoint = rule.rule if rule is not None else NO_ROUTE
+        method = request.method if request.method in METHODS else "other"
+        metrics.requests.labels(method, endpoint, str(response.status_code)).inc()
+        started = g.get("metrics_started")
+        if started is not None:
+            metrics.request_seconds.labels(method, endpoint).observe(time.perf_counter() - started)
+        return response
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def allowed_networks(setting: object) -> tuple[Network, ...] | None:
+    """METRICS_ALLOW as networks: None (anyone) when unset, else `10.0.0.0/8,127.0.0.1` or a JSON list."""
+    if not setting:
+        return None
+    items = setting.replace(",", " ").split() if isinstance(setting, str) else list(cast(Iterable[Any], setting))
+    return tuple(ipaddress.ip_network(str(item), strict=False) for item in items)
+
+
+class MetricsEndpoint:
+    """WSGI middleware: `GET /metrics` from an allowed address gets the exposition, all else goes to the app.
+
+    A scrape outside the Flask app is neither rate limited nor counted as a request; from an address not
+    allowed, the app answers it as the 404 of any unknown path.
+    """
+
+    def __init__(self, app: Callable[..., Any], exposition: Callable[..., Any], networks: tuple[Network, ...] | None):
+        self.app = app
+        self.exposition = exposition
+        self.networks = networks
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") != PATH or not self._allowed(environ.get("REMOTE_ADDR")):
+            return self.app(environ, start_response)
+
+        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers = [*headers, ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")]
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        return self.exposition(environ, respond)
+
+    def _allowed(self, address: str | None) -> bool:
+        if self.networks is None:
+            return True
+        try:
+            ip = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in network for network in self.networks)
