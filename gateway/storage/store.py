@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import Connection, Engine, Row, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.domain.applications import Application, Owner, Progress, Step
@@ -37,6 +37,33 @@ from gateway.storage.tables import (
 MAX_PAGE_SIZE = 100
 # An Idempotency-Key still in progress after this long belongs to a request that crashed: a retry takes it over.
 STALE_RESERVATION = timedelta(seconds=60)
+
+# The reads of every request, built once with bound parameters: SQLAlchemy then only looks up the compiled form
+# (building a statement costs more than running it on an indexed column), and psycopg prepares them on the server.
+_APPLICATION = select(applications).where(applications.c.id == bindparam("id"))
+_HISTORIES = (
+    select(application_history)
+    .where(application_history.c.application_id.in_(bindparam("ids", expanding=True)))
+    .order_by(application_history.c.application_id, application_history.c.seq)
+)
+_OWNER_ENPS = (
+    select(applications.c.enp)
+    .distinct()
+    .where(applications.c.owner_sub == bindparam("owner_sub"), applications.c.enp.is_not(None))
+)
+_POLICY_CHANGED_AT = select(func.max(applications.c.updated_at)).where(applications.c.enp == bindparam("enp"))
+_OWNER_PAGE = (
+    select(applications)
+    .where(applications.c.owner_sub == bindparam("owner_sub"))
+    .order_by(applications.c.created_at.desc(), applications.c.id.desc())
+    .limit(bindparam("limit"))
+)
+_OWNER_PAGE_AFTER = _OWNER_PAGE.where(
+    tuple_(applications.c.created_at, applications.c.id)
+    < tuple_(
+        bindparam("created_at", type_=applications.c.created_at.type), bindparam("id", type_=applications.c.id.type)
+    )
+)
 
 _IN_PROGRESS = "in_progress"
 _DONE = "done"
@@ -141,7 +168,7 @@ class SqlApplicationStore:
         with self._engine.connect() as connection:
             # The row before its history: a history read later can only be newer, and then the version check
             # of a save() on this copy fails instead of losing entries.
-            row = connection.execute(select(applications).where(applications.c.id == application_id)).one_or_none()
+            row = connection.execute(_APPLICATION, {"id": application_id}).one_or_none()
             if row is None:
                 return None
             histories = _histories(connection, [application_id])
@@ -151,16 +178,14 @@ class SqlApplicationStore:
         """The owner's applications, newest first."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be within 1..{MAX_PAGE_SIZE}, not {limit}")
-        query = (
-            select(applications)
-            .where(applications.c.owner_sub == owner_sub)
-            .order_by(applications.c.created_at.desc(), applications.c.id.desc())
-            .limit(limit + 1)  # one more tells whether there is a next page
-        )
+        # One more than a page tells whether there is a next page.
+        parameters: dict[str, Any] = {"owner_sub": owner_sub, "limit": limit + 1}
+        query = _OWNER_PAGE
         if cursor is not None:
-            query = query.where(tuple_(applications.c.created_at, applications.c.id) < _read_cursor(cursor))
+            parameters["created_at"], parameters["id"] = _read_cursor(cursor)
+            query = _OWNER_PAGE_AFTER
         with self._engine.connect() as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(query, parameters).all()
             page = rows[:limit]
             histories = _histories(connection, [row.id for row in page])
         items = [_application(row, histories.get(row.id, ())) for row in page]
@@ -169,19 +194,13 @@ class SqlApplicationStore:
 
     def owner_enps(self, owner_sub: str) -> frozenset[str]:
         """ЕНП of the people in the owner's applications (which policies the owner may read)."""
-        query = (
-            select(applications.c.enp)
-            .distinct()
-            .where(applications.c.owner_sub == owner_sub, applications.c.enp.is_not(None))
-        )
         with self._engine.connect() as connection:
-            return frozenset(connection.execute(query).scalars())
+            return frozenset(connection.execute(_OWNER_ENPS, {"owner_sub": owner_sub}).scalars())
 
     def policy_changed_at(self, enp: str) -> datetime | None:
         """When an application concerning the ЕНП last changed (None: never)."""
-        query = select(func.max(applications.c.updated_at)).where(applications.c.enp == enp)
         with self._engine.connect() as connection:
-            changed: datetime | None = connection.execute(query).scalar()
+            changed: datetime | None = connection.execute(_POLICY_CHANGED_AT, {"enp": enp}).scalar()
             return changed
 
     def save(self, application: Application, next_attempt_at: datetime | None) -> None:
@@ -368,11 +387,7 @@ def _histories(connection: Connection, application_ids: Iterable[str]) -> dict[s
     ids = list(application_ids)
     if not ids:
         return {}
-    rows = connection.execute(
-        select(application_history)
-        .where(application_history.c.application_id.in_(ids))
-        .order_by(application_history.c.application_id, application_history.c.seq)
-    )
+    rows = connection.execute(_HISTORIES, {"ids": ids})
     histories: dict[str, list[HistoryEntry]] = {}
     for row in rows:
         histories.setdefault(row.application_id, []).append(
