@@ -1,0 +1,310 @@
+"""Benchmark 3: application pipeline throughput, from `accepted` to `issued`, through the real worker threads.
+
+Each run submits N applications through the submission use case and stores them as `POST /api/v1/applications`
+does (application, history and outbox row in one transaction), then starts the gateway's worker pool, built by
+the composition root, and times it carrying every application through the mock fund and insurers over SOAP on
+loopback: VerifyPerson, IssuePolicy, RegisterPolicy. The mocks run in a child process, as the back-ends run on
+other machines; they are reset before each run, and their call counts (GET /mock/stats) give the SOAP calls per
+application. Runs on SQLite (a temporary file) and PostgreSQL (a scratch schema, dropped afterwards), with 1, 2
+and 4 workers.
+
+Run: `.venv/bin/python -m bench.pipeline [--quick]` (or `make bench`). PostgreSQL: EPOLICY_BENCH_POSTGRESQL_URL,
+default postgresql+psycopg://postgres@127.0.0.1:5432/test; unreachable, its lines say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import requests
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import OperationalError
+
+from gateway import config as settings
+from gateway.bootstrap import Services, build_services
+from gateway.domain.applications import Owner
+from gateway.domain.model import Document, DocumentType, NewPolicyRequest, Person, PolicyForm, Relation, Sex
+from gateway.storage import upgrade
+from gateway.storage.tables import applications, outbox
+from gateway.usecases.submission import new_application
+from gateway.worker import worker_pool
+from tests.contract.people import snils_check
+
+POSTGRESQL_URL = os.environ.get("EPOLICY_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+WORKER_COUNTS = (1, 2, 4)
+# A run that has not finished by then is reported as such (an outage in the mocks, a stuck worker).
+RUN_DEADLINE_SECONDS = 600
+LAST_NAMES = ("Соколова", "Морозова", "Васильева", "Кузнецова", "Попова", "Смирнова")
+FIRST_NAMES = ("Мария", "Анна", "Елена", "Ольга")
+
+
+class Unavailable(Exception):
+    """The database of a run cannot be reached."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One run: how fast the workers carried the applications, and what it cost the back-ends."""
+
+    database: str
+    workers: int
+    submitted: int
+    issued: int
+    seconds: float
+    cpu_seconds: float  # of this process, every thread: the gateway's part of the work
+    calls: dict[str, int]  # operation -> calls over the run, every target summed
+
+    @property
+    def per_second(self) -> float:
+        return self.issued / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_per_application(self) -> float:
+        return self.cpu_seconds / self.submitted
+
+    @property
+    def calls_per_application(self) -> float:
+        return sum(self.calls.values()) / self.submitted
+
+
+# --- the mocks in a child process ---------------------------------------------------------------------------------
+
+
+# Run by a child interpreter: only the installed packages are needed there, whatever the working folder.
+MOCKS_CHILD = """
+import logging
+from werkzeug.serving import make_server
+from mocks.app import create_app
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+server = make_server("127.0.0.1", 0, create_app(), threaded=True)
+print(server.port, flush=True)
+server.serve_forever()
+"""
+
+
+@contextmanager
+def mocks_process() -> Iterator[str]:
+    """The base URL of a fresh mocks app served by a child process for the duration of the block."""
+    child = subprocess.Popen([sys.executable, "-c", MOCKS_CHILD], stdout=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        assert child.stdout is not None
+        port = child.stdout.readline().strip()
+        if not port.isdigit():
+            raise RuntimeError(f"the mocks did not start (exit code {child.poll()})")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        child.terminate()
+        child.wait(10)
+
+
+# --- databases ----------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    """A migrated SQLite file in a temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="epolicy-bench-") as folder:
+        url = f"sqlite:///{folder}/gateway.sqlite3"
+        upgrade(url)
+        yield url
+
+
+@contextmanager
+def postgresql_schema(server_url: str = POSTGRESQL_URL, prefix: str = "epolicy_bench") -> Iterator[str]:
+    """A URL whose connections work in a new, migrated schema; the schema is dropped afterwards.
+
+    Unavailable when the server does not answer.
+    """
+    admin = create_engine(server_url, connect_args={"connect_timeout": 3})
+    schema = f"{prefix}_{secrets.token_hex(4)}"
+    try:
+        try:
+            with admin.begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        except OperationalError as error:
+            raise Unavailable(" ".join(str(error.orig).split())) from error
+        try:
+            url = f"{server_url}?options=-csearch_path%3D{schema}"
+            upgrade(url)
+            yield url
+        finally:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+# --- one run ------------------------------------------------------------------------------------------------------
+
+
+def services_for(database_url: str, mocks: str, workers: int) -> Services:
+    """The worker's services as `epolicy worker` builds them, over this database and the mocks."""
+    config = dict(settings.DEFAULTS)
+    config.update(
+        DATABASE_URL=database_url,
+        DATABASE_POOL_SIZE=workers + 2,
+        FUND_URL=f"{mocks}/fund",
+        KZ_FUND_URL=f"{mocks}/kz/fund",
+        INSURER_URL_TEMPLATE=f"{mocks}/insurers/{{code}}",
+    )
+    return build_services(config, tempfile.gettempdir())
+
+
+def applicant(index: int) -> NewPolicyRequest:
+    """A citizen of the RF applying for their own policy, unknown to the fund, a different one for every index."""
+    # Born 1985-1997, passport of 2019: issued after 20 and not yet due for a change at 45.
+    first9 = f"{300_000_000 + index * 7919 % 600_000_000:09d}"
+    person = Person(
+        last_name=LAST_NAMES[index % len(LAST_NAMES)],
+        first_name=FIRST_NAMES[index % len(FIRST_NAMES)],
+        middle_name="Ивановна",
+        birth_date=date(1985 + index % 13, 1 + index % 12, 1 + index % 28),
+        sex=Sex.FEMALE,
+        citizenship="RUS",
+        birth_place="г. Москва",
+        snils=first9 + snils_check(first9),
+        identity_document=Document(
+            DocumentType.PASSPORT_RF, f"{index % 1_000_000:06d}", date(2019, 6, 1), f"{4000 + index // 1_000_000:04d}"
+        ),
+    )
+    return NewPolicyRequest(Relation.SELF, person, "77", ("77001", "77002")[index % 2], PolicyForm.ELECTRONIC)
+
+
+def submit(services: Services, count: int, first: int) -> None:
+    """`count` applications through the submission use case, stored as the API stores them."""
+    context = services.submission
+    for index in range(first, first + count):
+        application = new_application(applicant(index), Owner(f"bench-{index}"), context)
+        services.store.add(application, None, None)
+
+
+def mock_calls(mocks: str) -> dict[str, int]:
+    """SOAP calls the mocks answered so far, by operation, every target summed."""
+    answer: dict[str, Any] = requests.get(f"{mocks}/mock/stats", timeout=10).json()
+    calls: dict[str, int] = {}
+    for operations in answer["calls"].values():
+        for operation, count in operations.items():
+            calls[operation] = calls.get(operation, 0) + int(count)
+    return calls
+
+
+def run(database: str, url: str, mocks: str, workers: int, count: int, first: int) -> Outcome:
+    """Submit `count` applications, then time `workers` worker threads carrying them all to a final status."""
+    requests.post(f"{mocks}/mock/reset", timeout=10).raise_for_status()
+    services = services_for(url, mocks, workers)
+    engine = services.engine
+    assert engine is not None
+    try:
+        submit(services, count, first)
+        before = mock_calls(mocks)
+        config = settings.DEFAULTS
+        pool = worker_pool(
+            services,
+            workers,
+            float(config["WORKER_POLL_SECONDS"]),
+            float(config["WORKER_LEASE_SECONDS"]),
+            int(config["WORKER_BATCH"]),
+        )
+        started, cpu = datetime.now(UTC), time.process_time()
+        pool.start()
+        deadline = time.monotonic() + RUN_DEADLINE_SECONDS
+        try:
+            with engine.connect() as connection:
+                while time.monotonic() < deadline:
+                    if connection.execute(select(func.count()).select_from(outbox)).scalar_one() == 0:
+                        break
+                    connection.rollback()  # a fresh snapshot for the next look
+                    time.sleep(0.05)
+        finally:
+            pool.stop()
+            cpu = time.process_time() - cpu
+        with engine.connect() as connection:
+            # The moment the last application reached its final status, as the workers stamped it.
+            finished = connection.execute(select(func.max(applications.c.updated_at))).scalar_one()
+            issued = connection.execute(
+                select(func.count()).select_from(applications).where(applications.c.status == "issued")
+            ).scalar_one()
+        after = mock_calls(mocks)
+    finally:
+        engine.dispose()
+    calls = {operation: after[operation] - before.get(operation, 0) for operation in after}
+    seconds = (finished - started).total_seconds()
+    return Outcome(database, workers, count, int(issued), seconds, cpu, {op: n for op, n in calls.items() if n})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer applications per run, for a quick look")
+    args = parser.parse_args(argv)
+    count = 60 if args.quick else 400
+
+    outcomes: list[Outcome] = []
+    unavailable: dict[str, str] = {}
+    first = 0
+    with mocks_process() as mocks:
+        # Warm-up, not reported: loads the WSDLs and the mocks' schemas, and opens the first connections.
+        with sqlite_database() as url:
+            run("warm-up", url, mocks, 2, 8, first)
+            first += 8
+        for workers in WORKER_COUNTS:
+            with sqlite_database() as url:
+                outcomes.append(run("SQLite", url, mocks, workers, count, first))
+            first += count
+        try:
+            for workers in WORKER_COUNTS:
+                with postgresql_schema() as url:
+                    outcomes.append(run("PostgreSQL", url, mocks, workers, count, first))
+                first += count
+        except Unavailable as error:
+            unavailable["PostgreSQL"] = str(error)
+    report(outcomes, unavailable, count)
+    return 0
+
+
+def report(outcomes: list[Outcome], unavailable: dict[str, str], count: int) -> None:
+    """The table and its ratios."""
+    print(f"\nApplication pipeline, accepted → issued through the mocks over SOAP on loopback, {count} applications "
+          f"per run\n")  # fmt: skip
+    print(f"  {'database':<11} {'workers':>7} {'applications/s':>15} {'issued':>9} {'gateway CPU/app':>16} "
+          f"{'SOAP calls/app':>15}")  # fmt: skip
+    for outcome in outcomes:
+        operations = ", ".join(f"{op} {n / outcome.submitted:.2f}" for op, n in sorted(outcome.calls.items()))
+        issued = f"{outcome.issued}/{outcome.submitted}"
+        print(f"  {outcome.database:<11} {outcome.workers:>7} {outcome.per_second:>15.1f} {issued:>9} "
+              f"{outcome.cpu_per_application * 1e3:>13.1f} ms {outcome.calls_per_application:>15.2f}"
+              f"   ({operations})")  # fmt: skip
+    for database, reason in unavailable.items():
+        print(f"  {database:<11} unavailable: {reason}")
+    print()
+    by_key = {(outcome.database, outcome.workers): outcome for outcome in outcomes}
+    for database in ("SQLite", "PostgreSQL"):
+        one = by_key.get((database, 1))
+        if one is None or one.per_second == 0:
+            continue
+        scaling = ", ".join(
+            f"{workers} workers {by_key[(database, workers)].per_second / one.per_second:.2f}×"
+            for workers in WORKER_COUNTS[1:]
+            if (database, workers) in by_key
+        )
+        print(f"  {database}, throughput next to 1 worker: {scaling} (target ≥ 1: more workers are never slower)")
+    sqlite, postgresql = by_key.get(("SQLite", WORKER_COUNTS[-1])), by_key.get(("PostgreSQL", WORKER_COUNTS[-1]))
+    if sqlite is not None and postgresql is not None and sqlite.per_second:
+        print(f"  PostgreSQL / SQLite at {WORKER_COUNTS[-1]} workers: {postgresql.per_second / sqlite.per_second:.2f}×")
+    worst = max((outcome.calls_per_application for outcome in outcomes), default=0.0)
+    print(f"  SOAP calls per application, most in any run: {worst:.2f} (target 3: VerifyPerson, IssuePolicy and "
+          f"RegisterPolicy once each, no step repeated)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
