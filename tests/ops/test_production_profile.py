@@ -18,7 +18,7 @@ from gunicorn.config import Config  # type: ignore[import-untyped]
 
 from gateway.storage import upgrade
 from tests.e2e.conftest import EPOLICY, free_port
-from tests.ops.conftest import value
+from tests.ops.conftest import value, wait_until_healthy
 
 ROOT = Path(__file__).parents[2]
 CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
@@ -143,21 +143,6 @@ def test_gunicorn_serves_health_and_the_metrics_of_all_its_processes_and_logs_js
         if line["message"].startswith("metrics of every process in ")
     ]
     assert not Path(metrics_dir).exists(), "the directory of the processes' counters is removed at exit"
-
-
-def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            # The port is open before the processes have booted: a long read timeout waits for them.
-            if requests.get(f"{base}/healthz", timeout=30).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"gunicorn did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.1)
 
 
 def test_a_worker_process_serves_its_metrics_on_a_port_and_logs_json(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import requests
 from tests.api.test_api import BODY
 from tests.e2e.conftest import free_port
 from tests.integration.storage.conftest import fresh_schema, postgresql_server
-from tests.ops.conftest import value
+from tests.ops.conftest import value, wait_until_healthy
 
 __all__ = ["postgresql_server"]
 
@@ -81,20 +81,6 @@ def test_the_production_stack_issues_a_policy_through_its_worker_process_and_sto
     carried = [line for line in logged if line["application_id"] == done["id"]]
     assert {line["logger"] for line in carried} >= {"epolicy.request"}
     assert "11223344595" not in text and "Иванова" not in text
-
-
-def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if requests.get(f"{base}/healthz", timeout=30).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"the stack did not start:\n{log.read_text(errors='replace')[-5000:]}")
-        time.sleep(0.2)
 
 
 def until_final(url: str, headers: dict[str, str]) -> dict[str, Any]:
