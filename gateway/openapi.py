@@ -25,6 +25,7 @@ from gateway.api.schemas import (
     ReplacementSchema,
     RepresentativeSchema,
 )
+from gateway.ratelimit import UNLIMITED_BLUEPRINTS
 
 PROBLEM = "application/problem+json"
 SCOPES = {
@@ -107,14 +108,16 @@ def build_spec() -> APISpec:
     for name, schema in named.items():
         spec.components.schema(name, schema=schema)
     paths: dict[str, dict[str, Any]] = {}
-    for operation in operations():
-        paths.setdefault(operation.path, {})[operation.method] = _operation(operation)
+    for module in api_modules():
+        limited = module.bp.name not in UNLIMITED_BLUEPRINTS
+        for operation in module.DOCS:
+            paths.setdefault(operation.path, {})[operation.method] = _operation(operation, limited)
     for path, documented in paths.items():
         spec.path(path=path, operations=documented)
     return spec
 
 
-def _operation(operation: Operation) -> dict[str, Any]:
+def _operation(operation: Operation, limited: bool) -> dict[str, Any]:
     status, schema, description = operation.answer
     answer: dict[str, Any] = {"description": description}
     if schema is not None:
@@ -134,6 +137,13 @@ def _operation(operation: Operation) -> dict[str, Any]:
         else:
             content = {operation.error_media_type: {"schema": {"type": "object"}}}
         responses[str(code)] = {"description": ERRORS[code], "content": content}
+    if limited:
+        # Every blueprint but the probes is rate-limited (gateway/ratelimit.py); the answer is always problem+json.
+        responses["429"] = {
+            "description": ERRORS[429],
+            "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+            "content": {PROBLEM: {"schema": "Problem"}},
+        }
     document: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,

@@ -54,3 +54,17 @@ def test_the_document_names_the_paths_and_codes_of_api_md() -> None:
     assert {"/api/v1/insurers", "/api/v1/rejection-reasons", "/healthz", "/readyz"} <= paths.keys()
     reason = document["components"]["schemas"]["Reason"]["properties"]
     assert set(reason) == {"code", "field", "source", "message", "recommendation", "details"}
+
+
+def test_every_rate_limited_operation_documents_429_with_retry_after_and_the_probes_do_not() -> None:
+    document = yaml.safe_load(contracts.path("openapi.yaml").read_text(encoding="utf-8"))
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            responses = operation["responses"]
+            if path in ("/healthz", "/readyz"):
+                assert "429" not in responses, f"{method} {path}: probes are never limited"
+                continue
+            answer = responses.get("429")
+            assert answer is not None, f"{method} {path} is rate-limited but does not say so"
+            assert "Retry-After" in answer["headers"]
+            assert answer["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}

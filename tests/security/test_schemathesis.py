@@ -29,7 +29,7 @@ SCOPES = "epolicy.apply epolicy.read epolicy.replace epolicy.eligibility"
 def test_every_operation_answers_within_its_contract_and_never_with_a_5xx(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Rate limits off: a fuzzer is a burst by design, and 429 is not what this test is about.
+    # Rate limits off: a fuzzer is a burst by design, and would mostly meet the (documented) 429 instead of the views.
     with running_stack(tmp_path, EPOLICY_RATELIMIT_ENABLED="false") as stack:
         body = {"sub": "schemathesis", "snils": "11223344595", "scope": SCOPES, "expires_in": 600}
         token = requests.post(f"{stack.mocks}/oauth/test/token", json=body, timeout=10).json()["access_token"]
