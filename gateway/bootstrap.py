@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ class Services:
     fund: FundPort
     insurers: Insurers
     clock: Callable[[], datetime] = utc_now
+    idempotency_key_ttl: timedelta = timedelta(hours=24)  # how long an Idempotency-Key is remembered
     new_id: Callable[[], str] = new_application_id
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     engine: Engine | None = None
@@ -118,6 +119,7 @@ def build_services(config: dict[str, Any], instance_path: str, **overrides: Any)
         metrics=metrics,
         status_cache=StatusCache(float(config["STATUS_CACHE_SECONDS"])),
         retry=retry,
+        idempotency_key_ttl=timedelta(hours=float(config["IDEMPOTENCY_KEY_HOURS"])),
         engine=engine,
         **overrides,
     )

@@ -33,7 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "WORKER_BATCH": 10,
     "RETRY_BASE_SECONDS": 1.0,
     "RETRY_MAX_SECONDS": 300.0,
-    "RETRY_MAX_ATTEMPTS": 20,  # failures in a row after which an application is parked for an operator
+    "RETRY_MAX_ATTEMPTS": 20,
+    # Hours an Idempotency-Key is remembered (a retry after that is a new request); the workers purge older ones.
+    "IDEMPOTENCY_KEY_HOURS": 24.0,  # failures in a row after which an application is parked for an operator
     # Circuit breakers of the API's synchronous reads: open after this many outages in a row, try again after.
     "BREAKER_FAILURES": 5,
     "BREAKER_COOLDOWN_SECONDS": 30.0,

@@ -333,6 +333,10 @@ class OutboxStats:
 class ApplicationStore(Protocol):
     """Applications, their outbox and idempotency keys, in one database."""
 
+    def purge_idempotency_keys(self, made_before: datetime) -> int:
+        """Forget the keys made before `made_before`; returns how many were forgotten."""
+        ...
+
     def reserve(self, key: IdempotencyKey, now: datetime) -> Reservation:
         """Reserve an Idempotency-Key (committed at once, so a concurrent request sees it in progress)."""
         ...

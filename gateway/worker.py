@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from gateway.bootstrap import Services
 from gateway.correlation import correlation_id, set_correlation_id
@@ -25,6 +26,9 @@ class Worker:
     lease_seconds: float = 60.0
     batch: int = 10
     stop: threading.Event = field(default_factory=threading.Event)
+    # Seconds between purges of expired Idempotency-Keys (None: this worker leaves them to another).
+    purge_every: float | None = None
+    _next_purge: datetime | None = field(default=None, init=False)
 
     def run_once(self) -> int:
         """Claim and process one batch; returns how many applications were worked on."""
@@ -49,10 +53,29 @@ class Worker:
                 correlation_id.reset(token)
         return len(claims)
 
+    def purge_if_due(self) -> int:
+        """Forget the Idempotency-Keys older than their time to live, at most once every `purge_every` seconds."""
+        if self.purge_every is None:
+            return 0
+        now = self.services.clock()
+        if self._next_purge is not None and now < self._next_purge:
+            return 0
+        self._next_purge = now + timedelta(seconds=self.purge_every)
+        try:
+            purged = self.services.store.purge_idempotency_keys(now - self.services.idempotency_key_ttl)
+        except Exception:
+            log.exception("worker %s: purging idempotency keys failed", self.name)
+            return 0
+        if purged:
+            log.info("worker %s: %d idempotency keys older than %s forgotten", self.name, purged,
+                     self.services.idempotency_key_ttl)  # fmt: skip
+        return purged
+
     def run_forever(self) -> None:
         """Loop until `stop` is set; poll only when there was nothing to do."""
         log.info("worker %s started", self.name)
         while not self.stop.is_set():
+            self.purge_if_due()
             try:
                 busy = self.run_once()
             except Exception:
@@ -61,6 +84,9 @@ class Worker:
             if not busy:
                 self.stop.wait(self.poll_seconds)
         log.info("worker %s stopped", self.name)
+
+
+PURGE_EVERY_SECONDS = 600.0
 
 
 @dataclass
@@ -88,4 +114,6 @@ def worker_pool(services: Services, count: int, poll: float, lease: float, batch
     base = f"{socket.gethostname()}:{os.getpid()}"
     stop = threading.Event()
     workers = [Worker(services, f"{base}:{index}", poll, lease, batch, stop) for index in range(count)]
+    if workers:
+        workers[0].purge_every = PURGE_EVERY_SECONDS  # one purger a process is plenty; more would do no harm
     return WorkerPool(workers)

@@ -304,11 +304,22 @@ class FakeStore:
         self.keys: dict[tuple[str, str], dict[str, object]] = {}
         self.lock = threading.Lock()
 
+    def purge_idempotency_keys(self, made_before: datetime) -> int:
+        with self.lock:
+            old = [name for name, found in self.keys.items() if found["made_at"] < made_before]  # type: ignore[operator]
+            for name in old:
+                del self.keys[name]
+            return len(old)
+
     def reserve(self, key: IdempotencyKey, now: datetime) -> Reservation:
         with self.lock:
             found = self.keys.get((key.owner_sub, key.key))
             if found is None:
-                self.keys[(key.owner_sub, key.key)] = {"fingerprint": key.fingerprint, "state": "in_progress"}
+                self.keys[(key.owner_sub, key.key)] = {
+                    "fingerprint": key.fingerprint,
+                    "state": "in_progress",
+                    "made_at": now,
+                }
                 return Reservation(ReservationState.NEW)
             if found["fingerprint"] != key.fingerprint:
                 return Reservation(ReservationState.MISMATCH)

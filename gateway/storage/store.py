@@ -78,6 +78,12 @@ class SqlApplicationStore:
 
     # --- idempotency keys ---------------------------------------------------------------------------------
 
+    def purge_idempotency_keys(self, made_before: datetime) -> int:
+        """Forget the keys made before `made_before`; returns how many were forgotten."""
+        with writing(self._engine) as connection:
+            purged = connection.execute(delete(idempotency_keys).where(idempotency_keys.c.created_at < made_before))
+            return int(purged.rowcount)
+
     def reserve(self, key: IdempotencyKey, now: datetime) -> Reservation:
         """Reserve an Idempotency-Key (committed at once, so a concurrent request sees it in progress)."""
         # A few rounds, because a reservation seen as taken may be released before it can be read.

@@ -123,5 +123,6 @@ idempotency_keys = Table(
     Column("status_code", Integer),
     Column("body", Text),
     Column("application_id", Text),  # no foreign key: a refusal is remembered without an application
-    Column("created_at", UtcDateTime, nullable=False),
+    # Indexed: keys older than IDEMPOTENCY_KEY_HOURS are purged by the workers.
+    Column("created_at", UtcDateTime, nullable=False, index=True),
 )

@@ -102,3 +102,17 @@ def test_of_retries_racing_for_a_stale_key_exactly_one_takes_it_over(store: SqlA
         states = list(pool.map(reserve, range(4)))
 
     assert sorted(states) == sorted([ReservationState.NEW] + [ReservationState.IN_PROGRESS] * 3)
+
+
+def test_keys_made_before_the_cut_off_are_forgotten_and_newer_ones_kept(store: SqlApplicationStore) -> None:
+    old, new = KEY, IdempotencyKey("user-1", "key-2", "fingerprint-a")
+    store.reserve(old, at(0))
+    store.finish(old, 422, '{"status": 422}', None)
+    store.reserve(new, at(100))
+    store.finish(new, 422, '{"status": 422}', None)
+
+    assert store.purge_idempotency_keys(at(50)) == 1
+
+    assert store.reserve(old, at(101)).state is ReservationState.NEW, "a forgotten key is a new request"
+    assert store.reserve(new, at(101)).state is ReservationState.REPLAY
+    assert store.purge_idempotency_keys(at(50)) == 0

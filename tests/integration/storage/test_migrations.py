@@ -17,7 +17,7 @@ def test_an_empty_database_upgrades_to_head(empty_database: str) -> None:
 
     upgrade(empty_database)
 
-    assert current(empty_database) == head() == "0003"
+    assert current(empty_database) == head() == "0004"
     assert _tables(empty_database) == TABLES
 
 
