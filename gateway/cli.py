@@ -7,8 +7,10 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any, TypeVar
 
 import click
 from flask import Flask
@@ -18,6 +20,7 @@ from gateway.app import create_app
 from gateway.logs import LOG_FORMATS, configure_logging
 
 log = logging.getLogger("epolicy")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _logging(level: str = "INFO", log_format: str | None = None) -> None:
@@ -34,6 +37,18 @@ _log_format = click.option(
     envvar="EPOLICY_LOG_FORMAT",
     help="json: one object a line, for a log collector",
 )
+
+
+def _log_options(command: F) -> F:
+    """`--log-level` and `--log-format`, for every command that runs a server or workers."""
+    level = click.option(
+        "--log-level",
+        default="INFO",
+        show_default=True,
+        envvar="EPOLICY_LOG_LEVEL",
+        help="DEBUG: masked SOAP messages too",
+    )
+    return level(_log_format(command))
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -60,10 +75,7 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, envvar="EPOLICY_PORT")
 @click.option("--threads", default=16, show_default=True, help="request threads of the WSGI server")
-@click.option(
-    "--log-level", default="INFO", show_default=True, envvar="EPOLICY_LOG_LEVEL", help="DEBUG: masked SOAP messages too"
-)
-@_log_format
+@_log_options
 def serve(host: str, port: int, threads: int, log_level: str, log_format: str) -> None:
     """Serve the API with waitress (and the in-process workers, if EPOLICY_WORKER_THREADS > 0)."""
     _logging(log_level.upper(), log_format)
@@ -74,10 +86,7 @@ def serve(host: str, port: int, threads: int, log_level: str, log_format: str) -
 
 @main.command()
 @click.option("--threads", default=2, show_default=True, help="worker threads in this process")
-@click.option(
-    "--log-level", default="INFO", show_default=True, envvar="EPOLICY_LOG_LEVEL", help="DEBUG: masked SOAP messages too"
-)
-@_log_format
+@_log_options
 @click.option(
     "--metrics-port",
     type=int,
@@ -122,10 +131,7 @@ def worker(threads: int, log_level: str, log_format: str, metrics_port: int | No
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, envvar="EPOLICY_PORT")
 @click.option("--mocks-port", default=8090, show_default=True, envvar="EPOLICY_MOCKS_PORT")
-@click.option(
-    "--log-level", default="INFO", show_default=True, envvar="EPOLICY_LOG_LEVEL", help="DEBUG: masked SOAP messages too"
-)
-@_log_format
+@_log_options
 def stack(host: str, port: int, mocks_port: int, log_level: str, log_format: str) -> None:
     """The whole local stack in one process: mocks, mock OAuth, migrations, gateway and workers."""
     _logging(log_level.upper(), log_format)
