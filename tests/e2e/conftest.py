@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -57,27 +58,24 @@ class Stack:
         return token
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """`epolicy stack` in a subprocess with its own SQLite file; stopped with Ctrl-C (SIGINT) at the end."""
-    folder = tmp_path_factory.mktemp("stack")
+@contextlib.contextmanager
+def running_stack(folder: Path, *options: str, **env: str) -> Iterator[Stack]:
+    """`epolicy stack` in a subprocess with its own SQLite file in `folder`, more command-line `options` and
+    `EPOLICY_*` settings; stopped with Ctrl-C (SIGINT) at the end, which it must obey within 15 s."""
     port, mocks_port = free_port(), free_port()
-    env = dict(
+    environment = dict(
         os.environ,
         EPOLICY_DATABASE_URL=f"sqlite:///{folder}/epolicy.sqlite3",
         EPOLICY_WORKER_POLL_SECONDS="0.05",
         EPOLICY_RETRY_BASE_SECONDS="0.2",
         EPOLICY_RETRY_MAX_SECONDS="2",
         EPOLICY_BACKEND_TIMEOUT="3",
+        **env,
     )
     log = folder / "stack.log"
+    command = [str(EPOLICY), "stack", "--port", str(port), "--mocks-port", str(mocks_port), *options]
     with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(EPOLICY), "stack", "--port", str(port), "--mocks-port", str(mocks_port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, env=environment, stdout=output, stderr=subprocess.STDOUT)
     gateway = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -90,10 +88,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             process.kill()
             raise AssertionError(f"the stack did not start:\n{log.read_text(errors='replace')}")
         time.sleep(0.1)
-    yield Stack(gateway, f"http://127.0.0.1:{mocks_port}", log)
-    process.send_signal(signal.SIGINT)
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise AssertionError("the stack did not stop on Ctrl-C") from None
+        yield Stack(gateway, f"http://127.0.0.1:{mocks_port}", log)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AssertionError("the stack did not stop on Ctrl-C") from None
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The whole stack, shared by the e2e tests."""
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
