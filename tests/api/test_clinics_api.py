@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,11 +10,12 @@ from typing import Any
 import pytest
 
 from gateway.domain.clinics import Attachment, AttachmentReason, CareKind, PolicyEvent, PolicyEventType, Visit
-from gateway.domain.model import Document, DocumentType, Holder, Person, Policy, PolicyStatus, Sex, Source
+from gateway.domain.model import Source
 from gateway.openapi import build_spec
 from gateway.ports import BackendUnavailable
 from gateway.usecases.processing import MOSCOW
 from tests.api.conftest import Gateway
+from tests.persons import ANNA, active_policy
 
 MINE = "7754900882000015"  # the holder's СНИЛС is the token's
 THEIRS = "7748410819000012"  # someone else's
@@ -23,24 +25,8 @@ TODAY = datetime.now(MOSCOW).date()  # the gateway dates applications on the reg
 
 def insure(gateway: Gateway, enp: str, snils: str, region: str = "77") -> None:
     """Put a person with an active policy into the fake registry."""
-    person = Person(
-        last_name="Иванова",
-        first_name="Анна",
-        birth_date=date(1990, 5, 17),
-        sex=Sex.FEMALE,
-        citizenship="RUS",
-        identity_document=Document(DocumentType.PASSPORT_RF, "123456", date(2010, 6, 1), "4510"),
-        snils=snils,
-    )
-    policy = Policy(
-        enp=enp,
-        status=PolicyStatus.ACTIVE,
-        insurer_code="77001",
-        region_code=region,
-        policy_form="electronic",
-        valid_from=date(2020, 1, 1),
-        holder=Holder("Иванова", "Анна", date(1990, 5, 17), Sex.FEMALE),
-    )
+    person = replace(ANNA, middle_name=None, snils=snils)
+    policy = active_policy(enp, region, person=person)
     gateway.fund.persons[enp] = (person, policy)
 
 

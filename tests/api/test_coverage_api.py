@@ -10,34 +10,16 @@ import pytest
 from werkzeug.test import TestResponse
 
 from gateway.api.coverage import CoverageOut
-from gateway.domain.model import Document, DocumentType, Holder, Person, Policy, PolicyStatus, Sex, Source
+from gateway.domain.model import PolicyStatus, Source
 from tests.api.conftest import Gateway
 from tests.fakes import unavailable
+from tests.persons import ANNA, ENP, SNILS, active_policy
 from tests.unit.test_fhir import r4_problems
 
-ENP = "7754900882000015"
-SNILS = "11223344595"
+POLICY = active_policy()
+
 INSURER = "АО «Столичная медицинская страховая компания»"
 FHIR_CHECK = "/api/v1/fhir/CoverageEligibilityRequest/$check"
-ANNA = Person(
-    last_name="Иванова",
-    first_name="Анна",
-    middle_name="Сергеевна",
-    birth_date=date(1990, 5, 17),
-    sex=Sex.FEMALE,
-    citizenship="RUS",
-    snils=SNILS,
-    identity_document=Document(DocumentType.PASSPORT_RF, "123456", date(2010, 6, 1), "4510"),
-)
-POLICY = Policy(
-    enp=ENP,
-    status=PolicyStatus.ACTIVE,
-    insurer_code="77001",
-    region_code="77",
-    policy_form="electronic",
-    valid_from=date(2020, 1, 1),
-    holder=Holder("Иванова", "Анна", date(1990, 5, 17), Sex.FEMALE, "Сергеевна"),
-)
 
 
 @pytest.fixture

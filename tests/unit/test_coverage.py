@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date
 
 import pytest
 
@@ -16,36 +15,18 @@ from gateway.domain.coverage import (
     programme_in,
     query_violations,
 )
-from gateway.domain.model import Document, DocumentType, Holder, Person, Policy, PolicyStatus, Sex, Source
+from gateway.domain.model import Policy, PolicyStatus, Source
 from gateway.domain.reference import load_reference
 from gateway.ports import BackendUnavailable, RegistryPerson
 from gateway.usecases.coverage import CoverageContext, NotInRegistry, check_coverage
 from gateway.usecases.errors import InputRejected, ServiceUnavailable
 from tests.fakes import FakeFund, unavailable
+from tests.persons import ANNA, ENP, SNILS, active_policy
+
+POLICY = active_policy()
 
 CATALOGUE = Catalogue.load()
 REGIONS = load_reference().regions
-ENP = "7754900882000015"
-SNILS = "11223344595"
-ANNA = Person(
-    last_name="Иванова",
-    first_name="Анна",
-    middle_name="Сергеевна",
-    birth_date=date(1990, 5, 17),
-    sex=Sex.FEMALE,
-    citizenship="RUS",
-    snils=SNILS,
-    identity_document=Document(DocumentType.PASSPORT_RF, "123456", date(2010, 6, 1), "4510"),
-)
-POLICY = Policy(
-    enp=ENP,
-    status=PolicyStatus.ACTIVE,
-    insurer_code="77001",
-    region_code="77",
-    policy_form="electronic",
-    valid_from=date(2020, 1, 1),
-    holder=Holder("Иванова", "Анна", date(1990, 5, 17), Sex.FEMALE, "Сергеевна"),
-)
 
 
 @dataclass

@@ -33,18 +33,9 @@ from gateway.domain.reference import load_reference
 from gateway.ports import BackendRefusal, Registration, RegistrationResult
 from gateway.usecases.processing import Processor, RetryPolicy
 from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeStore, unavailable
+from tests.persons import ANNA
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-ANNA = Person(
-    last_name="Иванова",
-    first_name="Анна",
-    middle_name="Сергеевна",
-    birth_date=date(1990, 5, 17),
-    sex=Sex.FEMALE,
-    citizenship="RUS",
-    snils="11223344595",
-    identity_document=Document(DocumentType.PASSPORT_RF, "123456", date(2010, 6, 1), "4510"),
-)
 Status = ApplicationStatus
 
 

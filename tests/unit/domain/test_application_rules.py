@@ -24,10 +24,10 @@ from gateway.domain.model import (
     ReplacementReason,
     ReplacementRequest,
     Representative,
-    Sex,
     Violation,
 )
 from gateway.domain.reference import InsurerInfo, Reference
+from tests.persons import ANNA
 
 DT = DocumentType
 TODAY = date(2026, 6, 15)
@@ -45,16 +45,6 @@ REFERENCE = Reference(
     ),
 )
 
-ANNA = Person(
-    last_name="Иванова",
-    first_name="Анна",
-    middle_name="Сергеевна",
-    birth_date=date(1990, 5, 17),
-    sex=Sex.FEMALE,
-    citizenship="RUS",
-    snils="11223344595",
-    identity_document=Document(DT.PASSPORT_RF, "123456", date(2010, 6, 1), series="4510"),
-)
 BIRTH_CERTIFICATE = Document(DT.BIRTH_CERTIFICATE_RF, "123456", date(2018, 3, 12), series="IV-МЮ")
 CHILD = replace(ANNA, first_name="Варвара", birth_date=date(2018, 3, 1), identity_document=BIRTH_CERTIFICATE)
 APPLICATION = NewPolicyRequest(
