@@ -11,9 +11,7 @@ from gateway.api.common import services
 from gateway.api.docs import REGION_CODE, Operation
 from gateway.api.problems import ProblemError
 from gateway.auth import require_scope
-from gateway.ports import BackendUnavailable
-from gateway.usecases.errors import ServiceUnavailable
-from gateway.usecases.policies import DEFAULT_RETRY_AFTER
+from gateway.usecases.policies import ask_fund
 
 bp = Blueprint("reference", __name__, url_prefix="/api/v1")
 
@@ -25,10 +23,9 @@ def insurers() -> Response:
     region = request.args.get("region_code", "")
     if region not in services().reference.regions:
         raise ProblemError(400, "bad-region", "region_code должен быть кодом субъекта РФ из двух цифр.")
-    try:
-        found = services().fund.list_insurers(services().read_message_id(), region)
-    except BackendUnavailable as outage:
-        raise ServiceUnavailable(int(outage.retry_after or DEFAULT_RETRY_AFTER)) from outage
+    found = ask_fund(
+        services().catalogue, region, lambda: services().fund.list_insurers(services().read_message_id(), region)
+    )
     return json_response({"region_code": region, "items": [render.insurer(item) for item in found]})
 
 

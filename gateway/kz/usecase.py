@@ -9,10 +9,8 @@ from datetime import date
 from gateway.catalogue import Catalogue
 from gateway.kz.domain import IinFacts, InsuranceStatus, iin_facts, iin_violations
 from gateway.kz.ports import KzFundPort
-from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
-from gateway.usecases.errors import InputRejected, NotVisible, ServiceUnavailable
-
-DEFAULT_RETRY_AFTER = 30
+from gateway.usecases.errors import InputRejected, NotVisible
+from gateway.usecases.policies import ask_fund
 
 
 @dataclass(frozen=True)
@@ -58,13 +56,5 @@ def insurance_status(iin: str, reader: KzReader, context: KzContext) -> KzStatus
     """Whether the holder of an ИИН is insured in ОСМС today, and which package applies to them."""
     holder = check_iin(iin, context)
     ensure_visible(iin, reader)
-    try:
-        status = context.fund.insurance_status(context.new_message_id(), iin)
-    except NotFound as missing:
-        raise NotVisible(iin) from missing
-    except BackendUnavailable as outage:
-        raise ServiceUnavailable(int(outage.retry_after or DEFAULT_RETRY_AFTER)) from outage
-    except BackendRefusal as refusal:
-        reason = context.catalogue.backend_reason(refusal.source, refusal.code, refusal.message, refusal.field)
-        raise InputRejected((reason,)) from refusal
+    status = ask_fund(context.catalogue, iin, lambda: context.fund.insurance_status(context.new_message_id(), iin))
     return KzStatus(holder, status)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import TypeVar
 
 from gateway.domain.clinics import Attachment, AttachmentReason, Clinic, Period, PolicyEvent, Visit, period_violations
-from gateway.ports import AttachmentRequest, BackendRefusal, BackendUnavailable, NotFound
-from gateway.usecases.errors import InputRejected, NotVisible, ServiceUnavailable
-from gateway.usecases.policies import DEFAULT_RETRY_AFTER, PolicyContext, Reader, check_enp, ensure_visible
+from gateway.ports import AttachmentRequest
+from gateway.usecases.errors import InputRejected
+from gateway.usecases.policies import PolicyContext, Reader, ask_fund, check_enp, ensure_visible
 
 T = TypeVar("T")
 
@@ -18,7 +17,7 @@ def policy_history(enp: str, reader: Reader, context: PolicyContext) -> list[Pol
     """The events of the policies of an ЕНП the reader may see, oldest first."""
     check_enp(enp, context.catalogue)
     ensure_visible(enp, reader, context)
-    return _ask(context, enp, lambda: context.fund.policy_history(context.new_message_id(), enp))
+    return ask_fund(context.catalogue, enp, lambda: context.fund.policy_history(context.new_message_id(), enp))
 
 
 def visits(enp: str, period: Period, reader: Reader, context: PolicyContext) -> list[Visit]:
@@ -28,17 +27,13 @@ def visits(enp: str, period: Period, reader: Reader, context: PolicyContext) -> 
     if violations:
         raise InputRejected(tuple(context.catalogue.reason(violation) for violation in violations))
     ensure_visible(enp, reader, context)
-    return _ask(context, enp, lambda: context.fund.visits(context.new_message_id(), enp, period))
+    return ask_fund(context.catalogue, enp, lambda: context.fund.visits(context.new_message_id(), enp, period))
 
 
 def clinics_in(region_code: str, context: PolicyContext) -> list[Clinic]:
     """The clinics admitted in a region, as the fund lists them."""
-    return _ask(context, region_code, lambda: context.fund.list_clinics(context.new_message_id(), region_code))
-
-
-def current_attachment(enp: str, context: PolicyContext) -> Attachment | None:
-    """The clinic the holder of an ЕНП is attached to; the caller has already checked they may see it."""
-    return _ask(context, enp, lambda: context.fund.attachment(context.new_message_id(), enp))
+    fund = context.fund
+    return ask_fund(context.catalogue, region_code, lambda: fund.list_clinics(context.new_message_id(), region_code))
 
 
 def attach(
@@ -55,25 +50,7 @@ def attach(
     check_enp(enp, context.catalogue)
     ensure_visible(enp, reader, context)
     request = AttachmentRequest(enp, clinic_code, today, reason)
-    attachment = _ask(context, enp, lambda: context.fund.attach_to_clinic(message_id, request))
+    attachment = ask_fund(context.catalogue, enp, lambda: context.fund.attach_to_clinic(message_id, request))
     if context.status_cache is not None:
         context.status_cache.forget(enp)  # the status shows the clinic: this process shows the new one at once
     return attachment
-
-
-def _ask(context: PolicyContext, subject: str, call: Callable[[], T]) -> T:
-    # One translation of the fund's answers for every read and write here: an unknown ЕНП is "not found", an
-    # outage "try later", a refusal the catalogue's reason with the request field it concerns.
-    try:
-        return call()
-    except NotFound as missing:
-        raise NotVisible(subject) from missing
-    except BackendUnavailable as outage:
-        raise ServiceUnavailable(int(outage.retry_after or DEFAULT_RETRY_AFTER)) from outage
-    except BackendRefusal as refusal:
-        catalogue = context.catalogue
-        # The adapter maps only the fields of the application's request; the catalogue knows the usual one.
-        field = refusal.field or (catalogue.entry(refusal.code).field if refusal.code in catalogue else None)
-        extra = {"allowed_from": refusal.allowed_from.isoformat()} if refusal.allowed_from else None
-        reason = catalogue.backend_reason(refusal.source, refusal.code, refusal.message, field, extra)
-        raise InputRejected((reason,)) from refusal

@@ -11,7 +11,7 @@ from gateway.domain.applications import Owner
 from gateway.domain.clinics import Attachment
 from gateway.domain.identifiers import enp_violations
 from gateway.domain.model import Policy
-from gateway.ports import ApplicationStore, BackendUnavailable, FundPort, NotFound
+from gateway.ports import ApplicationStore, BackendRefusal, BackendUnavailable, FundPort, NotFound
 from gateway.usecases.errors import InputRejected, NotVisible, ServiceUnavailable
 from gateway.usecases.status_cache import StatusCache
 
@@ -57,10 +57,7 @@ def ensure_visible(enp: str, reader: Reader, context: PolicyContext) -> None:
         return
     if reader.owner.snils is None:
         raise NotVisible(enp)
-    try:
-        holder = context.fund.find_person(context.new_message_id(), enp)
-    except BackendUnavailable as outage:
-        raise ServiceUnavailable(int(outage.retry_after or DEFAULT_RETRY_AFTER)) from outage
+    holder = ask_fund(context.catalogue, enp, lambda: context.fund.find_person(context.new_message_id(), enp))
     if holder is None or holder.snils != reader.owner.snils:
         raise NotVisible(enp)
 
@@ -69,7 +66,7 @@ def policy_status(enp: str, reader: Reader, context: PolicyContext) -> Policy:
     """The policy of an ЕНП as the fund has it now."""
     check_enp(enp, context.catalogue)
     ensure_visible(enp, reader, context)
-    return _read(enp, lambda: context.fund.insurance_status(context.new_message_id(), enp))
+    return ask_fund(context.catalogue, enp, lambda: context.fund.insurance_status(context.new_message_id(), enp))
 
 
 def policy_card(enp: str, reader: Reader, context: PolicyContext) -> PolicyCard:
@@ -93,14 +90,23 @@ def policy_card(enp: str, reader: Reader, context: PolicyContext) -> PolicyCard:
 
 
 def _fetch_card(enp: str, context: PolicyContext) -> PolicyCard:
-    policy = _read(enp, lambda: context.fund.insurance_status(context.new_message_id(), enp))
-    return PolicyCard(policy, _read(enp, lambda: context.fund.attachment(context.new_message_id(), enp)))
+    fund, catalogue = context.fund, context.catalogue
+    policy = ask_fund(catalogue, enp, lambda: fund.insurance_status(context.new_message_id(), enp))
+    return PolicyCard(policy, ask_fund(catalogue, enp, lambda: fund.attachment(context.new_message_id(), enp)))
 
 
-def _read(enp: str, call: Callable[[], T]) -> T:
+def ask_fund(catalogue: Catalogue, subject: str, call: Callable[[], T]) -> T:
+    """Call the fund, its answers translated once for every read and write of the API: an unknown ЕНП is "not
+    found", an outage "try later", a refusal the catalogue's reason with the request field it concerns."""
     try:
         return call()
     except NotFound as missing:
-        raise NotVisible(enp) from missing
+        raise NotVisible(subject) from missing
     except BackendUnavailable as outage:
         raise ServiceUnavailable(int(outage.retry_after or DEFAULT_RETRY_AFTER)) from outage
+    except BackendRefusal as refusal:
+        # The adapter maps only the fields of the application's request; the catalogue knows the usual one.
+        field = refusal.field or (catalogue.entry(refusal.code).field if refusal.code in catalogue else None)
+        extra = {"allowed_from": refusal.allowed_from.isoformat()} if refusal.allowed_from else None
+        reason = catalogue.backend_reason(refusal.source, refusal.code, refusal.message, field, extra)
+        raise InputRejected((reason,)) from refusal

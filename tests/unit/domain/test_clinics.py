@@ -14,7 +14,7 @@ from gateway.domain.model import Source, Violation
 from gateway.ports import BackendRefusal
 from gateway.usecases import clinics
 from gateway.usecases.errors import InputRejected, NotVisible
-from gateway.usecases.policies import PolicyContext, Reader
+from gateway.usecases.policies import PolicyContext, Reader, policy_card
 from tests.fakes import FakeFund, FakeStore
 
 ENP = "7754900882000015"
@@ -95,7 +95,7 @@ def test_an_enp_the_fund_does_not_know_is_not_visible(context: PolicyContext) ->
     with pytest.raises(NotVisible):
         clinics.policy_history(ENP, SERVICE, context)
     with pytest.raises(NotVisible):
-        clinics.current_attachment(ENP, context)
+        policy_card(ENP, SERVICE, context)
 
 
 def test_a_bad_period_is_refused_before_the_fund_is_asked(context: PolicyContext) -> None:
