@@ -34,7 +34,7 @@ from prometheus_client import (
     ProcessCollector,
     make_wsgi_app,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -147,13 +147,23 @@ class Metrics:
 
 
 class LiveState(Collector):
-    """The outbox and the circuit breakers as they are at the moment of a scrape."""
+    """The outbox, the circuit breakers and the status cache as they are at the moment of a scrape."""
 
     def __init__(self, services: Services) -> None:
         self.services = services  # read at each scrape: tests replace its clock
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         yield from self._outbox()
+        cache = self.services.status_cache
+        if cache is not None:
+            reads = CounterMetricFamily(
+                "epolicy_status_cache_reads",
+                "Policy status reads answered from the status cache or not",
+                labels=["result"],
+            )
+            reads.add_metric(["hit"], cache.hits)
+            reads.add_metric(["miss"], cache.misses)
+            yield reads
         states = GaugeMetricFamily(
             "epolicy_circuit_breaker_state",
             "Circuit breaker of a back-end's reads: 1 for its current state",

@@ -9,6 +9,7 @@ from gateway.ports import BackendRefusal
 from gateway.worker import Worker
 from tests.api.conftest import Gateway
 from tests.api.test_api import BODY
+from tests.api.test_clinics_api import insure
 from tests.fakes import unavailable
 from tests.ops.conftest import MakeGateway, value
 
@@ -152,3 +153,13 @@ def test_a_scrape_is_no_request_of_the_api(gateway: Gateway) -> None:
     assert "X-Request-ID" not in answer.headers, "not a request of the API: neither logged nor rate limited"
     metrics = scrape(gateway)
     assert value(metrics, "epolicy_http_requests_total", method="GET", endpoint="(no route)", status="200") == 0
+
+
+def test_status_cache_hits_and_misses_are_counted(gateway: Gateway) -> None:
+    insure(gateway, ENP, "11223344595")
+    for _ in range(3):
+        assert gateway.client.get(f"/api/v1/policies/{ENP}", headers=clinic(gateway)).status_code == 200
+    metrics = scrape(gateway)
+
+    reads = {"name": "epolicy_status_cache_reads_total"}
+    assert (value(metrics, **reads, result="miss"), value(metrics, **reads, result="hit")) == (1, 2)
