@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NoReturn
 
 import pytest
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from mocks.app import create_app
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+def missing_service(reason: str, *, module: bool = False) -> NoReturn:
+    """A service the tests need is not there: skip on a developer's machine, fail in CI (`CI=true`), which has it.
+
+    `module`: skip the calling test module as a whole (at import time).
+    """
+    if in_ci():
+        pytest.fail(f"must run in CI: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=module)
 
 
 @dataclass(frozen=True)

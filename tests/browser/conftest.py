@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.conftest import Stack
-from tests.security.conftest import running_stack
+from tests.conftest import in_ci, missing_service
+from tests.e2e.conftest import Stack, running_stack
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
@@ -38,15 +38,11 @@ def missing_browser() -> str | None:
     return None
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI") == "true"
-
-
 def skip_module_without_browser() -> None:
     """Outside CI, skip the calling test module when the browser is missing (in CI `chromium` fails each test)."""
     reason = missing_browser()
     if reason is not None and not in_ci():
-        pytest.skip(reason, allow_module_level=True)
+        missing_service(reason, module=True)
 
 
 @pytest.fixture(scope="session")
@@ -54,9 +50,7 @@ def chromium() -> Iterator[Browser]:
     """Headless Chromium for the session; skips (fails in CI) when it or Playwright is missing."""
     reason = missing_browser()
     if reason is not None:
-        if in_ci():
-            pytest.fail(f"the browser tests must run in CI: {reason}", pytrace=False)
-        pytest.skip(reason)
+        missing_service(reason)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
