@@ -42,7 +42,6 @@ from mocks.app import create_app as create_mocks
 from tests.fakes import FakeInsurers, FakeKzFund
 
 ENP = "7754900882000015"
-RECORDED = contracts.path("samples", "fund", "GetInsuranceStatus.response.xml").read_bytes()
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
@@ -176,7 +175,7 @@ def hand_built_round_trip() -> str:
     etree.SubElement(request, f"{{{fund_ns}}}Enp").text = ENP
     etree.tostring(envelope)
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
-    answer = etree.fromstring(RECORDED, parser=parser)
+    answer = etree.fromstring(SAMPLES["GetInsuranceStatus"], parser=parser)
     return str(answer.findtext(".//{urn:epolicy:common:v1}Status"))
 
 

@@ -21,6 +21,7 @@ Run: `.venv/bin/python -m bench.memory [--quick]`.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import random
 import threading
@@ -34,6 +35,7 @@ from typing import Any
 from stdnum import luhn
 
 from bench._common import KeepAlive, Stack
+from gateway.api.docs import APPLICATION_EXAMPLES
 from tests.contract.people import new_snils
 
 KNOWN_ENPS = ("7748410819000012", "7752020876000012", "7757110838000013", "7796789779000018", "7770150846000012")
@@ -66,30 +68,10 @@ class Citizen:
 
 
 def draft(snils: str, *, valid: bool = True) -> dict[str, Any]:
-    """An application for oneself, as in the README's walk-through; with a wrong СНИЛС check number if not valid."""
-    return {
-        "relation": "self",
-        "region_code": "77",
-        "insurer_code": "77001",
-        "policy_form": "electronic",
-        "person": {
-            "last_name": "Иванова",
-            "first_name": "Анна",
-            "middle_name": "Сергеевна",
-            "birth_date": "1990-05-17",
-            "sex": "female",
-            "birth_place": "г. Москва",
-            "citizenship": "RUS",
-            "snils": snils if valid else snils[:9] + f"{(int(snils[9:]) + 1) % 100:02d}",
-            "identity_document": {
-                "type": "passport_rf",
-                "series": "4510",
-                "number": "123456",
-                "issue_date": "2010-06-01",
-                "issuer": "ОВД района Арбат г. Москвы",
-            },
-        },
-    }
+    """The documented application for oneself (the /docs example) with this СНИЛС; a wrong check number if not valid."""
+    body: dict[str, Any] = copy.deepcopy(APPLICATION_EXAMPLES["self"]["value"])
+    body["person"]["snils"] = snils if valid else snils[:9] + f"{(int(snils[9:]) + 1) % 100:02d}"
+    return body
 
 
 def unknown_enp() -> str:
