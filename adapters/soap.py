@@ -1,7 +1,9 @@
 """Building zeep clients over the local contracts, and calling them with every failure told apart.
 
-One `SoapClient` per back-end WSDL parses it once from `contracts/`; `bind(address)` makes a service proxy for one
-address (the fund, or each insurer), all sharing the client, its transport and its pooled session.
+One `SoapClient` per back-end WSDL parses it once from `contracts/` and compiles its operations (adapters.codec);
+`bind(address)` makes a service for one address (the fund, or each insurer), all sharing the client, its transport
+and its pooled session. `reference(address)` is zeep's own service proxy over the same client: the path the compiled
+one is tested against.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from typing import Any, TypeVar
 import requests
 from lxml import etree
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from zeep import Client, Plugin, Settings
 from zeep.exceptions import Error as ZeepError
 from zeep.exceptions import Fault, TransportError
 from zeep.transports import Transport
 
 import contracts
+from adapters.codec import CompiledService, Operation, compile_binding
 from adapters.mapping import InvalidAnswer, field_path
 from adapters.plugins import COMMON_NS, AnswerCheck, CorrelationHeaders, MessageLog, mask_free_text
 from gateway.domain.model import Source
@@ -73,24 +77,64 @@ def safe_settings() -> Settings:
     return Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True, xml_huge_tree=False)
 
 
+@dataclass(frozen=True)
+class _Route:
+    """What `requests` would work out again for every post to one address: its URL, headers and settings."""
+
+    url: str
+    headers: CaseInsensitiveDict[str]  # the session's own, merged in once
+    settings: dict[str, Any]  # proxies, CA bundle, client certificate from the environment
+
+
 class _QuietTransport(Transport):
-    """zeep's transport, posting without logging in clear and reading the environment once per address.
+    """zeep's transport, posting without logging in clear and working out each address once.
 
     zeep's Transport.post logs every envelope in clear at DEBUG on "zeep.transports", personal data included;
-    MessageLog logs them masked instead. `requests` reads the proxy and CA settings of the environment on every
-    request (a walk over os.environ for each of them); an adapter posts to a few fixed addresses, so they are read
-    once per address and passed to `send`.
+    MessageLog logs them masked instead. `requests` prepares every request anew (the session's headers merged,
+    netrc looked up, cookies merged into a new jar) and reads the proxy and CA settings of the environment (a walk
+    over os.environ for each). An adapter posts to a few fixed addresses, so that is done once per address; a
+    session that holds cookies or credentials is prepared by `requests` in full every time.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
-        self._environment: dict[str, dict[str, Any]] = {}
+        self._routes: dict[str, _Route | None] = {}
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> requests.Response:
-        prepared = self.session.prepare_request(requests.Request("POST", address, data=message, headers=headers))
-        if address not in self._environment:
-            self._environment[address] = dict(self.session.merge_environment_settings(address, {}, None, None, None))
-        return self.session.send(prepared, timeout=self.operation_timeout, **self._environment[address])
+        session = self.session
+        if address not in self._routes:
+            self._routes[address] = self._route(address)
+        route = self._routes[address]
+        if route is None or session.cookies:
+            prepared = session.prepare_request(requests.Request("POST", address, data=message, headers=headers))
+            settings = route.settings if route is not None else self._settings(address)
+        else:
+            prepared = self.prepared(route, message, headers)
+            settings = route.settings
+        return session.send(prepared, timeout=self.operation_timeout, **settings)
+
+    @staticmethod
+    def prepared(route: _Route, message: bytes, headers: dict[str, str]) -> requests.PreparedRequest:
+        """The request `requests` would prepare for `message` to the route's address, built from the route."""
+        prepared = requests.PreparedRequest()
+        prepared.method = "POST"
+        prepared.url = route.url
+        prepared.headers = route.headers.copy()
+        prepared.headers.update(headers)
+        prepared.headers["Content-Length"] = str(len(message))
+        prepared.body = message
+        return prepared
+
+    def _route(self, address: str) -> _Route | None:
+        sample = self.session.prepare_request(requests.Request("POST", address, data=b"-"))
+        if "Authorization" in sample.headers or "Cookie" in sample.headers:
+            return None  # credentials (the session's or netrc's): requests' own path every time
+        del sample.headers["Content-Length"]
+        assert sample.url is not None
+        return _Route(sample.url, sample.headers, self._settings(address))
+
+    def _settings(self, address: str) -> dict[str, Any]:
+        return dict(self.session.merge_environment_settings(address, {}, None, None, None))
 
 
 def load_schema(xsd: Path) -> etree.XMLSchema:
@@ -128,8 +172,19 @@ class SoapClient:
             ],
         )
 
-    def bind(self, address: str) -> Any:
-        """A zeep service proxy calling the contract's binding at `address`."""
+        self._operations = compile_binding(self._client, contract.binding)
+
+    @property
+    def operations(self) -> dict[str, Operation]:
+        """The contract's operations, compiled, by name."""
+        return self._operations
+
+    def bind(self, address: str) -> CompiledService:
+        """The contract's operations at `address`, called through their compiled shapes."""
+        return CompiledService(self._client, self._operations, address)
+
+    def reference(self, address: str) -> Any:
+        """zeep's own service proxy for the contract's binding at `address`: the reference of the compiled path."""
         return self._client.create_service(self.contract.binding, address)  # type: ignore[no-untyped-call]
 
     def close(self) -> None:
