@@ -10,7 +10,7 @@ from zeep import Plugin
 
 from adapters import fund_services, mapping
 from adapters.soap import FUND, SoapClient, call, read
-from gateway.domain.clinics import Attachment, Clinic, Period, PolicyEvent, Visit
+from gateway.domain.clinics import Attachment, Clinic, Period, PolicyCard, PolicyEvent, Visit
 from gateway.domain.model import Insurer, Person, Policy, Source
 from gateway.ports import (
     AttachmentRequest,
@@ -126,6 +126,14 @@ class FundAdapter:
         if answer.Attachment is None:
             return None
         return self._read("GetAttachment", fund_services.read_attachment, answer.Attachment)
+
+    def policy_card(self, message_id: str, enp: str) -> PolicyCard:
+        """The policy of an ЕНП and its holder's clinic, in one call; raises NotFound for an unknown ЕНП."""
+        answer = self._call_for_enp("GetPolicyCard", MessageId=message_id, Enp=enp)
+        policy = self._read("GetPolicyCard", mapping.read_policy, answer.Policy)
+        if answer.Attachment is None:
+            return PolicyCard(policy, None)
+        return PolicyCard(policy, self._read("GetPolicyCard", fund_services.read_attachment, answer.Attachment))
 
     def _call_for_enp(self, operation: str, **payload: Any) -> Any:
         # An ЕНП the registry does not know is not a refusal of the caller's input: the policy is not there.

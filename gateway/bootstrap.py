@@ -13,12 +13,13 @@ from sqlalchemy.engine import Engine
 from gateway import config as settings
 from gateway.breaker import CircuitBreaker, GuardedFund, GuardedKzFund
 from gateway.catalogue import Catalogue
+from gateway.domain.clinics import PolicyCard
 from gateway.domain.reference import DEFAULT_INSURERS, DEFAULT_REGIONS, Reference, load_reference
 from gateway.ids import new_application_id
 from gateway.kz.ports import KzFundPort
 from gateway.metrics import FUND_OPERATIONS, KZ_FUND_OPERATIONS, MeteredInsurers, Metrics, metered
 from gateway.ports import ApplicationStore, FundPort, Insurers
-from gateway.usecases.policies import PolicyCard, PolicyContext
+from gateway.usecases.policies import PolicyContext
 from gateway.usecases.processing import Processor, RetryPolicy, utc_now
 from gateway.usecases.status_cache import StatusCache
 from gateway.usecases.submission import Context

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from gateway.domain.clinics import Attachment, Clinic, Period, PolicyEvent, Visit
+from gateway.domain.clinics import Attachment, Clinic, Period, PolicyCard, PolicyEvent, Visit
 from gateway.domain.model import Insurer, Person, Policy, Source
 from gateway.kz.domain import InsuranceStatus
 from gateway.kz.ports import KzFundPort
@@ -169,6 +169,10 @@ class GuardedFund:
     def attachment(self, message_id: str, enp: str) -> Attachment | None:
         """The clinic an ЕНП's holder is attached to, or None."""
         return self._call("Attachment", lambda: self.inner.attachment(message_id, enp))
+
+    def policy_card(self, message_id: str, enp: str) -> PolicyCard:
+        """The policy of an ЕНП and its holder's clinic."""
+        return self._call("PolicyCard", lambda: self.inner.policy_card(message_id, enp))
 
 
 class GuardedKzFund:

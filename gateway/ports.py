@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from gateway.domain.applications import Application
-from gateway.domain.clinics import Attachment, AttachmentReason, Clinic, Period, PolicyEvent, Visit
+from gateway.domain.clinics import Attachment, AttachmentReason, Clinic, Period, PolicyCard, PolicyEvent, Visit
 from gateway.domain.model import Document, Insurer, Person, Policy, Relation, Representative, Sex, Source
 
 
@@ -221,6 +221,10 @@ class FundPort(Protocol):
 
     def attachment(self, message_id: str, enp: str) -> Attachment | None:
         """The clinic an ЕНП's holder is attached to, or None; raises NotFound for an unknown ЕНП."""
+        ...
+
+    def policy_card(self, message_id: str, enp: str) -> PolicyCard:
+        """The policy of an ЕНП and its holder's clinic, in one call; raises NotFound for an unknown ЕНП."""
         ...
 
 

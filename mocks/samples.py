@@ -28,6 +28,7 @@ FUND_SEQUENCE = [
     "ListClinics",
     "AttachToClinic",
     "GetAttachment",
+    "GetPolicyCard",
     "GetVisits",
     "BusinessFault",
     "SchemaViolation",

@@ -13,6 +13,7 @@ from gateway.domain.clinics import (
     AttachmentReason,
     Clinic,
     Period,
+    PolicyCard,
     PolicyEvent,
     PolicyEventType,
     Visit,
@@ -242,6 +243,17 @@ class FakeFund(Outage):
         self.check("attachment")
         self._known_policy(enp)
         return self.attachments.get(enp)
+
+    def policy_card(self, message_id: str, enp: str) -> PolicyCard:
+        self.calls.append("policy_card")
+        # The card is the status and the attachment in one answer: a failure set for either fails it too.
+        for operation in ("policy_card", "insurance_status", "attachment"):
+            self.check(operation)
+        if enp not in self.persons or self.persons[enp][1] is None:
+            raise NotFound(enp)
+        policy = self.persons[enp][1]
+        assert policy is not None
+        return PolicyCard(policy, self.attachments.get(enp))
 
 
 @dataclass

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from gateway.domain.model import Violation
+from gateway.domain.model import Policy, Violation
 
 
 class PolicyEventType(StrEnum):
@@ -77,6 +77,14 @@ class Attachment:
     since: date
     reason: AttachmentReason
     attachment_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PolicyCard:
+    """What a status page shows of a policy: the policy as the fund has it, and the holder's clinic."""
+
+    policy: Policy
+    attachment: Attachment | None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from gateway.catalogue import Catalogue
 from gateway.domain.applications import Owner
-from gateway.domain.clinics import Attachment
+from gateway.domain.clinics import PolicyCard
 from gateway.domain.identifiers import enp_violations
 from gateway.domain.model import Policy
 from gateway.ports import ApplicationStore, BackendRefusal, BackendUnavailable, FundPort, NotFound
@@ -25,14 +25,6 @@ class Reader:
 
     owner: Owner
     may_read_any: bool = False
-
-
-@dataclass(frozen=True)
-class PolicyCard:
-    """What a status page shows of a policy: the policy as the fund has it, and the holder's clinic."""
-
-    policy: Policy
-    attachment: Attachment | None
 
 
 @dataclass(frozen=True)
@@ -90,9 +82,8 @@ def policy_card(enp: str, reader: Reader, context: PolicyContext) -> PolicyCard:
 
 
 def _fetch_card(enp: str, context: PolicyContext) -> PolicyCard:
-    fund, catalogue = context.fund, context.catalogue
-    policy = ask_fund(catalogue, enp, lambda: fund.insurance_status(context.new_message_id(), enp))
-    return PolicyCard(policy, ask_fund(catalogue, enp, lambda: fund.attachment(context.new_message_id(), enp)))
+    # One call (GetPolicyCard), not GetInsuranceStatus and GetAttachment one after the other.
+    return ask_fund(context.catalogue, enp, lambda: context.fund.policy_card(context.new_message_id(), enp))
 
 
 def ask_fund(catalogue: Catalogue, subject: str, call: Callable[[], T]) -> T:

@@ -1,6 +1,8 @@
-"""The fund's version 2 operations (fund-v2.xsd): clinics, attachment and visits, read and written as SOAP."""
+"""The fund's version 2 operations (fund-v2.xsd): clinics, attachment, visits and the policy card, as SOAP."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from mocks.fund.clinic_model import CHOICE, AttachmentRecord, ClinicRecord, VisitRecord
 from mocks.fund.clinics import Clinics
@@ -10,22 +12,24 @@ NS = "urn:epolicy:fund:v2"
 b = Builder(NS)
 
 
-def clinic_handlers(clinics: Clinics) -> dict[str, Handler]:
-    """The handlers of the version 2 operations, by operation name."""
-    handlers = ClinicHandlers(clinics)
+def clinic_handlers(clinics: Clinics, policy: Callable[[str, Builder], Element]) -> dict[str, Handler]:
+    """The handlers of the version 2 operations, by operation name; `policy` builds an ЕНП's Policy element."""
+    handlers = ClinicHandlers(clinics, policy)
     return {
         "ListClinics": handlers.list_clinics,
         "AttachToClinic": handlers.attach_to_clinic,
         "GetAttachment": handlers.get_attachment,
         "GetVisits": handlers.get_visits,
+        "GetPolicyCard": handlers.get_policy_card,
     }
 
 
 class ClinicHandlers:
     """One handler per version 2 operation; the schema has checked each request before it gets here."""
 
-    def __init__(self, clinics: Clinics):
+    def __init__(self, clinics: Clinics, policy: Callable[[str, Builder], Element]):
         self.clinics = clinics
+        self.policy = policy
 
     def list_clinics(self, request: Element) -> Element:
         """ListClinics: the clinics admitted in a region, each saying whether it has room."""
@@ -56,6 +60,19 @@ class ClinicHandlers:
             "GetAttachmentResponse",
             b("MessageId", message_id),
             b("Enp", enp),
+            None if current is None else self._attachment_xml(current),
+        )
+
+    def get_policy_card(self, request: Element) -> Element:
+        """GetPolicyCard: the policy by ЕНП today and the clinic its holder is attached to, in one answer."""
+        message_id = required_text(request, "MessageId")
+        enp = required_text(request, "Enp")
+        policy = self.policy(enp, b)  # refuses an ЕНП without a policy, as GetInsuranceStatus does
+        current = self.clinics.current(enp)
+        return b(
+            "GetPolicyCardResponse",
+            b("MessageId", message_id),
+            policy,
             None if current is None else self._attachment_xml(current),
         )
 

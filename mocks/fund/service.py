@@ -34,7 +34,7 @@ def create_fund_service(registry: Registry) -> SoapService:
             "RegisterPolicy": handlers.register_policy,
             "ListInsurers": handlers.list_insurers,
             "GetPolicyHistory": handlers.get_policy_history,
-            **clinic_handlers(registry.clinics),
+            **clinic_handlers(registry.clinics, lambda enp, builder: policy_xml(registry.status(enp), builder)),
         },
     )
 
@@ -199,10 +199,10 @@ def read_document(parent: Element, path: str) -> Document | None:
 # --- writing responses ---------------------------------------------------------------------------------------
 
 
-def policy_xml(view: PolicyView) -> Element:
-    """A fund `Policy` element (type c:Policy, so its children are in the common namespace)."""
+def policy_xml(view: PolicyView, builder: Builder = b) -> Element:
+    """A `Policy` element of the builder's namespace (type c:Policy, so its children are in the common namespace)."""
     policy, holder = view.policy, view.holder
-    return b(
+    return builder(
         "Policy",
         b.c("Enp", policy.enp),
         b.c("Status", view.status),

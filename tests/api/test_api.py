@@ -245,7 +245,7 @@ def test_an_unexpected_error_is_logged_with_the_route_not_the_path(
     def explode(*args: Any) -> Any:
         raise RuntimeError("boom")
 
-    gateway.fund.insurance_status = explode  # type: ignore[method-assign]
+    gateway.fund.policy_card = explode  # type: ignore[method-assign]
     gateway.fund.find_person = explode  # type: ignore[method-assign]
     with caplog.at_level("ERROR"):
         answer = gateway.client.get(

@@ -321,6 +321,27 @@ def test_a_person_attaches_to_a_clinic_of_their_region_and_the_fund_reads_it_bac
     assert after == attachment
 
 
+def test_the_policy_card_answers_the_status_and_the_attachment_in_one_call(
+    fund: ServiceUnderTest, insured: str, open_clinics: list[str]
+) -> None:
+    def status() -> dict[str, Any]:
+        return fund.call("GetInsuranceStatus", MessageId=message_id("status"), Enp=insured)["Policy"]
+
+    before = fund.call("GetPolicyCard", MessageId=message_id("card"), Enp=insured)
+    assert (before["Policy"], before["Attachment"]) == (status(), None)
+    attach(fund, insured, open_clinics[0])
+    after = fund.call("GetPolicyCard", MessageId=message_id("card"), Enp=insured)
+    attached = fund.call("GetAttachment", MessageId=message_id("attachment"), Enp=insured)["Attachment"]
+    assert (after["Policy"], after["Attachment"]) == (status(), attached)
+
+
+def test_the_policy_card_of_an_enp_without_a_policy_is_refused_as_the_status_is(fund: ServiceUnderTest) -> None:
+    unknown = new_enp()
+    for operation in ("GetInsuranceStatus", "GetPolicyCard"):
+        info = refusal(getattr(fund.service, operation), MessageId=message_id("unknown"), Enp=unknown)
+        assert info.code == "ENP_NOT_FOUND", operation
+
+
 def test_the_same_attachment_message_id_attaches_once(
     fund: ServiceUnderTest, insured: str, open_clinics: list[str]
 ) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from adapters import FundAdapter
-from gateway.domain.clinics import AttachmentReason, CareKind, Period, PolicyEventType
+from gateway.domain.clinics import AttachmentReason, CareKind, Period, PolicyCard, PolicyEventType
 from gateway.domain.model import Source
 from gateway.ports import AttachmentRequest, BackendRefusal, BackendUnavailable, NotFound, RegistryReason
 from tests.conftest import RunningMocks
@@ -137,7 +137,18 @@ def test_a_second_choice_within_a_year_is_refused_with_the_day_it_becomes_possib
     assert moved.reason is AttachmentReason.RELOCATION
 
 
+def test_the_policy_card_is_the_status_and_the_attachment_read_in_one_call(fund: FundAdapter, insured: str) -> None:
+    status = fund.insurance_status(message_id("status"), insured)
+    assert fund.policy_card(message_id("card"), insured) == PolicyCard(status, None)
+
+    made = fund.attach_to_clinic(message_id("attach"), AttachmentRequest(insured, "770102", TODAY))
+
+    assert fund.policy_card(message_id("card"), insured) == PolicyCard(status, made)
+
+
 def test_attachment_operations_on_an_unknown_enp_are_not_found(fund: FundAdapter) -> None:
+    with pytest.raises(NotFound):
+        fund.policy_card(message_id("card"), UNKNOWN_ENP)
     with pytest.raises(NotFound):
         fund.attachment(message_id("attachment"), UNKNOWN_ENP)
     with pytest.raises(NotFound):
@@ -196,7 +207,7 @@ def test_visits_never_reach_the_message_log_in_clear(fund: FundAdapter, caplog: 
 # --- faults -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("operation", ["GetVisits", "ListClinics", "AttachToClinic", "GetAttachment"])
+@pytest.mark.parametrize("operation", ["GetVisits", "ListClinics", "AttachToClinic", "GetAttachment", "GetPolicyCard"])
 def test_a_technical_fault_of_a_version_2_operation_is_an_outage(faulty: RunningMocks, operation: str) -> None:
     inject(faulty, target="fund", operation=operation, fault="technical_fault", count=1)
     fund = FundAdapter(faulty.fund_url, timeout=5)
@@ -207,6 +218,7 @@ def test_a_technical_fault_of_a_version_2_operation_is_an_outage(faulty: Running
             message_id("attach"), AttachmentRequest(MOROZOV_ENP, "770102", TODAY)
         ),
         "GetAttachment": lambda: fund.attachment(message_id("attachment"), MOROZOV_ENP),
+        "GetPolicyCard": lambda: fund.policy_card(message_id("card"), MOROZOV_ENP),
     }
 
     with pytest.raises(BackendUnavailable) as failed:

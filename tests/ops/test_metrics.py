@@ -51,9 +51,9 @@ def test_requests_are_counted_by_route_and_status_never_by_path(gateway: Gateway
 
 
 def test_backend_calls_are_counted_by_outcome(gateway: Gateway) -> None:
-    calls = {"name": "epolicy_backend_calls_total", "backend": "fund", "operation": "insurance_status"}
-    gateway.fund.fail("insurance_status", unavailable(Source.FUND, "GetInsuranceStatus"))
-    gateway.fund.fail("insurance_status", BackendRefusal(Source.FUND, "ENP_INVALID", "ЕНП не найден в регистре"))
+    calls = {"name": "epolicy_backend_calls_total", "backend": "fund", "operation": "policy_card"}
+    gateway.fund.fail("policy_card", unavailable(Source.FUND, "GetPolicyCard"))
+    gateway.fund.fail("policy_card", BackendRefusal(Source.FUND, "ENP_INVALID", "ЕНП не найден в регистре"))
 
     assert gateway.client.get(f"/api/v1/policies/{ENP}", headers=clinic(gateway)).status_code == 503
     gateway.client.get(f"/api/v1/policies/{ENP}", headers=clinic(gateway))
@@ -64,7 +64,7 @@ def test_backend_calls_are_counted_by_outcome(gateway: Gateway) -> None:
     assert value(metrics, **calls, outcome="refused") == 1
     assert value(metrics, **calls, outcome="ok") == 1, "an ЕНП the fund does not know is an answer"
     timed = {"name": "epolicy_backend_call_duration_seconds_count", "backend": "fund"}
-    assert value(metrics, **timed, operation="insurance_status") == 3
+    assert value(metrics, **timed, operation="policy_card") == 3
 
 
 def test_the_workers_calls_of_the_fund_and_the_insurer_are_counted_too(gateway: Gateway) -> None:
