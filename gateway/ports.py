@@ -385,6 +385,14 @@ class ApplicationStore(Protocol):
         """Take due outbox entries no other worker holds (FOR UPDATE SKIP LOCKED where the database has it)."""
         ...
 
+    def advance(self, application: Application, *, failures_cleared: bool = False) -> Application:
+        """Store a step the application made, keeping its outbox entry leased: its worker goes on with it.
+
+        `failures_cleared`: the step succeeded after failures, whose count starts again. Returns the application
+        as stored (its version one more); raises ConcurrentUpdate as `save` does.
+        """
+        ...
+
     def retry_later(self, application: Application, at: datetime, error: str) -> None:
         """Store the application (with its retry noted) and make its outbox entry due again at `at`."""
         ...

@@ -392,6 +392,18 @@ class FakeStore:
                 # As the real store: progress starts the count of failures in a row again.
                 self.outbox[application.id] = Entry(next_attempt_at)
 
+    def advance(self, application: Application, *, failures_cleared: bool = False) -> Application:
+        with self.lock:
+            stored = self.applications[application.id]
+            if stored.version != application.version:
+                raise ConcurrentUpdate(application.id, application.version)
+            advanced = replace(application, version=application.version + 1)
+            self.applications[application.id] = advanced
+            entry = self.outbox.get(application.id)
+            if failures_cleared and entry is not None:
+                entry.attempts, entry.last_error = 0, None
+            return advanced
+
     def claim(self, worker_id: str, now: datetime, lease_seconds: float, limit: int) -> list[Claim]:
         with self.lock:
             due = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -63,6 +64,22 @@ _OWNER_PAGE_AFTER = _OWNER_PAGE.where(
     < tuple_(
         bindparam("created_at", type_=applications.c.created_at.type), bindparam("id", type_=applications.c.id.type)
     )
+)
+
+# The writes of every step of the worker, built once in the same way.
+# (Parameters of an UPDATE may not be named after a column it sets: hence "new_status" and "of_id".)
+_STATE_COLUMNS = ("status", "step", "enp", "updated_at", "progress", "rejection", "policy")
+_UPDATE_STATE = (
+    update(applications)
+    .where(applications.c.id == bindparam("of_id"), applications.c.version == bindparam("read_version"))
+    .values(version=applications.c.version + 1, **{name: bindparam(f"new_{name}") for name in _STATE_COLUMNS})
+)
+_HISTORY_LENGTH = (
+    select(func.count()).select_from(application_history).where(application_history.c.application_id == bindparam("id"))
+)
+_DONE_WITH = delete(outbox).where(outbox.c.application_id == bindparam("id"))
+_FAILURES_CLEARED = (
+    update(outbox).where(outbox.c.application_id == bindparam("of_id")).values(attempts=0, last_error=None)
 )
 
 _IN_PROGRESS = "in_progress"
@@ -214,9 +231,17 @@ class SqlApplicationStore:
         with writing(self._engine) as connection:
             _update(connection, application)
             if next_attempt_at is None:
-                connection.execute(delete(outbox).where(outbox.c.application_id == application.id))
+                connection.execute(_DONE_WITH, {"id": application.id})
             else:
                 _schedule(connection, application.id, next_attempt_at)
+
+    def advance(self, application: Application, *, failures_cleared: bool = False) -> Application:
+        """Store a step the application made, keeping its outbox entry leased: its worker goes on with it."""
+        with writing(self._engine) as connection:
+            _update(connection, application)
+            if failures_cleared:
+                connection.execute(_FAILURES_CLEARED, {"of_id": application.id})
+        return replace(application, version=application.version + 1)
 
     def retry_later(self, application: Application, at: datetime, error: str) -> None:
         """Store the application (with its retry noted) and make its outbox entry due again at `at`."""
@@ -332,18 +357,11 @@ def _state(application: Application) -> dict[str, Any]:
 
 def _update(connection: Connection, application: Application) -> None:
     """Write the new state if nobody else did since `application` was read, and append its new history."""
-    changed = connection.execute(
-        update(applications)
-        .where(applications.c.id == application.id, applications.c.version == application.version)
-        .values(version=applications.c.version + 1, **_state(application))
-    )
+    state = {f"new_{name}": value for name, value in _state(application).items()}
+    changed = connection.execute(_UPDATE_STATE, {"of_id": application.id, "read_version": application.version, **state})
     if changed.rowcount != 1:
         raise ConcurrentUpdate(application.id, application.version)
-    stored = connection.execute(
-        select(func.count())
-        .select_from(application_history)
-        .where(application_history.c.application_id == application.id)
-    ).scalar_one()
+    stored = connection.execute(_HISTORY_LENGTH, {"id": application.id}).scalar_one()
     _append_history(connection, application.id, application.history[stored:], first_seq=stored)
 
 

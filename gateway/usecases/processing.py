@@ -106,24 +106,37 @@ class Processor:
     reference: Reference | None = None
 
     def run(self, application_id: str, attempts: int = 0) -> Application | None:
-        """Carry the application one step further and store it; returns its new state."""
+        """Carry the application as far as it can go now, storing it after every step; returns its last state.
+
+        `attempts` counts the failures in a row of the step it is at. Every step is stored before the next
+        runs, and every back-end call is idempotent by the application id, so a crash between two steps only
+        repeats the step whose result was not stored. The application's outbox entry stays leased to this
+        worker until it is done, refused, or has to wait for a back-end.
+        """
         application = self.store.get(application_id)
         if application is None:
             return None
         if application.status.is_final:
             self.store.save(application, None)
             return application
-        try:
-            application = self._step(application)
-        except Refused as refused:
-            rejected = application.reject(refused.reasons, self.clock())
-            self.store.save(rejected, None)
-            log.info("application %s rejected: %s", application.id, refused)
-            return rejected
-        except BackendUnavailable as outage:
-            return self._retry_later(application, attempts, outage)
-        self.store.save(application, None if application.step is Step.DONE else self.clock())
-        return application
+        if application.status is Status.ACCEPTED:
+            # Nothing to ask anyone: the check at the fund begins at once, and is stored with its outcome.
+            application = application.move(Status.VERIFYING, Step.VERIFY, self.clock())
+        while True:
+            try:
+                moved = self._step(application)
+            except Refused as refused:
+                rejected = application.reject(refused.reasons, self.clock())
+                self.store.save(rejected, None)
+                log.info("application %s rejected: %s", application.id, refused)
+                return rejected
+            except BackendUnavailable as outage:
+                return self._retry_later(application, attempts, outage)
+            if moved.step is Step.DONE:
+                self.store.save(moved, None)
+                return moved
+            application = self.store.advance(moved, failures_cleared=attempts > 0)
+            attempts = 0
 
     def _retry_later(self, application: Application, attempts: int, outage: BackendUnavailable) -> Application:
         now = self.clock()
@@ -144,9 +157,6 @@ class Processor:
         return waiting
 
     def _step(self, application: Application) -> Application:
-        # One step per transaction: each is stored (and its outbox entry made due again) before the next runs.
-        if application.status is Status.ACCEPTED:
-            return application.move(Status.VERIFYING, Step.VERIFY, self.clock())
         if application.step is Step.VERIFY:
             return self._verify(application)
         if application.step is Step.ISSUE:

@@ -107,7 +107,6 @@ def test_an_outage_is_retried_never_rejected_and_noted_in_history(
     processor, store, fund, _ = world
     fund.fail("verify_person", unavailable(Source.FUND, "VerifyPerson"), count=2)
     submit(store, new_request())
-    processor.run("app_1")  # accepted -> verifying
     waiting = processor.run("app_1", attempts=0)
     assert waiting is not None
     assert waiting.status is Status.VERIFYING
@@ -150,16 +149,51 @@ def test_a_step_repeated_after_a_crash_registers_once(
 ) -> None:
     processor, store, fund, _ = world
     submit(store, new_request())
-    for _ in range(3):
-        processor.run("app_1")  # up to the register step
-    assert store.get("app_1").step is Step.REGISTER  # type: ignore[union-attr]
+    save = store.save
+
+    def die_before_storing_the_registration(application: Application, next_attempt_at: datetime | None) -> None:
+        store.save = save  # type: ignore[method-assign]
+        raise RuntimeError("the worker died")
+
     # The worker registers, then dies before storing the result: the register step runs again.
-    snapshot = store.get("app_1")
-    processor.run("app_1")
-    store.applications["app_1"] = snapshot  # type: ignore[assignment]
+    store.save = die_before_storing_the_registration  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        processor.run("app_1")
+    assert store.get("app_1").step is Step.REGISTER  # type: ignore[union-attr]
+    assert len(fund.registrations) == 1
     done = run_until_done(processor, store, "app_1")
     assert done.status is Status.ISSUED
     assert len(fund.registrations) == 1
+    assert fund.calls.count("register_policy") == 2
+
+
+def test_one_run_carries_an_application_through_every_step_it_can_take_now(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, _, _ = world
+    submit(store, new_request())
+    done = processor.run("app_1")
+    assert done is not None
+    assert done.status is Status.ISSUED
+    assert statuses(done) == ["accepted", "verifying", "issuing", "issued"]
+    assert store.applications["app_1"].version == 3, "stored after each of its three steps"
+    assert "app_1" not in store.outbox
+
+
+def test_a_step_made_after_failures_starts_their_count_again(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, fund, insurers = world
+    fund.fail("verify_person", unavailable(Source.FUND, "VerifyPerson"), count=2)
+    insurers.ports["77001"].fail("issue_policy", unavailable(Source.INSURER, "IssuePolicy"))
+    submit(store, new_request())
+    processor.run("app_1", attempts=0)
+    processor.run("app_1", attempts=1)
+    assert store.outbox["app_1"].attempts == 2
+    waiting = processor.run("app_1", attempts=2)  # verified at last, then the insurer is out
+    assert waiting is not None
+    assert (waiting.status, waiting.step) == (Status.ISSUING, Step.ISSUE)
+    assert store.outbox["app_1"].attempts == 1, "the insurer's first failure, not the fund's third"
 
 
 def test_choosing_the_insurer_one_already_has_is_refused(

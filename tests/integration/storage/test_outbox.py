@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from gateway.domain.applications import Application, Status, Step
+from gateway.ports import ConcurrentUpdate
 from gateway.storage import SqlApplicationStore
 from gateway.storage.tables import outbox
 from tests.integration.storage import accepted, at
@@ -116,6 +118,44 @@ def test_saving_a_finished_application_with_a_next_attempt_puts_it_back(store: S
     store.save(_stored(store, "app_1").note_retry(at(2), "ещё раз"), at(3))
 
     assert [claim.application_id for claim in store.claim("w1", at(3), LEASE, 10)] == ["app_1"]
+
+
+def test_a_step_stored_on_the_way_keeps_the_lease_and_returns_the_stored_application(
+    store: SqlApplicationStore, engine: Engine
+) -> None:
+    store.add(accepted("app_1"), None, None)
+    store.claim("w1", at(1), LEASE, 10)
+    verifying = _stored(store, "app_1").move(Status.VERIFYING, Step.VERIFY, at(2))
+
+    advanced = store.advance(verifying)
+
+    assert advanced == _stored(store, "app_1")
+    assert advanced.version == verifying.version + 1
+    assert [entry.status for entry in advanced.history] == [Status.ACCEPTED, Status.VERIFYING]
+    assert _entry(engine, "app_1")["claimed_by"] == "w1"
+    assert store.claim("w2", at(3), LEASE, 10) == [], "still leased to the worker going on with it"
+    store.advance(advanced.move(Status.ISSUING, Step.ISSUE, at(4)))  # the version it returned is the one stored
+
+
+def test_a_step_stored_after_failures_starts_their_count_again(store: SqlApplicationStore, engine: Engine) -> None:
+    store.add(accepted("app_1"), None, None)
+    store.retry_later(_stored(store, "app_1").note_retry(at(1), "повтор"), at(1), "fund:VerifyPerson timeout")
+    (claim,) = store.claim("w1", at(2), LEASE, 10)
+    assert claim.attempts == 1
+
+    store.advance(_stored(store, "app_1").move(Status.VERIFYING, Step.ISSUE, at(3)), failures_cleared=True)
+
+    entry = _entry(engine, "app_1")
+    assert (entry["attempts"], entry["last_error"], entry["claimed_by"]) == (0, None, "w1")
+
+
+def test_a_step_stored_on_a_stale_copy_is_refused(store: SqlApplicationStore) -> None:
+    store.add(accepted("app_1"), None, None)
+    stale = _stored(store, "app_1")
+    store.advance(stale.move(Status.VERIFYING, Step.VERIFY, at(1)))
+
+    with pytest.raises(ConcurrentUpdate):
+        store.advance(stale.cancel(at(2)))
 
 
 def _stored(store: SqlApplicationStore, application_id: str) -> Application:
