@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
@@ -40,7 +41,7 @@ def dump(value: object) -> Json:
 
 def load(cls: type[T], data: Json) -> T:
     """The domain value of type `cls` that `dump` turned into `data`."""
-    return cast(T, _load(cls, data, cls.__name__))
+    return cast(T, _loader(cast(Any, cls))(data, cls.__name__))
 
 
 def load_request(kind: ApplicationKind, data: Json) -> NewPolicyRequest | ReplacementRequest:
@@ -52,58 +53,119 @@ def load_request(kind: ApplicationKind, data: Json) -> NewPolicyRequest | Replac
 
 def load_reasons(data: Json) -> tuple[Reason, ...]:
     """The reasons of a rejection."""
-    return cast(tuple[Reason, ...], _load(tuple[Reason, ...], data, "rejection"))
+    return cast(tuple[Reason, ...], _loader(tuple[Reason, ...])(data, "rejection"))
 
 
-def _load(hint: Any, data: Json, path: str) -> Any:
+Loader: TypeAlias = Callable[[Json, str], Any]
+
+
+@cache
+def _loader(hint: Any) -> Loader:
+    """A function reading data of the type `hint`, worked out once per type (the worker reads every row it takes)."""
     origin = get_origin(hint)
     if origin is Union or origin is types.UnionType:
-        options = [option for option in get_args(hint) if option is not type(None)]
-        if data is None and len(options) < len(get_args(hint)):
-            return None
-        if len(options) != 1:
-            raise CodecError(f"{path}: cannot tell which of {hint} is stored")
-        return _load(options[0], data, path)
+        return _union_loader(hint)
     if origin is tuple:
-        return _load_tuple(get_args(hint), data, path)
+        return _tuple_loader(get_args(hint))
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return _load_dataclass(hint, data, path)
+        return _dataclass_loader(hint)
     if isinstance(hint, type) and issubclass(hint, Enum):
+        return _enum_loader(hint)
+    if hint is datetime or hint is date:
+        return _iso_loader(hint)
+    if hint in (str, int, float, bool):
+        return _scalar_loader(hint)
+    return _refusal(f"expected {hint}")
+
+
+def _union_loader(hint: Any) -> Loader:
+    options = [option for option in get_args(hint) if option is not type(None)]
+    nullable = len(options) < len(get_args(hint))
+    if len(options) != 1:
+        refuse = _refusal(f"cannot tell which of {hint} is stored")
+        return (lambda data, path: None if data is None else refuse(data, path)) if nullable else refuse
+    inner = _loader(options[0])
+    if not nullable:
+        return inner
+    return lambda data, path: None if data is None else inner(data, path)
+
+
+def _tuple_loader(items: tuple[Any, ...]) -> Loader:
+    if len(items) == 2 and items[1] is Ellipsis:
+        item_loader = _loader(items[0])
+
+        def load_items(data: Json, path: str) -> tuple[Any, ...]:
+            if not isinstance(data, list):
+                raise CodecError(f"{path}: expected a list, got {type(data).__name__}")
+            return tuple(item_loader(item, f"{path}[{i}]") for i, item in enumerate(data))
+
+        return load_items
+    loaders = [_loader(item) for item in items]
+
+    def load_fixed(data: Json, path: str) -> tuple[Any, ...]:
+        if not isinstance(data, list):
+            raise CodecError(f"{path}: expected a list, got {type(data).__name__}")
+        if len(loaders) != len(data):
+            raise CodecError(f"{path}: expected {len(loaders)} items, got {len(data)}")
+        return tuple(load(item, f"{path}[{i}]") for i, (load, item) in enumerate(zip(loaders, data, strict=True)))
+
+    return load_fixed
+
+
+def _dataclass_loader(cls: Any) -> Loader:
+    hints = _field_hints(cls)
+    loaders: dict[str, Loader] = {}
+
+    def load_fields(data: Json, path: str) -> Any:
+        if not isinstance(data, dict):
+            raise CodecError(f"{path}: expected an object, got {type(data).__name__}")
+        if not loaders:  # filled on first use: a dataclass may refer to itself
+            loaders.update({name: _loader(hint) for name, hint in hints.items()})
+        unknown = data.keys() - loaders.keys()
+        if unknown:
+            raise CodecError(f"{path}: unknown fields {sorted(unknown)}")
+        values = {name: loaders[name](value, f"{path}.{name}") for name, value in data.items()}
         try:
-            return hint(data)
+            return cls(**values)
+        except TypeError as error:  # a required field is missing
+            raise CodecError(f"{path}: {error}") from None
+
+    return load_fields
+
+
+def _enum_loader(kind: type[Enum]) -> Loader:
+    def load_enum(data: Json, path: str) -> Enum:
+        try:
+            return kind(data)
         except ValueError as error:
             raise CodecError(f"{path}: {error}") from None
-    if hint is datetime or hint is date:
+
+    return load_enum
+
+
+def _iso_loader(kind: type[date]) -> Loader:
+    def load_iso(data: Json, path: str) -> date:
         if not isinstance(data, str):
-            raise CodecError(f"{path}: expected an ISO {hint.__name__}, got {type(data).__name__}")
-        return hint.fromisoformat(data)
-    if hint in (str, int, float, bool) and type(data) is hint:
-        return data
-    raise CodecError(f"{path}: expected {hint}, got {type(data).__name__}")
+            raise CodecError(f"{path}: expected an ISO {kind.__name__}, got {type(data).__name__}")
+        return kind.fromisoformat(data)
+
+    return load_iso
 
 
-def _load_tuple(items: tuple[Any, ...], data: Json, path: str) -> tuple[Any, ...]:
-    if not isinstance(data, list):
-        raise CodecError(f"{path}: expected a list, got {type(data).__name__}")
-    if len(items) == 2 and items[1] is Ellipsis:
-        return tuple(_load(items[0], item, f"{path}[{i}]") for i, item in enumerate(data))
-    if len(items) != len(data):
-        raise CodecError(f"{path}: expected {len(items)} items, got {len(data)}")
-    return tuple(_load(hint, item, f"{path}[{i}]") for i, (hint, item) in enumerate(zip(items, data, strict=True)))
+def _scalar_loader(kind: type) -> Loader:
+    def load_scalar(data: Json, path: str) -> Any:
+        if type(data) is kind:
+            return data
+        raise CodecError(f"{path}: expected {kind}, got {type(data).__name__}")
+
+    return load_scalar
 
 
-def _load_dataclass(cls: Any, data: Json, path: str) -> Any:
-    if not isinstance(data, dict):
-        raise CodecError(f"{path}: expected an object, got {type(data).__name__}")
-    hints = _field_hints(cls)
-    unknown = set(data) - set(hints)
-    if unknown:
-        raise CodecError(f"{path}: unknown fields {sorted(unknown)}")
-    values = {name: _load(hints[name], value, f"{path}.{name}") for name, value in data.items()}
-    try:
-        return cls(**values)
-    except TypeError as error:  # a required field is missing
-        raise CodecError(f"{path}: {error}") from None
+def _refusal(message: str) -> Loader:
+    def refuse(data: Json, path: str) -> Any:
+        raise CodecError(f"{path}: {message}, got {type(data).__name__}")
+
+    return refuse
 
 
 @cache
