@@ -82,14 +82,14 @@ class Outcome:
 
 
 # Run by a child interpreter: only the installed packages are needed there, whatever the working folder.
+# waitress, not werkzeug's development server: that one closes the connection after every answer, and a real
+# back-end keeps it alive, so the gateway's CPU per application would count a TCP connect per SOAP call.
 MOCKS_CHILD = """
-import logging
-from werkzeug.serving import make_server
+from waitress.server import create_server
 from mocks.app import create_app
-logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-server = make_server("127.0.0.1", 0, create_app(), threaded=True)
-print(server.port, flush=True)
-server.serve_forever()
+server = create_server(create_app(), host="127.0.0.1", port=0, threads=8)
+print(server.effective_port, flush=True)
+server.run()
 """
 
 
