@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-pg mocks test soak bench lint typecheck openapi clean
+.PHONY: run run-pg mocks test chromium soak bench lint typecheck openapi clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,9 +25,13 @@ run-pg: $(STAMP)
 mocks: $(STAMP)
 	$(BIN)/python -m mocks --port $${EPOLICY_MOCKS_PORT:-8090}
 
-## test: lint, type-check and run the whole test suite
-test: $(STAMP) lint typecheck
+## test: lint, type-check and run the whole test suite (installing Debian's chromium first when it may)
+test: $(STAMP) lint typecheck chromium
 	$(BIN)/python -m pytest
+
+## chromium: Debian's chromium for the browser tests, when it is missing and we are root or have sudo -n
+chromium:
+	tests/browser/install-chromium.sh
 
 ## soak: several hundred applications from concurrent clients under random faults (make test runs a small one)
 soak: $(STAMP)

@@ -52,10 +52,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "PAGE_SIZE_DEFAULT": 20,
     "PAGE_SIZE_MAX": 100,
-    # Rate limits (flask-limiter notation) per token subject, per OAuth client, per address without a token.
+    # Rate limits (flask-limiter notation, gateway/ratelimit.py), by who calls. A citizen's token (`sub` is the
+    # person) per subject, however many citizens share the portal's client id; optionally every citizen of one portal
+    # client together (None: no such ceiling). A service client's token (client credentials: `sub` equals
+    # `client_id`) per client id. A request without a valid token per address.
     # Counters in Redis when RATELIMIT_STORAGE_URL is set (redis://host:6379/0), else in memory of each process.
     # EPOLICY_RATELIMIT_ENABLED=false turns them off (they are off in unit tests unless a test turns them on).
     "RATELIMIT_PER_SUBJECT": "60/minute",
+    "RATELIMIT_PER_PORTAL": None,
     "RATELIMIT_PER_CLIENT": "600/minute",
     "RATELIMIT_PER_ADDRESS": "60/minute",
     "RATELIMIT_STORAGE_URL": None,

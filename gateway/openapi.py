@@ -25,6 +25,7 @@ from gateway.api.schemas import (
     ReplacementSchema,
     RepresentativeSchema,
 )
+from gateway.config import DEFAULTS
 from gateway.ratelimit import UNLIMITED_BLUEPRINTS
 
 PROBLEM = "application/problem+json"
@@ -83,7 +84,7 @@ def build_spec() -> APISpec:
             "description": "REST API шлюза электронных полисов ОМС: заявления на полис, статус полиса, замена. "
             "Все ошибки — application/problem+json (RFC 9457); причины отказа — из каталога "
             "contracts/rejections.yaml: его отдаёт GET /api/v1/rejection-reasons, а страница /docs шлюза "
-            "показывает его таблицей (код, сообщение, рекомендация, HTTP-статус, поле).",
+            "показывает его таблицей (код, сообщение, рекомендация, HTTP-статус, поле).\n\n" + _rate_limits(),
         },
         servers=[{"url": "http://127.0.0.1:8080", "description": "Локальный стенд (make run)"}],
     )
@@ -115,6 +116,27 @@ def build_spec() -> APISpec:
     for path, documented in paths.items():
         spec.path(path=path, operations=documented)
     return spec
+
+
+def _rate_limits() -> str:
+    """The paragraph on rate limits, with the defaults of gateway/config.py and the rule of gateway/ratelimit.py."""
+
+    def default(name: str) -> str:
+        value = DEFAULTS[name]
+        return f"`{value}`" if value else "выключен"
+
+    return (
+        "Пределы частоты запросов (сверх предела — 429 application/problem+json с Retry-After) считаются по тому, "
+        "кто обращается. Токен гражданина (`sub` — сам человек, как у токенов портала по коду авторизации): "
+        f"{default('RATELIMIT_PER_SUBJECT')} на гражданина (`sub`), сколько бы граждан ни пришло через один "
+        "клиент портала (`client_id`); общий потолок на всех граждан одного клиента — "
+        f"{default('RATELIMIT_PER_PORTAL')}. Токен сервисного клиента (client credentials: `sub` равен "
+        "`client_id`; медицинские организации, страховые компании): "
+        f"{default('RATELIMIT_PER_CLIENT')} на клиента (`client_id`), сколько бы токенов он ни получил. "
+        f"Запрос без действующего токена: {default('RATELIMIT_PER_ADDRESS')} на адрес. Здесь значения по "
+        "умолчанию; оператор меняет их настройками EPOLICY_RATELIMIT_PER_SUBJECT, EPOLICY_RATELIMIT_PER_PORTAL, "
+        "EPOLICY_RATELIMIT_PER_CLIENT и EPOLICY_RATELIMIT_PER_ADDRESS. /healthz и /readyz не ограничены."
+    )
 
 
 def _operation(operation: Operation, limited: bool) -> dict[str, Any]:

@@ -41,6 +41,13 @@ class AccessToken:
     snils: str | None = field(repr=False)  # personal data: kept out of logs
     claims: Mapping[str, Any] = field(repr=False, compare=False, hash=False)
 
+    @property
+    def is_service_client(self) -> bool:
+        """Whether a service client (a clinic, an insurer) calls for itself rather than a person through a client."""
+        # RFC 9068 §2.2: when no resource owner is involved (client credentials) `sub` names the client; the mock
+        # server sets it to the client_id, while a citizen's `sub` is their account id, which no client id equals.
+        return self.sub == self.client_id
+
 
 class InsufficientScope(InsufficientScopeError):  # type: ignore[misc]
     """403 with `WWW-Authenticate: Bearer error="insufficient_scope"`, naming the scope when only one would do."""

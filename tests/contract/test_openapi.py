@@ -68,3 +68,17 @@ def test_every_rate_limited_operation_documents_429_with_retry_after_and_the_pro
             assert answer is not None, f"{method} {path} is rate-limited but does not say so"
             assert "Retry-After" in answer["headers"]
             assert answer["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_the_document_names_every_rate_limit_setting_with_its_default() -> None:
+    from gateway.config import DEFAULTS
+    from gateway.ratelimit import LIMIT_SETTINGS
+
+    document = yaml.safe_load(contracts.path("openapi.yaml").read_text(encoding="utf-8"))
+    description = document["info"]["description"]
+    for name in LIMIT_SETTINGS:
+        assert f"EPOLICY_{name}" in description, f"{name} is not documented"
+    assert "`60/minute` на гражданина (`sub`)" in description
+    assert "`600/minute` на клиента (`client_id`)" in description
+    assert DEFAULTS["RATELIMIT_PER_PORTAL"] is None
+    assert "на всех граждан одного клиента — выключен" in description

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 from authlib.oauth2.base import OAuth2Error
@@ -31,6 +32,8 @@ from tests.conftest import RunningMocks
 AUDIENCE = "epolicy-gateway"  # the mock server's default audience
 CITIZEN_SNILS = "11223344595"
 MIN_REFETCH_INTERVAL = 10
+PORTAL_CLIENT_ID = "epolicy-portal"  # the citizens' portal: a public client of the mock server, code flow only
+PORTAL_REDIRECT = "http://127.0.0.1/callback"
 
 
 class FakeClock:
@@ -144,6 +147,45 @@ def issue(mocks: RunningMocks, **body: Any) -> str:
     """A real access token from the mock server's QA endpoint, for a citizen unless `body` says otherwise."""
     request = {"sub": "user-1", "snils": CITIZEN_SNILS, "scope": "epolicy.apply epolicy.read", **body}
     answer = requests.post(f"{mocks.base_url}/oauth/test/token", json=request, timeout=5)
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def service_token(issuer: str, client_id: str, secret: str, scope: str = "epolicy.eligibility") -> str:
+    """A real access token of the client credentials grant: a service client calling for itself."""
+    form = {"grant_type": "client_credentials", "scope": scope}
+    answer = requests.post(f"{issuer}/token", data=form, auth=(client_id, secret), timeout=5)
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def portal_login(issuer: str, login: str, password: str, scope: str = "epolicy.apply epolicy.read") -> str:
+    """A real access token of a citizen who logs in through the portal: the code flow with PKCE, as a browser does."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    params = {
+        "response_type": "code",
+        "client_id": PORTAL_CLIENT_ID,
+        "redirect_uri": PORTAL_REDIRECT,
+        "scope": scope,
+        "state": secrets.token_urlsafe(8),
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    form = {"login": login, "password": password, "action": "login"}
+    back = requests.post(f"{issuer}/authorize", params=params, data=form, allow_redirects=False, timeout=5)
+    assert back.status_code == 302, back.text
+    code = parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
+    redeem = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": PORTAL_CLIENT_ID,
+        "redirect_uri": PORTAL_REDIRECT,
+        "code_verifier": verifier,
+    }
+    answer = requests.post(f"{issuer}/token", data=redeem, timeout=5)
     assert answer.status_code == 200, answer.text
     token: str = answer.json()["access_token"]
     return token

@@ -9,6 +9,7 @@ import requests
 from flask.testing import FlaskClient
 from joserfc.jwk import RSAKey
 
+from gateway.auth import AccessTokenValidator
 from tests.conftest import RunningMocks
 from tests.integration.auth import (
     AUDIENCE,
@@ -23,8 +24,10 @@ from tests.integration.auth import (
     jwks_cache,
     new_key,
     payload_of,
+    portal_login,
     protected_app,
     replace_payload,
+    service_token,
     unsigned,
 )
 
@@ -94,6 +97,28 @@ def test_clinic_service_token_reads_a_policy_status_with_the_eligibility_scope(
         "client_id": "clinic-demo",
         "scopes": ["epolicy.eligibility"],
         "snils": None,
+    }
+
+
+def test_a_client_credentials_token_is_a_service_clients_and_a_citizens_is_not(
+    mocks_server: RunningMocks, issuer: str, session: CountingSession, clock: FakeClock
+) -> None:
+    # The rule the rate limits count by (gateway/ratelimit.py), on the tokens that the mock server really issues.
+    validator = AccessTokenValidator(issuer, AUDIENCE, jwks_cache(f"{issuer}/jwks", session, clock))
+    tokens = {
+        "clinic, client credentials": service_token(issuer, "clinic-demo", "clinic-demo-secret"),
+        "QA client, client credentials": service_token(issuer, "qa-client", "qa-client-secret"),
+        "citizen through the portal": portal_login(issuer, "ivanova", "ivanova-test"),
+        "citizen of the QA client": issue(mocks_server, sub="user-7"),
+    }
+
+    kinds = {name: validator.authenticate_token(token).is_service_client for name, token in tokens.items()}
+
+    assert kinds == {
+        "clinic, client credentials": True,
+        "QA client, client credentials": True,
+        "citizen through the portal": False,
+        "citizen of the QA client": False,
     }
 
 
