@@ -392,6 +392,8 @@ class Subject:
 
     def __post_init__(self) -> None:
         event.listen(self.engine, "before_cursor_execute", self._record)
+        # The hot reads run on the pool's DBAPI connection, past SQLAlchemy's events (gateway.storage.reads).
+        self.store.reads.observer = lambda statement, parameters: self.sent.append((statement, parameters))
 
     def _record(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
         if statement.lstrip().upper().startswith("SELECT"):

@@ -27,6 +27,7 @@ from gateway.ports import (
 )
 from gateway.storage.codec import dump, load, load_reasons, load_request
 from gateway.storage.database import writing
+from gateway.storage.reads import Reads
 from gateway.storage.tables import (
     LAST_ERROR_LENGTH,
     application_history,
@@ -92,6 +93,9 @@ class SqlApplicationStore:
     def __init__(self, engine: Engine, *, stale_reservation: timedelta = STALE_RESERVATION) -> None:
         self._engine = engine
         self._stale_reservation = stale_reservation
+        self.reads = Reads(engine)
+        self._owner_enps = self.reads.compile(_OWNER_ENPS)
+        self._policy_changed_at = self.reads.compile(_POLICY_CHANGED_AT)
 
     # --- idempotency keys ---------------------------------------------------------------------------------
 
@@ -217,14 +221,13 @@ class SqlApplicationStore:
 
     def owner_enps(self, owner_sub: str) -> frozenset[str]:
         """ЕНП of the people in the owner's applications (which policies the owner may read)."""
-        with self._engine.connect() as connection:
-            return frozenset(connection.execute(_OWNER_ENPS, {"owner_sub": owner_sub}).scalars())
+        # Every status read asks these two: see gateway.storage.reads.
+        return frozenset(row[0] for row in self.reads.rows(self._owner_enps, owner_sub=owner_sub))
 
     def policy_changed_at(self, enp: str) -> datetime | None:
         """When an application concerning the ЕНП last changed (None: never)."""
-        with self._engine.connect() as connection:
-            changed: datetime | None = connection.execute(_POLICY_CHANGED_AT, {"enp": enp}).scalar()
-            return changed
+        changed: datetime | None = self.reads.scalar(self._policy_changed_at, enp=enp)
+        return changed
 
     def save(self, application: Application, next_attempt_at: datetime | None) -> None:
         """Store the application's new state; schedule its outbox entry, or delete it when none is due."""

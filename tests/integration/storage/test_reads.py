@@ -1,0 +1,91 @@
+"""The hot reads run on the pool's DBAPI connection give what the same statements give through SQLAlchemy."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, bindparam, func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from gateway.domain.applications import Status, Step
+from gateway.storage import SqlApplicationStore
+from gateway.storage.reads import Reads
+from gateway.storage.store import _OWNER_ENPS, _POLICY_CHANGED_AT
+from gateway.storage.tables import applications
+from tests.integration.storage import accepted, at, replacement_request
+
+ENP = "7754900882000015"
+OTHER = "5099000000000011"
+
+
+@pytest.fixture
+def filled(store: SqlApplicationStore) -> SqlApplicationStore:
+    store.add(accepted("app_1", request=replacement_request(ENP)), None, None)
+    store.add(accepted("app_2", request=replacement_request(OTHER)), None, None)
+    application = store.get("app_1")
+    assert application is not None
+    store.save(application.move(Status.VERIFYING, Step.ISSUE, at(7)), at(7))
+    return store
+
+
+def test_each_read_answers_what_sqlalchemy_answers_for_the_same_statement(
+    filled: SqlApplicationStore, engine: Engine
+) -> None:
+    reads = Reads(engine)
+    with engine.connect() as connection:
+        for enp in (ENP, OTHER, "0000000000000000"):
+            through_sqlalchemy = connection.execute(_POLICY_CHANGED_AT, {"enp": enp}).scalar()
+            assert reads.scalar(reads.compile(_POLICY_CHANGED_AT), enp=enp) == through_sqlalchemy
+        owners = connection.execute(select(applications.c.owner_sub).distinct()).scalars().all()
+        for owner in [*owners, "nobody"]:
+            expected = set(connection.execute(_OWNER_ENPS, {"owner_sub": owner}).scalars())
+            assert {row[0] for row in reads.rows(reads.compile(_OWNER_ENPS), owner_sub=owner)} == expected
+
+
+def test_values_the_statement_holds_itself_are_sent_with_those_given(
+    filled: SqlApplicationStore, engine: Engine
+) -> None:
+    reads = Reads(engine)
+    statement = (
+        select(applications.c.id)
+        .where(applications.c.enp == bindparam("enp"), applications.c.kind == "replacement")
+        .order_by(applications.c.id)
+        .limit(5)
+    )
+    assert reads.rows(reads.compile(statement), enp=ENP) == [("app_1",)]
+
+
+def test_a_time_is_read_as_the_aware_utc_datetime_it_was_stored_as(filled: SqlApplicationStore) -> None:
+    changed = filled.policy_changed_at(ENP)
+    assert changed == at(7)
+    assert changed is not None and changed.utcoffset() is not None
+
+
+def test_a_read_leaves_its_connection_in_the_pool_as_it_found_it(filled: SqlApplicationStore, engine: Engine) -> None:
+    filled.policy_changed_at(ENP)
+    filled.owner_enps("user-1")
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            assert connection.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
+        # A write through SQLAlchemy on the same pool still runs in its own transaction, rolled back here.
+        with connection.begin() as transaction:
+            connection.execute(applications.delete())
+            transaction.rollback()
+    assert filled.policy_changed_at(ENP) == at(7)
+
+
+def test_a_failing_read_raises_as_sqlalchemy_does_and_leaves_no_broken_connection(engine: Engine) -> None:
+    reads = Reads(engine)
+    broken = reads.compile(select(func.count()).select_from(text("no_such_table")))
+    for _ in range(engine.pool.size() + 1):  # type: ignore[attr-defined]
+        with pytest.raises(DBAPIError):
+            reads.rows(broken)
+    assert reads.scalar(reads.compile(select(func.count()).select_from(applications))) == 0
+
+
+def test_every_statement_is_shown_to_an_observer_with_its_parameters(filled: SqlApplicationStore) -> None:
+    seen: list[tuple[str, object]] = []
+    filled.reads.observer = lambda sql, parameters: seen.append((sql, parameters))
+    filled.policy_changed_at(ENP)
+    ((sql, parameters),) = seen
+    assert "max" in sql.lower()
+    assert ENP in (list(parameters.values()) if isinstance(parameters, dict) else list(parameters))
