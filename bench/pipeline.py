@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -36,7 +37,7 @@ from gateway.bootstrap import Services, build_services
 from gateway.domain.applications import Owner
 from gateway.domain.model import Document, DocumentType, NewPolicyRequest, Person, PolicyForm, Relation, Sex
 from gateway.storage import upgrade
-from gateway.storage.tables import applications, outbox
+from gateway.storage.tables import application_history, applications, outbox
 from gateway.usecases.submission import new_application
 from gateway.worker import worker_pool
 from tests.contract.people import snils_check
@@ -64,6 +65,11 @@ class Outcome:
     seconds: float
     cpu_seconds: float  # of this process, every thread: the gateway's part of the work
     calls: dict[str, int]  # operation -> calls over the run, every target summed
+    mocks_cpu_seconds: float = 0.0  # of the mocks' process over the run: the back-ends' part
+
+    @property
+    def mocks_cpu_per_application(self) -> float:
+        return self.mocks_cpu_seconds / self.submitted
 
     @property
     def per_second(self) -> float:
@@ -93,6 +99,10 @@ server.run()
 """
 
 
+# The process id of the mocks being served, so that a run can tell what the back-ends' CPU was.
+MOCKS_PID: list[int] = []
+
+
 @contextmanager
 def mocks_process() -> Iterator[str]:
     """The base URL of a fresh mocks app served by a child process for the duration of the block."""
@@ -102,6 +112,7 @@ def mocks_process() -> Iterator[str]:
         port = child.stdout.readline().strip()
         if not port.isdigit():
             raise RuntimeError(f"the mocks did not start (exit code {child.poll()})")
+        MOCKS_PID[:] = [child.pid]
         yield f"http://127.0.0.1:{port}"
     finally:
         child.terminate()
@@ -216,7 +227,7 @@ def run(database: str, url: str, mocks: str, workers: int, count: int, first: in
             float(config["WORKER_LEASE_SECONDS"]),
             int(config["WORKER_BATCH"]),
         )
-        started, cpu = datetime.now(UTC), time.process_time()
+        started, cpu, mocks_cpu = datetime.now(UTC), time.process_time(), _mocks_cpu()
         pool.start()
         deadline = time.monotonic() + RUN_DEADLINE_SECONDS
         try:
@@ -228,7 +239,7 @@ def run(database: str, url: str, mocks: str, workers: int, count: int, first: in
                     time.sleep(0.05)
         finally:
             pool.stop()
-            cpu = time.process_time() - cpu
+            cpu, mocks_cpu = time.process_time() - cpu, _mocks_cpu() - mocks_cpu
         with engine.connect() as connection:
             # The moment the last application reached its final status, as the workers stamped it.
             finished = connection.execute(select(func.max(applications.c.updated_at))).scalar_one()
@@ -240,7 +251,101 @@ def run(database: str, url: str, mocks: str, workers: int, count: int, first: in
         engine.dispose()
     calls = {operation: after[operation] - before.get(operation, 0) for operation in after}
     seconds = (finished - started).total_seconds()
-    return Outcome(database, workers, count, int(issued), seconds, cpu, {op: n for op, n in calls.items() if n})
+    return Outcome(
+        database, workers, count, int(issued), seconds, cpu, {op: n for op, n in calls.items() if n}, mocks_cpu
+    )
+
+
+# --- worker processes ---------------------------------------------------------------------------------------------
+
+PROCESS_COUNTS = (1, 2, 4)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def worker_processes(url: str, mocks: str, count: int, folder: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """`count` `epolicy worker --threads 1` processes on this database and the mocks, each started and idle."""
+    environment = {
+        **os.environ,
+        "EPOLICY_DATABASE_URL": url,
+        "EPOLICY_FUND_URL": f"{mocks}/fund",
+        "EPOLICY_KZ_FUND_URL": f"{mocks}/kz/fund",
+        "EPOLICY_INSURER_URL_TEMPLATE": f"{mocks}/insurers/{{code}}",
+        "EPOLICY_WORKER_POLL_SECONDS": "0.05",
+    }
+    command = [str(Path(sys.executable).with_name("epolicy")), "worker", "--threads", "1"]
+    logs = [folder / f"worker-{number}.log" for number in range(count)]
+    children = []
+    try:
+        for log in logs:
+            with log.open("wb") as output:
+                children.append(subprocess.Popen(command, env=environment, stderr=output, stdout=output))  # noqa: S603
+        deadline = time.monotonic() + 60
+        while not all("started" in log.read_text(errors="replace") for log in logs):
+            if time.monotonic() > deadline or any(child.poll() is not None for child in children):
+                raise RuntimeError("the worker processes did not start: " + logs[0].read_text(errors="replace"))
+            time.sleep(0.05)
+        yield children
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(30)
+
+
+def run_processes(database: str, url: str, mocks: str, processes: int, count: int, first: int) -> Outcome:
+    """Submit `count` applications to `processes` idle worker processes and time them carrying all of them."""
+    requests.post(f"{mocks}/mock/reset", timeout=10).raise_for_status()
+    services = services_for(url, mocks, 1)
+    engine = services.engine
+    assert engine is not None
+    try:
+        before = mock_calls(mocks)
+        with (
+            tempfile.TemporaryDirectory(prefix="epolicy-bench-") as folder,
+            worker_processes(url, mocks, processes, Path(folder)) as children,
+        ):
+            idle = [_cpu_seconds(child.pid) for child in children]
+            submit(services, count, first)
+            mocks_cpu = _mocks_cpu()
+            _wait_for_empty_outbox(engine)
+            cpu = sum(_cpu_seconds(child.pid) - at for child, at in zip(children, idle, strict=True))
+            mocks_cpu = _mocks_cpu() - mocks_cpu
+        with engine.connect() as connection:
+            # From the first step a worker took to the last application's final status, as the workers stamped them.
+            started = connection.execute(
+                select(func.min(application_history.c.at)).where(application_history.c.status == "verifying")
+            ).scalar_one()
+            finished = connection.execute(select(func.max(applications.c.updated_at))).scalar_one()
+            issued = connection.execute(
+                select(func.count()).select_from(applications).where(applications.c.status == "issued")
+            ).scalar_one()
+        after = mock_calls(mocks)
+    finally:
+        engine.dispose()
+    calls = {operation: after[operation] - before.get(operation, 0) for operation in after}
+    seconds = (finished - started).total_seconds()
+    return Outcome(f"{database} (processes)", processes, count, int(issued), seconds, cpu,
+                   {op: n for op, n in calls.items() if n}, mocks_cpu)  # fmt: skip
+
+
+def _mocks_cpu() -> float:
+    return _cpu_seconds(MOCKS_PID[0]) if MOCKS_PID else 0.0
+
+
+def _wait_for_empty_outbox(engine: Any) -> None:
+    deadline = time.monotonic() + RUN_DEADLINE_SECONDS
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            if connection.execute(select(func.count()).select_from(outbox)).scalar_one() == 0:
+                return
+            connection.rollback()  # a fresh snapshot for the next look
+            time.sleep(0.05)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,10 +366,18 @@ def main(argv: list[str] | None = None) -> int:
             with sqlite_database() as url:
                 outcomes.append(run("SQLite", url, mocks, workers, count, first))
             first += count
+        for processes in PROCESS_COUNTS:
+            with sqlite_database() as url:
+                outcomes.append(run_processes("SQLite", url, mocks, processes, count, first))
+            first += count
         try:
             for workers in WORKER_COUNTS:
                 with postgresql_schema() as url:
                     outcomes.append(run("PostgreSQL", url, mocks, workers, count, first))
+                first += count
+            for processes in PROCESS_COUNTS:
+                with postgresql_schema() as url:
+                    outcomes.append(run_processes("PostgreSQL", url, mocks, processes, count, first))
                 first += count
         except Unavailable as error:
             unavailable["PostgreSQL"] = str(error)
@@ -276,28 +389,33 @@ def report(outcomes: list[Outcome], unavailable: dict[str, str], count: int) -> 
     """The table and its ratios."""
     print(f"\nApplication pipeline, accepted → issued through the mocks over SOAP on loopback, {count} applications "
           f"per run\n")  # fmt: skip
-    print(f"  {'database':<11} {'workers':>7} {'applications/s':>15} {'issued':>9} {'gateway CPU/app':>16} "
-          f"{'SOAP calls/app':>15}")  # fmt: skip
+    print(f"  {'database':<23} {'workers':>7} {'applications/s':>15} {'issued':>9} {'gateway CPU/app':>16} "
+          f"{'mocks CPU/app':>14} {'SOAP calls/app':>15}")  # fmt: skip
     for outcome in outcomes:
         operations = ", ".join(f"{op} {n / outcome.submitted:.2f}" for op, n in sorted(outcome.calls.items()))
         issued = f"{outcome.issued}/{outcome.submitted}"
-        print(f"  {outcome.database:<11} {outcome.workers:>7} {outcome.per_second:>15.1f} {issued:>9} "
-              f"{outcome.cpu_per_application * 1e3:>13.1f} ms {outcome.calls_per_application:>15.2f}"
+        print(f"  {outcome.database:<23} {outcome.workers:>7} {outcome.per_second:>15.1f} {issued:>9} "
+              f"{outcome.cpu_per_application * 1e3:>13.1f} ms {outcome.mocks_cpu_per_application * 1e3:>11.1f} ms"
+              f" {outcome.calls_per_application:>15.2f}"
               f"   ({operations})")  # fmt: skip
     for database, reason in unavailable.items():
-        print(f"  {database:<11} unavailable: {reason}")
+        print(f"  {database:<23} unavailable: {reason}")
     print()
     by_key = {(outcome.database, outcome.workers): outcome for outcome in outcomes}
-    for database in ("SQLite", "PostgreSQL"):
+    for database in ("SQLite", "PostgreSQL", "SQLite (processes)", "PostgreSQL (processes)"):
         one = by_key.get((database, 1))
         if one is None or one.per_second == 0:
             continue
         scaling = ", ".join(
-            f"{workers} workers {by_key[(database, workers)].per_second / one.per_second:.2f}×"
+            f"{workers} {by_key[(database, workers)].per_second / one.per_second:.2f}×"
             for workers in WORKER_COUNTS[1:]
             if (database, workers) in by_key
         )
         print(f"  {database}, throughput next to 1 worker: {scaling} (target ≥ 1: more workers are never slower)")
+    pair = by_key.get(("SQLite (processes)", 2))
+    if pair is not None:
+        print(f"  SQLite, 2 worker processes: {pair.per_second:.0f} applications/s (target ≥ 250), "
+              f"{pair.cpu_per_application * 1e3:.1f} ms gateway CPU per application (target ≤ 4 ms)")  # fmt: skip
     sqlite, postgresql = by_key.get(("SQLite", WORKER_COUNTS[-1])), by_key.get(("PostgreSQL", WORKER_COUNTS[-1]))
     if sqlite is not None and postgresql is not None and sqlite.per_second:
         print(f"  PostgreSQL / SQLite at {WORKER_COUNTS[-1]} workers: {postgresql.per_second / sqlite.per_second:.2f}×")
