@@ -111,6 +111,8 @@ def normalize_document(document: Document) -> Document:
 
 def anniversary(birth_date: date, years: int) -> date:
     """The day a person turns `years` old; 29 February falls on 28 February in other years (ГК РФ art. 192)."""
+    # A term in years ends on the same month and day (п. 1); a month without that day ends on its last day (п. 3).
+    # The mocks count the same way, written apart (mocks/calendar.py).
     try:
         return birth_date.replace(year=birth_date.year + years)
     except ValueError:

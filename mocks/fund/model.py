@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from mocks.calendar import anniversary
+
 CITIZENSHIP_RF = "RUS"
 REFUGEE_DOCUMENTS = frozenset(
     {"refugee_certificate", "refugee_application_certificate", "temporary_asylum_certificate"}
@@ -179,7 +181,7 @@ class PersonRecord:
         """What the holder must act on by the day."""
         restrictions: list[Restriction] = []
         if self.identity_document.type == "birth_certificate_rf":
-            fourteenth = birthday(self.birth_date, CHILD_DOCUMENT_AGE)
+            fourteenth = anniversary(self.birth_date, CHILD_DOCUMENT_AGE)
             if on >= fourteenth:
                 restrictions.append(
                     Restriction(
@@ -226,11 +228,3 @@ class Verification:
     outcome: str
     enp: str | None = None
     policy: PolicyView | None = None
-
-
-def birthday(birth_date: date, years: int) -> date:
-    """The day a person turns `years` (1 March for those born on 29 February, in a common year)."""
-    try:
-        return birth_date.replace(year=birth_date.year + years)
-    except ValueError:
-        return date(birth_date.year + years, 3, 1)

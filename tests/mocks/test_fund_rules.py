@@ -613,6 +613,17 @@ def test_child_of_fourteen_with_a_birth_certificate_has_a_restriction(fund: Soap
     assert status(fund, SOKOLOVA_ENP, on=date(2026, 3, 19)).get("Policy/Restriction/Code") is None
 
 
+def test_a_child_born_on_29_february_must_move_to_a_passport_from_28_february_of_a_common_year(
+    fund: SoapService,
+) -> None:
+    certificate = {"Type": "birth_certificate_rf", "Series": "II-МЮ", "Number": "229229", "IssueDate": "2012-03-05"}
+    child = person(NEWCOMER, BirthDate="2012-02-29", Snils=None, IdentityDocument=certificate)
+    enp = register(fund, child, on=date(2026, 1, 15)).get("Enp")
+    assert enp is not None
+    assert status(fund, enp, on=date(2026, 2, 27)).get("Policy/Restriction/Code") is None
+    assert status(fund, enp, on=date(2026, 2, 28)).get("Policy/Restriction/Since") == "2026-02-28"
+
+
 def test_policy_of_a_deceased_person_reads_as_annulled(fund: SoapService) -> None:
     assert status(fund, SIDOROV_ENP).get("Policy/Status") == "annulled"
     assert status(fund, SIDOROV_ENP, on=date(2025, 3, 9)).get("Policy/Status") == "active"
