@@ -41,8 +41,9 @@ NAME_MAX_LENGTH = 100
 BIRTH_PLACE_MAX_LENGTH = 250
 APPLIES_ALONE_FROM_AGE = 14
 ADULT_AGE = 18
-# A child under one year may have no СНИЛС yet (API.md: "snils is required except for a newborn child").
-NEWBORN_UNDER_AGE = 1
+# A citizen gives a СНИЛС from 14, with the passport; a child under 14 on a birth certificate only if they have one
+# (DOMAIN.md, "Who may be insured": 326-ФЗ art. 10 and the rules of ОМС).
+SNILS_REQUIRED_FROM_AGE = 14
 
 CITIZEN_DOCUMENTS = frozenset({DT.PASSPORT_RF, DT.BIRTH_CERTIFICATE_RF, DT.TEMPORARY_IDENTITY_CARD_RF})
 # Who may represent whom: a parent or guardian a child, a guardian a ward (опека), an adult by power of attorney.
@@ -80,9 +81,7 @@ def _is_name_letter(char: str) -> bool:
     return char.isalpha() and (name.startswith("CYRILLIC") or name.startswith("LATIN"))
 
 
-def check_person(
-    person: Person, today: date, path: str = "person", *, newborn_allowed: bool = False
-) -> list[Violation]:
+def check_person(person: Person, today: date, path: str = "person") -> list[Violation]:
     """Every rule on a person: names, birth date, СНИЛС, ИНН, documents and the documents their category needs."""
     found = name_violations(person.last_name, f"{path}.last_name")
     found += name_violations(person.first_name, f"{path}.first_name")
@@ -93,7 +92,7 @@ def check_person(
         found.append(Violation("BIRTH_DATE_IN_FUTURE", f"{path}.birth_date"))
     if person.snils is not None:
         found += snils_violations(person.snils, f"{path}.snils")
-    elif born and _snils_required(person, today, newborn_allowed=newborn_allowed):
+    elif born and _snils_required(person, today):
         found.append(Violation("SNILS_REQUIRED", f"{path}.snils"))
     if person.inn is not None:
         found += inn_violations(person.inn, f"{path}.inn")
@@ -111,11 +110,9 @@ def _birth_place_violations(value: str | None, field: str) -> list[Violation]:
     return []
 
 
-def _snils_required(person: Person, today: date, *, newborn_allowed: bool) -> bool:
-    # Foreigners give a СНИЛС only if they have one (DOMAIN.md).
-    if not person.is_citizen:
-        return False
-    return not (newborn_allowed and age_on(person.birth_date, today) < NEWBORN_UNDER_AGE)
+def _snils_required(person: Person, today: date) -> bool:
+    # Foreigners give a СНИЛС only if they have one, and so do children under 14 (DOMAIN.md).
+    return person.is_citizen and age_on(person.birth_date, today) >= SNILS_REQUIRED_FROM_AGE
 
 
 def _stated_category_violations(person: Person, path: str) -> list[Violation]:
@@ -184,8 +181,7 @@ def _not_allowed(field: str, category: str) -> Violation:
 def check_new_application(request: NewPolicyRequest, today: date, reference: Reference) -> list[Violation]:
     """Every rule on `POST /api/v1/applications`: the person, who applies for them, region, insurer and form."""
     person = request.person
-    newborn_allowed = request.relation in (Relation.CHILD, Relation.WARD)
-    found = check_person(person, today, "person", newborn_allowed=newborn_allowed)
+    found = check_person(person, today, "person")
     if person.birth_date <= today:
         found += _relation_violations(request.relation, age_on(person.birth_date, today))
     found += representative_violations(request.relation, request.representative, today)

@@ -156,16 +156,16 @@ def test_requires_the_snils_of_a_citizen_from_14() -> None:
     assert check_person(replace(ANNA, snils=None), TODAY) == [Violation("SNILS_REQUIRED", "person.snils")]
 
 
-def test_requires_the_snils_of_a_child_past_the_newborn_year() -> None:
-    assert codes(check_person(replace(CHILD, snils=None), TODAY, newborn_allowed=True)) == ["SNILS_REQUIRED"]
+def test_child_under_14_on_birth_certificate_may_have_no_snils() -> None:
+    assert check_person(replace(CHILD, snils=None), TODAY) == []
+    assert check_person(NEWBORN, TODAY) == []
 
 
-def test_does_not_require_the_snils_of_a_newborn_child() -> None:
-    assert check_person(NEWBORN, TODAY, newborn_allowed=True) == []
-
-
-def test_requires_the_snils_of_a_newborn_where_a_newborn_is_not_expected() -> None:
-    assert codes(check_person(NEWBORN, TODAY)) == ["SNILS_REQUIRED"]
+def test_child_on_birth_certificate_needs_the_snils_from_the_14th_birthday() -> None:
+    # The birth certificate is still accepted for 30 days after the birthday; the СНИЛС is needed from the day.
+    child = replace(CHILD, birth_date=date(2012, 6, 15), snils=None)
+    assert check_person(replace(child, birth_date=date(2012, 6, 16)), TODAY) == []
+    assert check_person(child, TODAY) == [Violation("SNILS_REQUIRED", "person.snils")]
 
 
 def test_does_not_require_the_snils_of_a_foreigner_but_checks_one_given() -> None:
