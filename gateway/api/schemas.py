@@ -213,7 +213,10 @@ class ApplicationSchema(Strict):
         RepresentativeSchema,
         allow_none=True,
         load_default=None,
-        metadata={"description": "Обязателен при relation child, ward, spouse"},
+        metadata={
+            "description": "Обязателен при relation child, ward, spouse; застрахованный младше 18 лет подаёт "
+            "заявление только через законного представителя (relation child или ward)"
+        },
     )
 
     @post_load

@@ -39,7 +39,8 @@ DT = DocumentType
 
 NAME_MAX_LENGTH = 100
 BIRTH_PLACE_MAX_LENGTH = 250
-APPLIES_ALONE_FROM_AGE = 14
+# Until 18 the insurer is chosen by a parent or another legal representative (326-ФЗ art. 16 p. 2): a minor,
+# even one with a passport, is applied for by the representative (relation `child` or `ward`).
 ADULT_AGE = 18
 # A citizen gives a СНИЛС from 14, with the passport; a child under 14 on a birth certificate only if they have one
 # (DOMAIN.md, "Who may be insured": 326-ФЗ art. 10 and the rules of ОМС).
@@ -191,7 +192,7 @@ def check_new_application(request: NewPolicyRequest, today: date, reference: Ref
 
 
 def _relation_violations(relation: Relation, age: int) -> list[Violation]:
-    if relation is Relation.SELF and age < APPLIES_ALONE_FROM_AGE:
+    if relation is Relation.SELF and age < ADULT_AGE:
         return [Violation("REPRESENTATIVE_REQUIRED", "relation")]
     if relation is Relation.CHILD and age >= ADULT_AGE:
         # An adult son or daughter applies for themselves (or through a ward's guardian).

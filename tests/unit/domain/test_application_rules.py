@@ -113,8 +113,16 @@ def test_refuses_a_child_under_14_applying_without_a_representative() -> None:
     assert apply(person=CHILD) == [Violation("REPRESENTATIVE_REQUIRED", "relation")]
 
 
-def test_accepts_a_child_of_14_applying_alone() -> None:
-    assert apply(person=citizen_born(born(14))) == []
+@pytest.mark.parametrize("age", [14, 15, 17])
+def test_minor_aged_14_to_17_applies_through_a_legal_representative(age: int) -> None:
+    assert apply(person=citizen_born(born(age))) == [Violation("REPRESENTATIVE_REQUIRED", "relation")]
+    assert apply(relation=Relation.CHILD, person=citizen_born(born(age))) == []
+    assert apply(relation=Relation.WARD, person=citizen_born(born(age))) == []
+
+
+def test_applies_alone_from_the_18th_birthday() -> None:
+    assert apply(person=citizen_born(born(18))) == []
+    assert codes(apply(person=citizen_born(born(18, days_later=1)))) == ["REPRESENTATIVE_REQUIRED"]
 
 
 def test_refuses_a_child_the_day_before_the_14th_birthday_applying_alone() -> None:
