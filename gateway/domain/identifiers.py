@@ -37,10 +37,14 @@ def snils_check_number(first_nine: str) -> str:
 
 
 def snils_violations(value: str, field: str = "person.snils") -> list[Violation]:
-    """SNILS_FORMAT unless 11 digits, SNILS_CHECKSUM unless the check number matches (small numbers excepted)."""
+    """SNILS_FORMAT unless 11 digits other than 000-000-000, SNILS_CHECKSUM unless the check number matches (small
+    numbers excepted)."""
     digits = normalize_snils(value)
     if digits is None:
         return [Violation("SNILS_FORMAT", field)]
+    # Below the small numbers: 000-000-000 is nobody's, though no check number would refuse it.
+    if int(digits[:9]) == 0:
+        return [Violation("SNILS_FORMAT", field, (("reason", "zero"),))]
     # python-stdnum's СНИЛС would refuse the small numbers, hence the rule written out here.
     if int(digits[:9]) <= SNILS_UNCHECKED_UP_TO:
         return []

@@ -11,11 +11,9 @@ from datetime import date
 
 from stdnum import luhn
 
+from mocks import snils as snils_rules
 from mocks.fund.model import REFUGEE_DOCUMENTS, Document, StatedPerson
 from mocks.soap import BusinessFault
-
-# Numbers up to 001-001-998 were issued before check numbers existed, so theirs are not verified.
-SNILS_UNCHECKED_UP_TO = 1_001_998
 
 _ROMAN = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 _SERIES = {
@@ -27,30 +25,6 @@ _NUMBER = {
     "passport_rf": re.compile(r"\d{6}"),
     "birth_certificate_rf": re.compile(r"\d{6}"),
 }
-
-
-def snils_check_number(first_nine: str) -> str:
-    """Return the two-digit check number of a СНИЛС from its first nine digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(9, 0, -1), strict=True))
-    if total > 101:
-        total %= 101
-    # 100 and 101, and a remainder of 100, are all written "00".
-    return f"{total:02d}" if total < 100 else "00"
-
-
-def snils_is_valid(snils: str) -> bool:
-    """Tell whether an 11-digit СНИЛС has a valid check number (small numbers are not checked)."""
-    if len(snils) != 11 or not snils.isdigit():
-        return False
-    if int(snils[:9]) <= SNILS_UNCHECKED_UP_TO:
-        return True
-    return snils_check_number(snils[:9]) == snils[9:]
-
-
-def normalize_snils(value: str) -> str | None:
-    """Return the 11 digits of a СНИЛС as people write it ("112-233-445 95") if its check number is valid."""
-    digits = value.replace("-", "").replace(" ", "")
-    return digits if snils_is_valid(digits) else None
 
 
 def enp_is_valid(enp: str) -> bool:
@@ -83,7 +57,9 @@ def check_person(person: StatedPerson, enp: str | None, today: date, application
     on = application_date or today
     if person.birth_date > today:
         raise BusinessFault("BIRTH_DATE_IN_FUTURE", "Дата рождения в будущем.", field="Person/BirthDate")
-    if person.snils is not None and not snils_is_valid(person.snils):
+    if person.snils is not None and not snils_rules.is_well_formed(person.snils):
+        raise BusinessFault("SNILS_FORMAT", "Номер СНИЛС 000-000-000 не присваивается.", field="Person/Snils")
+    if person.snils is not None and not snils_rules.is_valid(person.snils):
         raise BusinessFault("SNILS_CHECKSUM", "Контрольное число СНИЛС не совпадает.", field="Person/Snils")
     if enp is not None and not enp_is_valid(enp):
         raise BusinessFault("ENP_CHECKSUM", "Контрольная цифра ЕНП не совпадает.", field="Enp")

@@ -16,7 +16,7 @@ from stdnum import luhn
 
 import contracts
 from mocks.fund import Registry, create_fund_service
-from mocks.fund.checks import enp_facet, enp_is_valid, make_enp, normalize_snils, snils_is_valid
+from mocks.fund.checks import enp_facet, enp_is_valid, make_enp
 from mocks.soap import SoapService
 from tests.mocks.envelopes import Answer, send
 
@@ -203,23 +203,6 @@ def fund(registry: Registry) -> SoapService:
 # --- checks.py -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("written", "digits"), [("112-233-445 95", "11223344595"), ("010-242-368 77", "01024236877")])
-def test_snils_with_valid_check_number_is_accepted(written: str, digits: str) -> None:
-    assert normalize_snils(written) == digits
-
-
-def test_snils_with_wrong_check_number_is_refused() -> None:
-    assert normalize_snils("010-242-368 00") is None
-    assert not snils_is_valid("01024236800")
-
-
-def test_snils_up_to_001_001_998_is_not_checked() -> None:
-    assert snils_is_valid("00100199800")
-    assert snils_is_valid("00000000100")
-    assert not snils_is_valid("00100199900")
-    assert snils_is_valid("00100199965")
-
-
 def test_enp_of_domain_example_has_the_facet_and_a_luhn_check_digit() -> None:
     assert enp_facet(date(1990, 5, 17), "female") == "54900882"
     assert make_enp("77", date(1990, 5, 17), "female", 1) == "7754900882000015"
@@ -248,6 +231,11 @@ def test_refuses_snils_with_wrong_check_number(fund: SoapService) -> None:
 def test_accepts_small_snils_without_checking_it(fund: SoapService) -> None:
     answer = verify(fund, person(NEWCOMER, Snils="00100199800"))
     assert answer.ok and answer.get("Outcome") == "new"
+
+
+def test_all_zeros_snils_is_refused_by_the_fund(fund: SoapService) -> None:
+    answer = verify(fund, person(NEWCOMER, Snils="00000000000"))
+    assert answer.refusal == ("SNILS_FORMAT", "Person/Snils")
 
 
 def test_refuses_enp_with_wrong_check_digit(fund: SoapService) -> None:

@@ -60,6 +60,12 @@ def test_refuses_a_snils_that_is_not_eleven_digits(snils: str) -> None:
     assert snils_violations(snils) == [Violation("SNILS_FORMAT", "person.snils")]
 
 
+@pytest.mark.parametrize("snils", ["000-000-000 00", "00000000000", "000-000-000 42"])
+def test_all_zeros_snils_is_refused(snils: str) -> None:
+    # Below the small numbers, whose check number nobody verifies, 000-000-000 is no number at all.
+    assert snils_violations(snils) == [Violation("SNILS_FORMAT", "person.snils", (("reason", "zero"),))]
+
+
 def test_names_the_field_it_was_given() -> None:
     assert snils_violations("010-242-368 00", "person.changes.snils")[0].field == "person.changes.snils"
 
