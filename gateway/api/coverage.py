@@ -28,6 +28,7 @@ from gateway.api.responses import InsurerRefOut, ReasonOut
 from gateway.auth import require_scope
 from gateway.correlation import correlation_id
 from gateway.domain.coverage import Coverage, CoverageQuery, Programme
+from gateway.domain.identifiers import normalize_identifier
 from gateway.domain.model import PolicyStatus, Reason, Source, Violation
 from gateway.usecases.coverage import CoverageContext, NotInRegistry, check_coverage
 from gateway.usecases.errors import InputRejected, NotVisible, ServiceUnavailable
@@ -46,8 +47,8 @@ def _query() -> CoverageQuery:
     args = request.args
     return CoverageQuery(
         region_code=args.get("region_code", "").strip(),
-        enp=args.get("enp", "").strip() or None,
-        snils=args.get("snils", "").strip() or None,
+        enp=normalize_identifier(args.get("enp", "")) or None,
+        snils=normalize_identifier(args.get("snils", "")) or None,
     )
 
 

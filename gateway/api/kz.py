@@ -19,6 +19,7 @@ from gateway.api.applications import json_response
 from gateway.api.common import services
 from gateway.api.docs import Operation
 from gateway.auth import current_token, require_scope
+from gateway.domain.identifiers import normalize_identifier
 from gateway.domain.model import Sex
 from gateway.kz.domain import DEFAULT_PACKAGES, Package, PackageCode, Packages, load_packages, package_for
 from gateway.kz.ports import KzFundPort
@@ -48,8 +49,10 @@ def status(iin: str) -> Response:
     """Whether the holder of an ИИН is insured in ОСМС today, and which package applies to them."""
     token = current_token()
     claimed = token.claims.get(IIN_CLAIM)
-    reader = KzReader("epolicy.eligibility" in token.scopes, claimed if isinstance(claimed, str) else None)
-    found = insurance_status(iin, reader, _context())
+    own = normalize_identifier(claimed) if isinstance(claimed, str) else None
+    reader = KzReader("epolicy.eligibility" in token.scopes, own)
+    # The ИИН is normalised here, once, as a СНИЛС is in a body: the fund gets exactly the digits checked.
+    found = insurance_status(normalize_identifier(iin), reader, _context())
     return json_response(render_status(found, packages()))
 
 

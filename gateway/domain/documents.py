@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from gateway.domain.identifiers import fold_compatible
 from gateway.domain.model import Document, DocumentType, Violation
 
 DT = DocumentType
@@ -84,9 +85,11 @@ _DASHES = re.compile(r"\s*[-\u2010\u2011\u2012\u2013\u2014]\s*")
 
 def normalize_series(type_: DocumentType, series: str | None) -> str | None:
     """The series as the registry writes it: "45 10" → "4510", "iv-мю" → "IV-МЮ"; blank → None."""
+    # The contracts' samples write a passport's series as 4 digits, "4510": the printed space is not part of it.
+    # Full-width digits and letters become the plain characters the patterns expect.
     if series is None or not series.strip():
         return None
-    text = series.strip().upper()
+    text = fold_compatible(series).strip().upper()
     if type_ is DT.BIRTH_CERTIFICATE_RF:
         roman, dash, letters = _DASHES.sub("-", text).partition("-")
         if dash:
@@ -96,12 +99,12 @@ def normalize_series(type_: DocumentType, series: str | None) -> str | None:
 
 
 def normalize_number(number: str) -> str:
-    """The number without spaces, letters in capitals."""
-    return "".join(number.split()).upper()
+    """The number without spaces, letters in capitals, full-width digits as ASCII."""
+    return "".join(fold_compatible(number).split()).upper()
 
 
 def normalize_document(document: Document) -> Document:
-    """The document with its series and number written the registry's way."""
+    """The document with its series and number written the registry's way; done once, where a document enters."""
     return replace(
         document,
         series=normalize_series(document.type, document.series),
@@ -138,16 +141,19 @@ def document_violations(document: Document, today: date, path: str, birth_date: 
 
 
 def format_violations(document: Document, path: str) -> list[Violation]:
-    """DOCUMENT_SERIES_FORMAT / DOCUMENT_NUMBER_FORMAT, or FIELD_REQUIRED for a missing series or number."""
+    """DOCUMENT_SERIES_FORMAT / DOCUMENT_NUMBER_FORMAT, or FIELD_REQUIRED for a missing series or number.
+
+    The series and number are checked as they are, normalised (normalize_document) where the document entered.
+    """
     pattern = PATTERNS[document.type]
     found: list[Violation] = []
-    series = normalize_series(document.type, document.series)
+    series = document.series or None
     if series is None:
         if pattern.series_required:
             found.append(Violation("FIELD_REQUIRED", f"{path}.series"))
     elif pattern.series is not None and not pattern.series.fullmatch(series):
         found.append(Violation("DOCUMENT_SERIES_FORMAT", f"{path}.series", (("type", document.type.value),)))
-    number = normalize_number(document.number)
+    number = document.number
     if not number:
         found.append(Violation("FIELD_REQUIRED", f"{path}.number"))
     elif not pattern.number.fullmatch(number):

@@ -17,13 +17,14 @@ from mocks.soap import BusinessFault
 
 _ROMAN = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 _SERIES = {
-    # A passport's series is written "45 10"; the space carries no meaning.
-    "passport_rf": re.compile(r"\d{2} ?\d{2}"),
+    # A passport's series is printed "45 10" but kept as 4 digits, "4510", as the contracts' samples write it.
+    # [0-9], not \d: \d would take the digits of other scripts for a series.
+    "passport_rf": re.compile(r"[0-9]{4}"),
     "birth_certificate_rf": re.compile(rf"(?=[IVXLCDM])({_ROMAN})-[А-ЯЁ]{{2}}"),
 }
 _NUMBER = {
-    "passport_rf": re.compile(r"\d{6}"),
-    "birth_certificate_rf": re.compile(r"\d{6}"),
+    "passport_rf": re.compile(r"[0-9]{6}"),
+    "birth_certificate_rf": re.compile(r"[0-9]{6}"),
 }
 
 

@@ -31,8 +31,8 @@ class Document:
 
     @property
     def key(self) -> tuple[str, str, str]:
-        """What identifies the document: type, series without spaces, number."""
-        return self.type, (self.series or "").replace(" ", "").upper(), self.number.strip().upper()
+        """What identifies the document: type, series and number without spaces, in capitals."""
+        return self.type, "".join((self.series or "").split()).upper(), "".join(self.number.split()).upper()
 
 
 @dataclass(frozen=True)

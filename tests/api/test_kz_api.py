@@ -123,6 +123,14 @@ def test_each_read_asks_the_fund_with_a_read_message_id(kz: KzGateway) -> None:
     assert iin == INSURED
 
 
+@pytest.mark.parametrize("typed", ["791028 302728", "７９１０２８３０２７２８"])
+def test_an_iin_typed_with_spaces_or_full_width_digits_reaches_the_fund_as_12_digits(kz: KzGateway, typed: str) -> None:
+    status, body = get(kz.client, typed, kz.clinic())
+
+    assert (status, body["iin"]) == (200, INSURED)
+    assert [iin for _, iin in kz.kz.calls] == [INSURED]
+
+
 def test_an_iin_unknown_to_the_fund_is_404(kz: KzGateway) -> None:
     answer = kz.client.get(STATUS + UNKNOWN, headers=kz.clinic())
 

@@ -248,6 +248,12 @@ def test_refuses_passport_series_that_is_not_four_digits(fund: SoapService) -> N
     assert answer.refusal == ("DOCUMENT_SERIES_FORMAT", "Person/IdentityDocument/Series")
 
 
+@pytest.mark.parametrize("series", ["45 10", "٤٥١٠"])
+def test_passport_series_is_four_ascii_digits_as_the_samples_write_it(fund: SoapService, series: str) -> None:
+    answer = verify(fund, person(NEWCOMER, IdentityDocument=passport(series=series)))
+    assert answer.refusal == ("DOCUMENT_SERIES_FORMAT", "Person/IdentityDocument/Series")
+
+
 def test_refuses_passport_number_that_is_not_six_digits(fund: SoapService) -> None:
     answer = verify(fund, person(NEWCOMER, IdentityDocument=passport(number="34567")))
     assert answer.refusal == ("DOCUMENT_NUMBER_FORMAT", "Person/IdentityDocument/Number")

@@ -368,7 +368,7 @@ def test_accepts_an_eaeu_worker_on_a_labour_contract_and_refuses_others_on_one()
 
 
 def test_accepts_an_asylum_seeker_with_a_temporary_asylum_certificate() -> None:
-    asylum = Document(DT.TEMPORARY_ASYLUM_CERTIFICATE, "ВУ 0012345", date(2026, 1, 20), expiry_date=date(2027, 1, 19))
+    asylum = Document(DT.TEMPORARY_ASYLUM_CERTIFICATE, "ВУ0012345", date(2026, 1, 20), expiry_date=date(2027, 1, 19))
     person = replace(ANNA, citizenship="AFG", snils=None, identity_document=asylum, category=InsuredCategory.REFUGEE)
     assert apply(person=person) == []
 
