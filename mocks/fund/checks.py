@@ -12,7 +12,7 @@ from datetime import date
 from stdnum import luhn
 
 from mocks import snils as snils_rules
-from mocks.fund.model import REFUGEE_DOCUMENTS, Document, StatedPerson
+from mocks.fund.model import Document, StatedPerson, stay_document
 from mocks.soap import BusinessFault
 
 _ROMAN = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
@@ -102,17 +102,14 @@ def _check_document(document: Document, path: str, birth_date: date) -> None:
 def _check_residence(person: StatedPerson, on: date) -> None:
     if person.citizenship == "RUS":
         return
-    # A refugee's or asylum seeker's own document is also what allows them to stay.
-    if person.residence_document is not None:
-        stay, path = person.residence_document, "Person/ResidenceDocument"
-    elif person.identity_document.type in REFUGEE_DOCUMENTS:
-        stay, path = person.identity_document, "Person/IdentityDocument"
-    else:
+    stay = stay_document(person.citizenship, person.identity_document, person.residence_document)
+    if stay is None:
         raise BusinessFault(
             "RESIDENCE_DOCUMENT_REQUIRED",
             "Иностранному гражданину или лицу без гражданства нужен документ о праве проживания в РФ.",
             field="Person/ResidenceDocument",
         )
+    path = "Person/IdentityDocument" if stay is person.identity_document else "Person/ResidenceDocument"
     if stay.expiry_date is not None and stay.expiry_date < on:
         raise BusinessFault(
             "RESIDENCE_DOCUMENT_EXPIRED",

@@ -12,9 +12,11 @@ from datetime import date, datetime
 from mocks.calendar import anniversary
 
 CITIZENSHIP_RF = "RUS"
+STATELESS = "stateless"
 REFUGEE_DOCUMENTS = frozenset(
     {"refugee_certificate", "refugee_application_certificate", "temporary_asylum_certificate"}
 )
+PERMITS = frozenset({"residence_permit", "temporary_residence_permit"})
 CHILD_DOCUMENT_AGE = 14
 
 
@@ -228,3 +230,17 @@ class Verification:
     outcome: str
     enp: str | None = None
     policy: PolicyView | None = None
+
+
+def stay_document(citizenship: str, identity: Document, residence: Document | None) -> Document | None:
+    """What allows a non-citizen to stay, and so bounds their policy: the residence document, else an identity
+    document that is one, a refugee's or asylum seeker's certificate or a stateless person's permit."""
+    if residence is not None:
+        return residence
+    if identity.type in REFUGEE_DOCUMENTS:
+        return identity
+    # A stateless person's residence permit (or temporary residence permit) is their identity document as well
+    # (115-ФЗ ст. 2, 10): it is both, and the policy ends with it.
+    if citizenship == STATELESS and identity.type in PERMITS:
+        return identity
+    return None

@@ -307,6 +307,29 @@ def test_accepts_refugee_whose_refugee_certificate_is_their_residence_document(f
     assert verify(fund, refugee).get("Outcome") == "new"
 
 
+STATELESS_PERMIT = {"Type": "residence_permit", "Series": "83", "Number": "0424242", "IssueDate": "2021-10-01",
+                    "ExpiryDate": "2026-10-01"}  # fmt: skip
+STATELESS = person(NEWCOMER, LastName="Безгражданская", Citizenship="stateless", Category="stateless_permanent",
+                   Snils=None, IdentityDocument=STATELESS_PERMIT)  # fmt: skip
+
+
+def test_stateless_persons_residence_permit_is_both_identity_and_stay_document(fund: SoapService) -> None:
+    assert verify(fund, STATELESS).get("Outcome") == "new"
+    # The policy ends with the permit, before the end of the calendar year.
+    assert register(fund, STATELESS).get("Policy/ValidTo") == "2026-10-01"
+
+
+def test_refuses_a_stateless_persons_permit_expired_before_the_application(fund: SoapService) -> None:
+    expired = person(STATELESS, IdentityDocument={**STATELESS_PERMIT, "ExpiryDate": "2026-06-01"})
+    answer = register(fund, expired)
+    assert answer.refusal == ("RESIDENCE_DOCUMENT_EXPIRED", "Person/IdentityDocument/ExpiryDate")
+
+
+def test_a_foreigners_permit_is_no_identity_document_for_the_fund(fund: SoapService) -> None:
+    foreigner = person(STATELESS, Citizenship="UZB", Category="foreigner_permanent")
+    assert verify(fund, foreigner).refusal == ("RESIDENCE_DOCUMENT_REQUIRED", "Person/ResidenceDocument")
+
+
 def test_refuses_residence_document_expired_before_the_application(fund: SoapService) -> None:
     permit = {**KARIMOV["ResidenceDocument"], "ExpiryDate": "2026-06-01"}
     answer = register(fund, person(KARIMOV, ResidenceDocument=permit), enp=KARIMOV_ENP)

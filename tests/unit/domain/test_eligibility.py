@@ -322,6 +322,17 @@ def test_ends_a_stateless_persons_policy_with_the_residence_permit_they_identify
     assert policy_end_date(person, TODAY) == date(2026, 8, 1)
 
 
+def test_stateless_persons_residence_permit_is_both_identity_and_stay_document() -> None:
+    # 115-ФЗ ст. 2, 10; the mock fund agrees (tests/mocks/test_fund_rules.py, tests/contract).
+    assert check_person(STATELESS, TODAY) == []
+    expired = replace(STATELESS, identity_document=replace(RESIDENCE_PERMIT, expiry_date=date(2026, 6, 1)))
+    assert check_person(expired, TODAY) == [
+        Violation(
+            "RESIDENCE_DOCUMENT_EXPIRED", "person.identity_document.expiry_date", (("expiry_date", "2026-06-01"),)
+        )
+    ]
+
+
 def test_ends_a_refugees_policy_with_the_year_or_the_refugee_certificate() -> None:
     assert policy_end_date(REFUGEE, TODAY) == date(2026, 12, 31)
     person = replace(REFUGEE, identity_document=replace(REFUGEE_CERTIFICATE, expiry_date=date(2026, 7, 1)))
