@@ -333,6 +333,16 @@ def policy_end_date(person: Person, application_date: date) -> date | None:
     return end
 
 
+def issued_policy_end(person: Person, application_date: date, registered: date | None) -> date | None:
+    """The end of a policy the fund registered: its date, never later than the law lets a non-citizen's run."""
+    # The fund records the date, but the law sets its bound (policy_end_date): an answer that lacks it or goes
+    # past it does not make a foreigner's policy longer, so the application shows the lawful end.
+    limit = policy_end_date(person, application_date)
+    if limit is None or (registered is not None and registered <= limit):
+        return registered
+    return limit
+
+
 # Until 30 days after the birth is registered a newborn is insured with the mother's insurer (326-ФЗ art. 16).
 NEWBORN_WITH_MOTHERS_INSURER = timedelta(days=30)
 

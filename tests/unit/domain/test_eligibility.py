@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from gateway.domain.eligibility import check_person, name_violations, policy_end_date
+from gateway.domain.eligibility import check_person, issued_policy_end, name_violations, policy_end_date
 from gateway.domain.model import Document, DocumentType, Person, Sex, Violation
 
 DT = DocumentType
@@ -337,3 +337,18 @@ def test_ends_a_refugees_policy_with_the_year_or_the_refugee_certificate() -> No
     assert policy_end_date(REFUGEE, TODAY) == date(2026, 12, 31)
     person = replace(REFUGEE, identity_document=replace(REFUGEE_CERTIFICATE, expiry_date=date(2026, 7, 1)))
     assert policy_end_date(person, TODAY) == date(2026, 7, 1)
+
+
+def test_issued_policy_end_is_the_funds_date_within_the_lawful_end_of_a_non_citizens_policy() -> None:
+    # The fund's date when it is within the bound (a duplicate keeps the end of the policy it replaces)...
+    assert issued_policy_end(FOREIGNER, TODAY, date(2026, 10, 31)) == date(2026, 10, 31)
+    # ...never past 31 December, nor past the stay document, nor open-ended for a foreigner.
+    assert issued_policy_end(FOREIGNER, TODAY, date(2027, 6, 30)) == date(2026, 12, 31)
+    assert issued_policy_end(FOREIGNER, TODAY, None) == date(2026, 12, 31)
+    permit = replace(RESIDENCE_PERMIT, expiry_date=date(2026, 9, 30))
+    assert issued_policy_end(replace(FOREIGNER, residence_document=permit), TODAY, None) == date(2026, 9, 30)
+
+
+def test_issued_policy_end_of_a_citizen_is_the_funds_date() -> None:
+    assert issued_policy_end(ANNA, TODAY, None) is None
+    assert issued_policy_end(ANNA, TODAY, date(2030, 1, 1)) == date(2030, 1, 1)
