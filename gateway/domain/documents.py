@@ -12,6 +12,8 @@ from gateway.domain.model import Document, DocumentType, Violation
 DT = DocumentType
 
 PASSPORT_FROM_AGE = 14
+# The temporary identity card (form 2П) stands in for a passport being issued or replaced: it too is from 14.
+TEMPORARY_IDENTITY_CARD_FROM_AGE = PASSPORT_FROM_AGE
 # A passport must be replaced at 20 and at 45; it stays valid for 90 days after that birthday while the new one is
 # made (Положение о паспорте гражданина РФ).
 PASSPORT_REPLACEMENT_AGES = (20, 45)
@@ -137,6 +139,8 @@ def document_violations(document: Document, today: date, path: str, birth_date: 
             found += passport_age_violations(document, birth_date, today, path)
         elif document.type is DT.BIRTH_CERTIFICATE_RF:
             found += birth_certificate_age_violations(birth_date, today, path)
+        elif document.type is DT.TEMPORARY_IDENTITY_CARD_RF:
+            found += temporary_identity_card_age_violations(document, birth_date, today, path)
     return found
 
 
@@ -178,6 +182,9 @@ def date_violations(document: Document, today: date, path: str, birth_date: date
             found.append(
                 Violation("RESIDENCE_DOCUMENT_EXPIRED", f"{path}.expiry_date", (("expiry_date", expiry.isoformat()),))
             )
+    elif expiry is not None and document.issue_date <= expiry < today:
+        # A foreign passport, or a temporary identity card, past the date written in it identifies no one.
+        found.append(Violation("DOCUMENT_EXPIRED", f"{path}.expiry_date", (("expiry_date", expiry.isoformat()),)))
     return found
 
 
@@ -196,6 +203,20 @@ def passport_age_violations(document: Document, birth_date: date, today: date, p
         # Valid through the 90th day after the birthday; a passport issued on or after it needs no replacement.
         if document.issue_date < birthday and today > birthday + PASSPORT_GRACE:
             return [Violation("PASSPORT_EXPIRED_BY_AGE", f"{path}.issue_date", (("replacement_age", str(age)),))]
+    return []
+
+
+def temporary_identity_card_age_violations(
+    document: Document, birth_date: date, today: date, path: str
+) -> list[Violation]:
+    """DOCUMENT_NOT_ALLOWED_FOR_CATEGORY for a temporary identity card (form 2П) of a holder under 14, or issued
+    before 14: it is issued in place of a passport."""
+    fourteen = anniversary(birth_date, TEMPORARY_IDENTITY_CARD_FROM_AGE)
+    details = (("category", "citizen"), ("rule", "temporary_identity_card_from_14"))
+    if today < fourteen:
+        return [Violation("DOCUMENT_NOT_ALLOWED_FOR_CATEGORY", f"{path}.type", details)]
+    if birth_date <= document.issue_date < fourteen:
+        return [Violation("DOCUMENT_NOT_ALLOWED_FOR_CATEGORY", f"{path}.issue_date", details)]
     return []
 
 

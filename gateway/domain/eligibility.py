@@ -57,6 +57,15 @@ RELATION_AUTHORITIES = {
 EAEU_STATES = frozenset({"ARM", "BLR", "KAZ", "KGZ"})
 PERMITS = frozenset({DT.RESIDENCE_PERMIT, DT.TEMPORARY_RESIDENCE_PERMIT})
 STATELESS = "stateless"
+# The document that allows the stay, by the category an applicant states: living permanently is a residence
+# permit, temporarily a temporary residence permit, an EAEU worker's stay is the labour contract.
+STAY_OF_CATEGORY = {
+    InsuredCategory.FOREIGNER_PERMANENT: DT.RESIDENCE_PERMIT,
+    InsuredCategory.STATELESS_PERMANENT: DT.RESIDENCE_PERMIT,
+    InsuredCategory.FOREIGNER_TEMPORARY: DT.TEMPORARY_RESIDENCE_PERMIT,
+    InsuredCategory.STATELESS_TEMPORARY: DT.TEMPORARY_RESIDENCE_PERMIT,
+    InsuredCategory.EAEU_WORKER: DT.LABOUR_CONTRACT_EAEU,
+}
 
 # Apostrophes as typed or pasted: O'Brien, Д’Артаньян, and the modifier letter ʼ of Ukrainian and Belarusian.
 _NAME_MARKS = frozenset(" -'\u2019\u02bc")
@@ -157,7 +166,7 @@ def _category_violations(person: Person, path: str) -> list[Violation]:
         # A refugee's or asylum seeker's certificate is both the identity document and what allows the stay.
         if residence is not None and residence.type not in PERMITS:
             found.append(_not_allowed(f"{residence_path}.type", "refugee"))
-        return found
+        return found or _stay_of_category_violations(person, path)
     stateless = person.citizenship == STATELESS
     category = STATELESS if stateless else "foreigner"
     # A stateless person's residence permit (and temporary residence permit) is also their identity document
@@ -172,7 +181,20 @@ def _category_violations(person: Person, path: str) -> list[Violation]:
             found.append(Violation("RESIDENCE_DOCUMENT_REQUIRED", residence_path))
     elif residence.type not in stays:
         found.append(_not_allowed(f"{residence_path}.type", category))
-    return found
+    return found or _stay_of_category_violations(person, path)
+
+
+def _stay_of_category_violations(person: Person, path: str) -> list[Violation]:
+    # A stated category must be the one the stay document gives: "permanent" with a temporary residence permit
+    # would send the registry a category the documents do not prove.
+    category = person.category
+    if category is None or category not in STAY_OF_CATEGORY:
+        return []
+    stay = stay_document(person.identity_document, person.residence_document)
+    if stay is None or stay.type is STAY_OF_CATEGORY[category]:
+        return []
+    name = "residence_document" if stay is person.residence_document else "identity_document"
+    return [_not_allowed(f"{path}.{name}.type", category.value)]
 
 
 def _not_allowed(field: str, category: str) -> Violation:

@@ -12,7 +12,7 @@ from datetime import date
 from stdnum import luhn
 
 from mocks import snils as snils_rules
-from mocks.fund.model import Document, StatedPerson, stay_document
+from mocks.fund.model import STAY_DOCUMENTS, Document, StatedPerson, stay_document
 from mocks.soap import BusinessFault
 
 _ROMAN = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
@@ -64,9 +64,9 @@ def check_person(person: StatedPerson, enp: str | None, today: date, application
         raise BusinessFault("SNILS_CHECKSUM", "Контрольное число СНИЛС не совпадает.", field="Person/Snils")
     if enp is not None and not enp_is_valid(enp):
         raise BusinessFault("ENP_CHECKSUM", "Контрольная цифра ЕНП не совпадает.", field="Enp")
-    _check_document(person.identity_document, "Person/IdentityDocument", person.birth_date)
+    _check_document(person.identity_document, "Person/IdentityDocument", person.birth_date, on)
     if person.residence_document is not None:
-        _check_document(person.residence_document, "Person/ResidenceDocument", person.birth_date)
+        _check_document(person.residence_document, "Person/ResidenceDocument", person.birth_date, on)
     if person.category == "highly_qualified_specialist":
         raise BusinessFault(
             "HIGHLY_QUALIFIED_SPECIALIST",
@@ -76,7 +76,7 @@ def check_person(person: StatedPerson, enp: str | None, today: date, application
     _check_residence(person, on)
 
 
-def _check_document(document: Document, path: str, birth_date: date) -> None:
+def _check_document(document: Document, path: str, birth_date: date, on: date) -> None:
     series_pattern = _SERIES.get(document.type)
     if series_pattern is not None and not series_pattern.fullmatch(document.series or ""):
         raise BusinessFault(
@@ -96,6 +96,11 @@ def _check_document(document: Document, path: str, birth_date: date) -> None:
             "DOCUMENT_ISSUE_DATE_BEFORE_BIRTH",
             "Документ выдан раньше даты рождения.",
             field=f"{path}/IssueDate",
+        )
+    expiry = document.expiry_date
+    if document.type not in STAY_DOCUMENTS and expiry is not None and document.issue_date <= expiry < on:
+        raise BusinessFault(
+            "DOCUMENT_EXPIRED", f"Срок действия документа истёк {expiry:%d.%m.%Y}.", field=f"{path}/ExpiryDate"
         )
 
 

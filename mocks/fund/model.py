@@ -17,6 +17,8 @@ REFUGEE_DOCUMENTS = frozenset(
     {"refugee_certificate", "refugee_application_certificate", "temporary_asylum_certificate"}
 )
 PERMITS = frozenset({"residence_permit", "temporary_residence_permit"})
+# Documents that allow the stay: their expiry is RESIDENCE_DOCUMENT_EXPIRED, any other document's DOCUMENT_EXPIRED.
+STAY_DOCUMENTS = REFUGEE_DOCUMENTS | PERMITS | {"labour_contract_eaeu"}
 CHILD_DOCUMENT_AGE = 14
 
 

@@ -98,6 +98,7 @@ USED_CODES = frozenset(
         "INSURER_UNKNOWN",
         "INSURER_NOT_ADMITTED",
         "REPLACEMENT_REASON_NOT_APPLICABLE",
+        "DOCUMENT_EXPIRED",
         # fund (registry)
         "SCHEMA_VIOLATION",
         "ALREADY_INSURED_SAME_INSURER",

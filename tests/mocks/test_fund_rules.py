@@ -336,6 +336,12 @@ def test_refuses_residence_document_expired_before_the_application(fund: SoapSer
     assert answer.refusal == ("RESIDENCE_DOCUMENT_EXPIRED", "Person/ResidenceDocument/ExpiryDate")
 
 
+def test_refuses_a_foreign_passport_expired_before_the_application(fund: SoapService) -> None:
+    expired = {**KARIMOV["IdentityDocument"], "ExpiryDate": "2026-06-14"}
+    answer = verify(fund, person(KARIMOV, IdentityDocument=expired))
+    assert answer.refusal == ("DOCUMENT_EXPIRED", "Person/IdentityDocument/ExpiryDate")
+
+
 def test_refuses_application_dated_after_today(fund: SoapService) -> None:
     answer = register(fund, NEWCOMER, on=date(2026, 6, 16))
     assert answer.refusal == ("APPLICATION_DATE_INVALID", "ApplicationDate")
