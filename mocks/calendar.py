@@ -7,11 +7,18 @@ from datetime import date, datetime, timedelta, timezone
 
 # Moscow keeps UTC+3 all year since 2014.
 MOSCOW = timezone(timedelta(hours=3), "MSK")
+# All of Kazakhstan keeps UTC+5 all year since 1 March 2024, Almaty included.
+ALMATY = timezone(timedelta(hours=5), "ALMT")
 
 
 def moscow_today() -> date:
     """Today in Moscow: between 21:00 and 24:00 UTC it is already tomorrow there."""
     return datetime.now(MOSCOW).date()
+
+
+def almaty_today() -> date:
+    """Today in Kazakhstan, whose fund works in its own calendar days: from 19:00 UTC it is tomorrow there."""
+    return datetime.now(ALMATY).date()
 
 
 def anniversary(day: date, years: int) -> date:

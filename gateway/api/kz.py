@@ -21,7 +21,15 @@ from gateway.api.docs import Operation
 from gateway.auth import current_token, require_scope
 from gateway.domain.identifiers import normalize_identifier
 from gateway.domain.model import Sex
-from gateway.kz.domain import DEFAULT_PACKAGES, Package, PackageCode, Packages, load_packages, package_for
+from gateway.kz.domain import (
+    DEFAULT_PACKAGES,
+    Package,
+    PackageCode,
+    Packages,
+    kz_today,
+    load_packages,
+    package_for,
+)
 from gateway.kz.ports import KzFundPort
 from gateway.kz.usecase import KzContext, KzReader, KzStatus, insurance_status
 
@@ -67,7 +75,8 @@ def package_list() -> Response:
 
 def _context() -> KzContext:
     found = services()
-    return KzContext(_fund(), found.catalogue, found.read_message_id, lambda: found.clock().date())
+    # A birth date "in the future" is judged by the Kazakh calendar: from 19:00 UTC it is tomorrow in Almaty.
+    return KzContext(_fund(), found.catalogue, found.read_message_id, lambda: kz_today(found.clock()))
 
 
 def _fund() -> KzFundPort:
