@@ -109,12 +109,3 @@ def make_enp(fund_code: str, birth_date: date, sex: Sex, serial: int) -> str:
     """The ЕНП for a fund code, a person's birth date and sex and a serial, with its check digit."""
     body = f"{fund_code}{enp_facet(birth_date, sex)}{serial:05d}"
     return body + enp_check_digit(body)
-
-
-def enp_facet_warning(enp: str, birth_date: date, sex: Sex, field: str = "enp") -> Violation | None:
-    """ENP_FACET_MISMATCH (a warning) when a well-formed ЕНП disagrees with the birth date and sex."""
-    if not _ENP.fullmatch(enp):
-        return None
-    if enp[2:10] == enp_facet(birth_date, sex):
-        return None
-    return Violation("ENP_FACET_MISMATCH", field)

@@ -63,7 +63,7 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "fhir_issue_type": str,
     "severity": str,
 }
-OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {"legal_basis": str, "field": str}
+OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {"legal_basis": str, "field": str, "reserved": str}
 
 # Codes that other parts of the project already use: they must never disappear from the catalogue.
 USED_CODES = frozenset(

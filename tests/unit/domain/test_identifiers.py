@@ -9,7 +9,6 @@ import pytest
 from gateway.domain.identifiers import (
     enp_check_digit,
     enp_facet,
-    enp_facet_warning,
     enp_violations,
     inn_violations,
     make_enp,
@@ -185,20 +184,3 @@ def test_refuses_an_enp_that_is_not_sixteen_digits(enp: str) -> None:
 )
 def test_computes_the_facet_of_birth_date_and_sex(birth_date: date, sex: Sex, facet: str) -> None:
     assert enp_facet(birth_date, sex) == facet
-
-
-def test_takes_no_warning_when_the_enp_matches_birth_date_and_sex() -> None:
-    assert enp_facet_warning("7754900882000015", date(1990, 5, 17), Sex.FEMALE) is None
-
-
-def test_warns_when_the_enp_does_not_match_the_sex() -> None:
-    warning = enp_facet_warning("7754900882000015", date(1990, 5, 17), Sex.MALE, "enp")
-    assert warning == Violation("ENP_FACET_MISMATCH", "enp")
-
-
-def test_warns_when_the_enp_does_not_match_the_birth_date() -> None:
-    assert enp_facet_warning("7754900882000015", date(1990, 5, 18), Sex.FEMALE) is not None
-
-
-def test_leaves_a_malformed_enp_to_the_format_rule() -> None:
-    assert enp_facet_warning("77549008820", date(1980, 1, 1), Sex.MALE) is None
