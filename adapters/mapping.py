@@ -40,14 +40,6 @@ _RESIDENCE_CATEGORIES = {
     DocumentType.RESIDENCE_PERMIT: ("foreigner_permanent", "stateless_permanent"),
     DocumentType.TEMPORARY_RESIDENCE_PERMIT: ("foreigner_temporary", "stateless_temporary"),
 }
-_SEPARATORS = re.compile(r"[\s\-]")
-
-
-def normalize_snils(snils: str) -> str:
-    """A СНИЛС as the contract writes it: 11 digits, the separators people type removed."""
-    return _SEPARATORS.sub("", snils)
-
-
 _REFUGEE_DOCUMENTS = frozenset(
     {
         DocumentType.REFUGEE_CERTIFICATE,
@@ -78,14 +70,11 @@ def category_of(person: Person) -> str | None:
 
 
 def document_payload(document: Document) -> dict[str, Any]:
-    """A c:Document."""
-    series = document.series.strip() if document.series is not None else None
-    if series is not None and document.type is DocumentType.PASSPORT_RF:
-        series = series.replace(" ", "")  # a passport series is written "45 10"; the registry keys it as "4510"
+    """A c:Document; its series and number were normalised where the gateway took them in, and go as they are."""
     return {
         "Type": document.type.value,
-        "Series": series or None,
-        "Number": document.number.strip(),
+        "Series": document.series or None,
+        "Number": document.number,
         "IssueDate": document.issue_date,
         "Issuer": document.issuer,
         "ExpiryDate": document.expiry_date,
@@ -123,7 +112,7 @@ def person_payload(person: Person) -> dict[str, Any]:
         "BirthPlace": person.birth_place,
         "Citizenship": person.citizenship,
         "Category": category_of(person),
-        "Snils": normalize_snils(person.snils) if person.snils else None,
+        "Snils": person.snils or None,
         "Inn": person.inn,
         "IdentityDocument": document_payload(person.identity_document),
         "ResidenceDocument": document_payload(person.residence_document) if person.residence_document else None,

@@ -30,6 +30,7 @@ class Entry:
     severity: str
     field: str | None = None
     legal_basis: str | None = None
+    reserved: str | None = None  # why only a real registry says it; None: something in this project does
 
     def to_json(self) -> dict[str, Any]:
         """The entry as `GET /api/v1/rejection-reasons` lists it."""
@@ -44,6 +45,7 @@ class Entry:
             "severity": self.severity,
             "field": self.field,
             "legal_basis": self.legal_basis,
+            "reserved": self.reserved,
         }
 
 
@@ -65,6 +67,10 @@ class Catalogue:
     def entries(self) -> list[Entry]:
         """Every reason, in the file's order."""
         return list(self._entries.values())
+
+    def produced_codes(self) -> list[str]:
+        """The codes something in this project says: all but those reserved for a real registry."""
+        return [code for code, entry in self._entries.items() if entry.reserved is None]
 
     def entry(self, code: str) -> Entry:
         """The entry of a known code."""
@@ -119,4 +125,5 @@ def _entry(raw: Mapping[str, Any]) -> Entry:
         severity=raw["severity"],
         field=raw.get("field"),
         legal_basis=raw.get("legal_basis"),
+        reserved=raw.get("reserved"),
     )

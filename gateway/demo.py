@@ -189,9 +189,10 @@ class Walkthrough:
         """Poll an application until it is final, printing each new step of its history."""
         url = f"{self.gateway}/api/v1/applications/{application['id']}"
         started = time.monotonic()
-        seen: list[str] = []
         while True:
             body: dict[str, Any] = self.call("GET", url, 200).json()
+            # Each answer has the whole history: read it afresh, or a second poll would repeat the first steps.
+            seen: list[str] = []
             for entry in body["history"]:
                 if "note" not in entry and (not seen or seen[-1] != entry["status"]):
                     seen.append(entry["status"])

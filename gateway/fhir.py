@@ -113,7 +113,7 @@ def reason_issue(reason: Reason, entry: Entry) -> dict[str, Any]:
 
 
 def plain_issue(severity: str, code: str, text: str) -> dict[str, Any]:
-    """An issue that no catalogue reason stands for (authentication, an outage, an internal error)."""
+    """An issue that no catalogue reason stands for (authentication, an internal error)."""
     return {"severity": severity, "code": code, "details": {"text": text}}
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 import contracts
+from mocks.calendar import age_on
 from mocks.soap import (
     Builder,
     BusinessFault,
@@ -291,13 +292,9 @@ def _check_representative(request: Element, on: date) -> None:
             field="Representative/Authority",
         )
     born = date_at(request, "Representative/BirthDate")
-    if born is None or _age(born, on) < ADULT_AGE:
+    if born is None or age_on(born, on) < ADULT_AGE:
         raise BusinessFault(
             "REPRESENTATIVE_NOT_ADULT",
             "Представитель должен быть совершеннолетним.",
             field="Representative/BirthDate",
         )
-
-
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

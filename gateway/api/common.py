@@ -12,6 +12,7 @@ from gateway.api.problems import ProblemError
 from gateway.auth import current_token
 from gateway.bootstrap import Services
 from gateway.domain.applications import Owner
+from gateway.domain.identifiers import normalize_identifier
 
 
 def services() -> Services:
@@ -23,7 +24,9 @@ def services() -> Services:
 def caller() -> Owner:
     """The owner of the current token: its subject and, for a citizen, their СНИЛС."""
     token = current_token()
-    return Owner(sub=token.sub, snils=token.snils)
+    # An identity provider may write the СНИЛС as printed ("112-233-445 95"); the registry's records have digits.
+    snils = normalize_identifier(token.snils) if token.snils else None
+    return Owner(sub=token.sub, snils=snils or None)
 
 
 def json_body() -> dict[str, Any]:

@@ -23,11 +23,12 @@ from gateway.api import render
 from gateway.api.applications import json_response
 from gateway.api.common import services
 from gateway.api.docs import Operation
-from gateway.api.problems import problem, route_of_request
+from gateway.api.problems import TECHNICAL_ERROR, problem, route_of_request
 from gateway.api.responses import InsurerRefOut, ReasonOut
 from gateway.auth import require_scope
 from gateway.correlation import correlation_id
 from gateway.domain.coverage import Coverage, CoverageQuery, Programme
+from gateway.domain.identifiers import normalize_identifier
 from gateway.domain.model import PolicyStatus, Reason, Source, Violation
 from gateway.usecases.coverage import CoverageContext, NotInRegistry, check_coverage
 from gateway.usecases.errors import InputRejected, NotVisible, ServiceUnavailable
@@ -39,15 +40,14 @@ log = logging.getLogger(__name__)
 SCOPE = "epolicy.eligibility"
 FHIR_CHECK = "/CoverageEligibilityRequest/$check"
 INPUT_DETAIL = "Проверка не выполнена: исправьте параметры запроса, отмеченные в errors."
-OUTAGE_TEXT = "Реестр ОМС временно не отвечает. Повторите запрос позже."
 
 
 def _query() -> CoverageQuery:
     args = request.args
     return CoverageQuery(
         region_code=args.get("region_code", "").strip(),
-        enp=args.get("enp", "").strip() or None,
-        snils=args.get("snils", "").strip() or None,
+        enp=normalize_identifier(args.get("enp", "")) or None,
+        snils=normalize_identifier(args.get("snils", "")) or None,
     )
 
 
@@ -168,7 +168,10 @@ def _fhir_not_visible(error: NotVisible) -> Response:
 
 @fhir_bp.errorhandler(ServiceUnavailable)
 def _fhir_unavailable(error: ServiceUnavailable) -> Response:
-    outcome = fhir.operation_outcome([fhir.plain_issue("error", "transient", OUTAGE_TEXT)])
+    # The catalogue's TECHNICAL_ERROR, as the JSON API's 503 carries it: its issue type is "transient".
+    catalogue = services().catalogue
+    reason = catalogue.reason(Violation(TECHNICAL_ERROR))
+    outcome = fhir.catalogue_outcome((reason,), {reason.code: catalogue.entry(reason.code)})
     return fhir_response(outcome, 503, {"Retry-After": str(error.retry_after)})
 
 

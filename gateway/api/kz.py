@@ -19,8 +19,17 @@ from gateway.api.applications import json_response
 from gateway.api.common import services
 from gateway.api.docs import Operation
 from gateway.auth import current_token, require_scope
+from gateway.domain.identifiers import normalize_identifier
 from gateway.domain.model import Sex
-from gateway.kz.domain import DEFAULT_PACKAGES, Package, PackageCode, Packages, load_packages, package_for
+from gateway.kz.domain import (
+    DEFAULT_PACKAGES,
+    Package,
+    PackageCode,
+    Packages,
+    kz_today,
+    load_packages,
+    package_for,
+)
 from gateway.kz.ports import KzFundPort
 from gateway.kz.usecase import KzContext, KzReader, KzStatus, insurance_status
 
@@ -48,8 +57,10 @@ def status(iin: str) -> Response:
     """Whether the holder of an ИИН is insured in ОСМС today, and which package applies to them."""
     token = current_token()
     claimed = token.claims.get(IIN_CLAIM)
-    reader = KzReader("epolicy.eligibility" in token.scopes, claimed if isinstance(claimed, str) else None)
-    found = insurance_status(iin, reader, _context())
+    own = normalize_identifier(claimed) if isinstance(claimed, str) else None
+    reader = KzReader("epolicy.eligibility" in token.scopes, own)
+    # The ИИН is normalised here, once, as a СНИЛС is in a body: the fund gets exactly the digits checked.
+    found = insurance_status(normalize_identifier(iin), reader, _context())
     return json_response(render_status(found, packages()))
 
 
@@ -64,7 +75,8 @@ def package_list() -> Response:
 
 def _context() -> KzContext:
     found = services()
-    return KzContext(_fund(), found.catalogue, found.read_message_id, lambda: found.clock().date())
+    # A birth date "in the future" is judged by the Kazakh calendar: from 19:00 UTC it is tomorrow in Almaty.
+    return KzContext(_fund(), found.catalogue, found.read_message_id, lambda: kz_today(found.clock()))
 
 
 def _fund() -> KzFundPort:

@@ -11,10 +11,12 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.api import render
 from gateway.catalogue import Catalogue
-from gateway.domain.model import Reason
+from gateway.domain.model import Reason, Violation
 from gateway.usecases.errors import Conflict, InputRejected, NotVisible, ServiceUnavailable
 
 PROBLEM = "application/problem+json"
+# The catalogue's reason for a back-end that does not answer now: not a refusal, retry after Retry-After.
+TECHNICAL_ERROR = "TECHNICAL_ERROR"
 TYPE_BASE = "https://epolicy.example/problems/"
 log = logging.getLogger(__name__)
 
@@ -104,7 +106,9 @@ def init_app(app: Flask, catalogue: Catalogue) -> None:
     @app.errorhandler(ServiceUnavailable)
     def unavailable(error: ServiceUnavailable) -> Response:
         detail = "Внешняя система (фонд или страховая организация) временно не отвечает. Повторите запрос позже."
-        return problem(503, "backend-unavailable", detail, {"Retry-After": str(error.retry_after)})
+        reason = catalogue.reason(Violation(TECHNICAL_ERROR))
+        headers = {"Retry-After": str(error.retry_after)}
+        return problem(503, "backend-unavailable", detail, headers, errors=[render.reason(reason)])
 
     @app.errorhandler(ProblemError)
     def own_problem(error: ProblemError) -> Response:

@@ -128,6 +128,14 @@ class CatalogueEntryOut(Schema):
     severity = fields.String(required=True, validate=validate.OneOf(["error", "warning"]))
     field = fields.String(required=True, allow_none=True)
     legal_basis = fields.String(required=True, allow_none=True)
+    reserved = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Почему этот код говорит только настоящий реестр, а не шлюз и не имитаторы; "
+            "null — код используется"
+        },
+    )
 
 
 class CatalogueOut(Schema):
@@ -148,7 +156,10 @@ class ProblemOut(Schema):
     detail = fields.String(required=True)
     instance = fields.String()
     error = fields.String(metadata={"description": "Код ошибки OAuth 2.0 (RFC 6750)"})
-    errors = fields.List(fields.Nested(ReasonOut), metadata={"description": "Причины отказа (422)"})
+    errors = fields.List(
+        fields.Nested(ReasonOut),
+        metadata={"description": "Причины отказа (422); при 503 — TECHNICAL_ERROR: это не отказ, повторите позже"},
+    )
 
 
 class HealthOut(Schema):

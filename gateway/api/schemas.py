@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
 from gateway.domain.documents import normalize_document
-from gateway.domain.identifiers import normalize_snils
+from gateway.domain.identifiers import normalize_identifier
 from gateway.domain.model import (
     Authority,
     AuthorityType,
@@ -111,8 +111,8 @@ class PersonSchema(Strict):
             sex=Sex(data["sex"]),
             birth_place=_clean(data["birth_place"]),
             citizenship=data["citizenship"],
-            snils=_snils(data["snils"]),
-            inn=None if data["inn"] is None else data["inn"].strip(),
+            snils=_identifier(data["snils"]),
+            inn=_identifier(data["inn"]),
             identity_document=data["identity_document"],
             residence_document=data["residence_document"],
             category=None if data["category"] is None else InsuredCategory(data["category"]),
@@ -156,7 +156,7 @@ class RepresentativeSchema(Strict):
             first_name=_clean(data["first_name"]) or "",
             middle_name=_clean(data["middle_name"]),
             birth_date=data["birth_date"],
-            snils=_snils(data["snils"]),
+            snils=_identifier(data["snils"]),
             identity_document=data["identity_document"],
             authority=data["authority"],
         )
@@ -182,7 +182,7 @@ class PersonChangesSchema(Strict):
             birth_date=data["birth_date"],
             sex=None if data["sex"] is None else Sex(data["sex"]),
             birth_place=_clean(data["birth_place"]),
-            snils=_snils(data["snils"]),
+            snils=_identifier(data["snils"]),
             identity_document=data["identity_document"],
             residence_document=data["residence_document"],
         )
@@ -213,7 +213,10 @@ class ApplicationSchema(Strict):
         RepresentativeSchema,
         allow_none=True,
         load_default=None,
-        metadata={"description": "Обязателен при relation child, ward, spouse"},
+        metadata={
+            "description": "Обязателен при relation child, ward, spouse; застрахованный младше 18 лет подаёт "
+            "заявление только через законного представителя (relation child или ward)"
+        },
     )
 
     @post_load
@@ -256,12 +259,10 @@ def replacement_request(enp: str, data: Mapping[str, Any]) -> ReplacementRequest
     )
 
 
-def _snils(value: str | None) -> str | None:
-    # Accept "112-233-445 95" as printed on the card; a value that is not 11 digits stays as typed and the
-    # domain rule names the problem.
-    if value is None:
-        return None
-    return normalize_snils(value) or value.strip()
+def _identifier(value: str | None) -> str | None:
+    # "112-233-445 95" as printed on the card, or full-width digits from a phone's keyboard, become the digits the
+    # registry keeps, here and only here: the domain checks them as they will be sent on.
+    return None if value is None else normalize_identifier(value)
 
 
 def violations_of(error: ValidationError) -> list[Violation]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from gateway.domain.identifiers import enp_violations, normalize_snils, snils_violations
+from gateway.domain.identifiers import enp_violations, snils_violations
 from gateway.domain.model import Policy, PolicyStatus, Violation
 
 _REGION = re.compile(r"[0-9]{2}")
@@ -73,11 +73,6 @@ def query_violations(query: CoverageQuery, regions: Collection[str]) -> list[Vio
     elif not _REGION.fullmatch(query.region_code) or query.region_code not in regions:
         violations.append(Violation("REGION_UNKNOWN", "region_code"))
     return violations
-
-
-def snils_digits(query: CoverageQuery) -> str | None:
-    """The query's СНИЛС as 11 digits, or None when it has none."""
-    return None if query.snils is None else normalize_snils(query.snils)
 
 
 def programme_in(policy_region: str, clinic_region: str) -> Programme:

@@ -6,11 +6,14 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from gateway.domain.identifiers import fold_compatible
 from gateway.domain.model import Document, DocumentType, Violation
 
 DT = DocumentType
 
 PASSPORT_FROM_AGE = 14
+# The temporary identity card (form 2П) stands in for a passport being issued or replaced: it too is from 14.
+TEMPORARY_IDENTITY_CARD_FROM_AGE = PASSPORT_FROM_AGE
 # A passport must be replaced at 20 and at 45; it stays valid for 90 days after that birthday while the new one is
 # made (Положение о паспорте гражданина РФ).
 PASSPORT_REPLACEMENT_AGES = (20, 45)
@@ -84,9 +87,11 @@ _DASHES = re.compile(r"\s*[-\u2010\u2011\u2012\u2013\u2014]\s*")
 
 def normalize_series(type_: DocumentType, series: str | None) -> str | None:
     """The series as the registry writes it: "45 10" → "4510", "iv-мю" → "IV-МЮ"; blank → None."""
+    # The contracts' samples write a passport's series as 4 digits, "4510": the printed space is not part of it.
+    # Full-width digits and letters become the plain characters the patterns expect.
     if series is None or not series.strip():
         return None
-    text = series.strip().upper()
+    text = fold_compatible(series).strip().upper()
     if type_ is DT.BIRTH_CERTIFICATE_RF:
         roman, dash, letters = _DASHES.sub("-", text).partition("-")
         if dash:
@@ -96,12 +101,12 @@ def normalize_series(type_: DocumentType, series: str | None) -> str | None:
 
 
 def normalize_number(number: str) -> str:
-    """The number without spaces, letters in capitals."""
-    return "".join(number.split()).upper()
+    """The number without spaces, letters in capitals, full-width digits as ASCII."""
+    return "".join(fold_compatible(number).split()).upper()
 
 
 def normalize_document(document: Document) -> Document:
-    """The document with its series and number written the registry's way."""
+    """The document with its series and number written the registry's way; done once, where a document enters."""
     return replace(
         document,
         series=normalize_series(document.type, document.series),
@@ -111,6 +116,8 @@ def normalize_document(document: Document) -> Document:
 
 def anniversary(birth_date: date, years: int) -> date:
     """The day a person turns `years` old; 29 February falls on 28 February in other years (ГК РФ art. 192)."""
+    # A term in years ends on the same month and day (п. 1); a month without that day ends on its last day (п. 3).
+    # The mocks count the same way, written apart (mocks/calendar.py).
     try:
         return birth_date.replace(year=birth_date.year + years)
     except ValueError:
@@ -132,20 +139,25 @@ def document_violations(document: Document, today: date, path: str, birth_date: 
             found += passport_age_violations(document, birth_date, today, path)
         elif document.type is DT.BIRTH_CERTIFICATE_RF:
             found += birth_certificate_age_violations(birth_date, today, path)
+        elif document.type is DT.TEMPORARY_IDENTITY_CARD_RF:
+            found += temporary_identity_card_age_violations(document, birth_date, today, path)
     return found
 
 
 def format_violations(document: Document, path: str) -> list[Violation]:
-    """DOCUMENT_SERIES_FORMAT / DOCUMENT_NUMBER_FORMAT, or FIELD_REQUIRED for a missing series or number."""
+    """DOCUMENT_SERIES_FORMAT / DOCUMENT_NUMBER_FORMAT, or FIELD_REQUIRED for a missing series or number.
+
+    The series and number are checked as they are, normalised (normalize_document) where the document entered.
+    """
     pattern = PATTERNS[document.type]
     found: list[Violation] = []
-    series = normalize_series(document.type, document.series)
+    series = document.series or None
     if series is None:
         if pattern.series_required:
             found.append(Violation("FIELD_REQUIRED", f"{path}.series"))
     elif pattern.series is not None and not pattern.series.fullmatch(series):
         found.append(Violation("DOCUMENT_SERIES_FORMAT", f"{path}.series", (("type", document.type.value),)))
-    number = normalize_number(document.number)
+    number = document.number
     if not number:
         found.append(Violation("FIELD_REQUIRED", f"{path}.number"))
     elif not pattern.number.fullmatch(number):
@@ -170,6 +182,9 @@ def date_violations(document: Document, today: date, path: str, birth_date: date
             found.append(
                 Violation("RESIDENCE_DOCUMENT_EXPIRED", f"{path}.expiry_date", (("expiry_date", expiry.isoformat()),))
             )
+    elif expiry is not None and document.issue_date <= expiry < today:
+        # A foreign passport, or a temporary identity card, past the date written in it identifies no one.
+        found.append(Violation("DOCUMENT_EXPIRED", f"{path}.expiry_date", (("expiry_date", expiry.isoformat()),)))
     return found
 
 
@@ -188,6 +203,20 @@ def passport_age_violations(document: Document, birth_date: date, today: date, p
         # Valid through the 90th day after the birthday; a passport issued on or after it needs no replacement.
         if document.issue_date < birthday and today > birthday + PASSPORT_GRACE:
             return [Violation("PASSPORT_EXPIRED_BY_AGE", f"{path}.issue_date", (("replacement_age", str(age)),))]
+    return []
+
+
+def temporary_identity_card_age_violations(
+    document: Document, birth_date: date, today: date, path: str
+) -> list[Violation]:
+    """DOCUMENT_NOT_ALLOWED_FOR_CATEGORY for a temporary identity card (form 2П) of a holder under 14, or issued
+    before 14: it is issued in place of a passport."""
+    fourteen = anniversary(birth_date, TEMPORARY_IDENTITY_CARD_FROM_AGE)
+    details = (("category", "citizen"), ("rule", "temporary_identity_card_from_14"))
+    if today < fourteen:
+        return [Violation("DOCUMENT_NOT_ALLOWED_FOR_CATEGORY", f"{path}.type", details)]
+    if birth_date <= document.issue_date < fourteen:
+        return [Violation("DOCUMENT_NOT_ALLOWED_FOR_CATEGORY", f"{path}.issue_date", details)]
     return []
 
 

@@ -39,10 +39,12 @@ DT = DocumentType
 
 NAME_MAX_LENGTH = 100
 BIRTH_PLACE_MAX_LENGTH = 250
-APPLIES_ALONE_FROM_AGE = 14
+# Until 18 the insurer is chosen by a parent or another legal representative (326-ФЗ art. 16 p. 2): a minor,
+# even one with a passport, is applied for by the representative (relation `child` or `ward`).
 ADULT_AGE = 18
-# A child under one year may have no СНИЛС yet (API.md: "snils is required except for a newborn child").
-NEWBORN_UNDER_AGE = 1
+# A citizen gives a СНИЛС from 14, with the passport; a child under 14 on a birth certificate only if they have one
+# (DOMAIN.md, "Who may be insured": 326-ФЗ art. 10 and the rules of ОМС).
+SNILS_REQUIRED_FROM_AGE = 14
 
 CITIZEN_DOCUMENTS = frozenset({DT.PASSPORT_RF, DT.BIRTH_CERTIFICATE_RF, DT.TEMPORARY_IDENTITY_CARD_RF})
 # Who may represent whom: a parent or guardian a child, a guardian a ward (опека), an adult by power of attorney.
@@ -55,6 +57,15 @@ RELATION_AUTHORITIES = {
 EAEU_STATES = frozenset({"ARM", "BLR", "KAZ", "KGZ"})
 PERMITS = frozenset({DT.RESIDENCE_PERMIT, DT.TEMPORARY_RESIDENCE_PERMIT})
 STATELESS = "stateless"
+# The document that allows the stay, by the category an applicant states: living permanently is a residence
+# permit, temporarily a temporary residence permit, an EAEU worker's stay is the labour contract.
+STAY_OF_CATEGORY = {
+    InsuredCategory.FOREIGNER_PERMANENT: DT.RESIDENCE_PERMIT,
+    InsuredCategory.STATELESS_PERMANENT: DT.RESIDENCE_PERMIT,
+    InsuredCategory.FOREIGNER_TEMPORARY: DT.TEMPORARY_RESIDENCE_PERMIT,
+    InsuredCategory.STATELESS_TEMPORARY: DT.TEMPORARY_RESIDENCE_PERMIT,
+    InsuredCategory.EAEU_WORKER: DT.LABOUR_CONTRACT_EAEU,
+}
 
 # Apostrophes as typed or pasted: O'Brien, Д’Артаньян, and the modifier letter ʼ of Ukrainian and Belarusian.
 _NAME_MARKS = frozenset(" -'\u2019\u02bc")
@@ -80,9 +91,7 @@ def _is_name_letter(char: str) -> bool:
     return char.isalpha() and (name.startswith("CYRILLIC") or name.startswith("LATIN"))
 
 
-def check_person(
-    person: Person, today: date, path: str = "person", *, newborn_allowed: bool = False
-) -> list[Violation]:
+def check_person(person: Person, today: date, path: str = "person") -> list[Violation]:
     """Every rule on a person: names, birth date, СНИЛС, ИНН, documents and the documents their category needs."""
     found = name_violations(person.last_name, f"{path}.last_name")
     found += name_violations(person.first_name, f"{path}.first_name")
@@ -93,7 +102,7 @@ def check_person(
         found.append(Violation("BIRTH_DATE_IN_FUTURE", f"{path}.birth_date"))
     if person.snils is not None:
         found += snils_violations(person.snils, f"{path}.snils")
-    elif born and _snils_required(person, today, newborn_allowed=newborn_allowed):
+    elif born and _snils_required(person, today):
         found.append(Violation("SNILS_REQUIRED", f"{path}.snils"))
     if person.inn is not None:
         found += inn_violations(person.inn, f"{path}.inn")
@@ -111,11 +120,9 @@ def _birth_place_violations(value: str | None, field: str) -> list[Violation]:
     return []
 
 
-def _snils_required(person: Person, today: date, *, newborn_allowed: bool) -> bool:
-    # Foreigners give a СНИЛС only if they have one (DOMAIN.md).
-    if not person.is_citizen:
-        return False
-    return not (newborn_allowed and age_on(person.birth_date, today) < NEWBORN_UNDER_AGE)
+def _snils_required(person: Person, today: date) -> bool:
+    # Foreigners give a СНИЛС only if they have one, and so do children under 14 (DOMAIN.md).
+    return person.is_citizen and age_on(person.birth_date, today) >= SNILS_REQUIRED_FROM_AGE
 
 
 def _stated_category_violations(person: Person, path: str) -> list[Violation]:
@@ -159,7 +166,7 @@ def _category_violations(person: Person, path: str) -> list[Violation]:
         # A refugee's or asylum seeker's certificate is both the identity document and what allows the stay.
         if residence is not None and residence.type not in PERMITS:
             found.append(_not_allowed(f"{residence_path}.type", "refugee"))
-        return found
+        return found or _stay_of_category_violations(person, path)
     stateless = person.citizenship == STATELESS
     category = STATELESS if stateless else "foreigner"
     # A stateless person's residence permit (and temporary residence permit) is also their identity document
@@ -174,7 +181,20 @@ def _category_violations(person: Person, path: str) -> list[Violation]:
             found.append(Violation("RESIDENCE_DOCUMENT_REQUIRED", residence_path))
     elif residence.type not in stays:
         found.append(_not_allowed(f"{residence_path}.type", category))
-    return found
+    return found or _stay_of_category_violations(person, path)
+
+
+def _stay_of_category_violations(person: Person, path: str) -> list[Violation]:
+    # A stated category must be the one the stay document gives: "permanent" with a temporary residence permit
+    # would send the registry a category the documents do not prove.
+    category = person.category
+    if category is None or category not in STAY_OF_CATEGORY:
+        return []
+    stay = stay_document(person.identity_document, person.residence_document)
+    if stay is None or stay.type is STAY_OF_CATEGORY[category]:
+        return []
+    name = "residence_document" if stay is person.residence_document else "identity_document"
+    return [_not_allowed(f"{path}.{name}.type", category.value)]
 
 
 def _not_allowed(field: str, category: str) -> Violation:
@@ -184,8 +204,7 @@ def _not_allowed(field: str, category: str) -> Violation:
 def check_new_application(request: NewPolicyRequest, today: date, reference: Reference) -> list[Violation]:
     """Every rule on `POST /api/v1/applications`: the person, who applies for them, region, insurer and form."""
     person = request.person
-    newborn_allowed = request.relation in (Relation.CHILD, Relation.WARD)
-    found = check_person(person, today, "person", newborn_allowed=newborn_allowed)
+    found = check_person(person, today, "person")
     if person.birth_date <= today:
         found += _relation_violations(request.relation, age_on(person.birth_date, today))
     found += representative_violations(request.relation, request.representative, today)
@@ -195,7 +214,7 @@ def check_new_application(request: NewPolicyRequest, today: date, reference: Ref
 
 
 def _relation_violations(relation: Relation, age: int) -> list[Violation]:
-    if relation is Relation.SELF and age < APPLIES_ALONE_FROM_AGE:
+    if relation is Relation.SELF and age < ADULT_AGE:
         return [Violation("REPRESENTATIVE_REQUIRED", "relation")]
     if relation is Relation.CHILD and age >= ADULT_AGE:
         # An adult son or daughter applies for themselves (or through a ward's guardian).
@@ -334,6 +353,16 @@ def policy_end_date(person: Person, application_date: date) -> date | None:
     if stay is not None and stay.expiry_date is not None and stay.expiry_date < end:
         return stay.expiry_date
     return end
+
+
+def issued_policy_end(person: Person, application_date: date, registered: date | None) -> date | None:
+    """The end of a policy the fund registered: its date, never later than the law lets a non-citizen's run."""
+    # The fund records the date, but the law sets its bound (policy_end_date): an answer that lacks it or goes
+    # past it does not make a foreigner's policy longer, so the application shows the lawful end.
+    limit = policy_end_date(person, application_date)
+    if limit is None or (registered is not None and registered <= limit):
+        return registered
+    return limit
 
 
 # Until 30 days after the birth is registered a newborn is insured with the mother's insurer (326-ФЗ art. 16).

@@ -1,8 +1,13 @@
-"""Personal identifiers and their check digits: СНИЛС, ИНН, ЕНП (DOMAIN.md, "Identifiers")."""
+"""Personal identifiers and their check digits: СНИЛС, ИНН, ЕНП (DOMAIN.md, "Identifiers").
+
+Every identifier is normalised once, where it enters the gateway (normalize_identifier); the checks here take it as
+it will be sent on, so what passes a check is exactly what the registry gets.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from stdnum import luhn
@@ -14,17 +19,24 @@ from gateway.domain.model import Sex, Violation
 # Numbers up to 001-001-998 were issued before check numbers existed, so theirs are not verified.
 SNILS_UNCHECKED_UP_TO = 1_001_998
 
+# ASCII digits only, as the contracts' patterns are: `[0-9]` never matches the digits of other scripts.
 _SNILS_DIGITS = re.compile(r"[0-9]{11}")
-# Hyphens as typed or pasted from office documents (non-breaking, en dash) and any space.
-_SNILS_SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2013]")
 _ENP = re.compile(r"[0-9]{16}")
 _PERSON_INN = re.compile(r"[0-9]{12}")
 
 
-def normalize_snils(text: str) -> str | None:
-    """The 11 digits of a СНИЛС written with or without spaces and hyphens ("112-233-445 95"), else None."""
-    digits = _SNILS_SEPARATORS.sub("", text)
-    return digits if _SNILS_DIGITS.fullmatch(digits) else None
+def fold_compatible(text: str) -> str:
+    """NFKC, character by character: full-width digits and letters become ASCII ("１２" → "12")."""
+    # A sign whose compatibility form is several characters stays as typed: NFKC would turn "№ 123" into "No 123",
+    # a number with letters the user never wrote, which a lenient pattern might then accept.
+    return "".join(folded if len(folded := unicodedata.normalize("NFKC", char)) == 1 else char for char in text)
+
+
+def normalize_identifier(text: str) -> str:
+    """A number as typed, in the registry's form: NFKC (full-width digits become ASCII), then without the spaces
+    and dashes written between groups ("112-233-445 95" → "11223344595")."""
+    # Only separators go: a letter or a stray sign stays, so the check refuses the number instead of guessing it.
+    return "".join(char for char in fold_compatible(text) if not (char.isspace() or unicodedata.category(char) == "Pd"))
 
 
 def snils_check_number(first_nine: str) -> str:
@@ -37,10 +49,14 @@ def snils_check_number(first_nine: str) -> str:
 
 
 def snils_violations(value: str, field: str = "person.snils") -> list[Violation]:
-    """SNILS_FORMAT unless 11 digits, SNILS_CHECKSUM unless the check number matches (small numbers excepted)."""
-    digits = normalize_snils(value)
-    if digits is None:
+    """SNILS_FORMAT unless 11 digits other than 000-000-000, SNILS_CHECKSUM unless the check number matches (small
+    numbers excepted)."""
+    if not _SNILS_DIGITS.fullmatch(value):
         return [Violation("SNILS_FORMAT", field)]
+    digits = value
+    # Below the small numbers: 000-000-000 is nobody's, though no check number would refuse it.
+    if int(digits[:9]) == 0:
+        return [Violation("SNILS_FORMAT", field, (("reason", "zero"),))]
     # python-stdnum's СНИЛС would refuse the small numbers, hence the rule written out here.
     if int(digits[:9]) <= SNILS_UNCHECKED_UP_TO:
         return []
@@ -51,12 +67,11 @@ def snils_violations(value: str, field: str = "person.snils") -> list[Violation]
 
 def inn_violations(value: str, field: str = "person.inn") -> list[Violation]:
     """INN_INVALID unless a person's 12-digit ИНН with valid check digits."""
-    compact = inn.compact(value)
     # A 10-digit ИНН is an organisation's: valid on its own, but not a person's.
-    if not _PERSON_INN.fullmatch(compact):
+    if not _PERSON_INN.fullmatch(value):
         return [Violation("INN_INVALID", field, (("reason", "format"),))]
     try:
-        inn.validate(compact)
+        inn.validate(value)
     except ValidationError:
         return [Violation("INN_INVALID", field, (("reason", "checksum"),))]
     return []
@@ -94,12 +109,3 @@ def make_enp(fund_code: str, birth_date: date, sex: Sex, serial: int) -> str:
     """The ЕНП for a fund code, a person's birth date and sex and a serial, with its check digit."""
     body = f"{fund_code}{enp_facet(birth_date, sex)}{serial:05d}"
     return body + enp_check_digit(body)
-
-
-def enp_facet_warning(enp: str, birth_date: date, sex: Sex, field: str = "enp") -> Violation | None:
-    """ENP_FACET_MISMATCH (a warning) when a well-formed ЕНП disagrees with the birth date and sex."""
-    if not _ENP.fullmatch(enp):
-        return None
-    if enp[2:10] == enp_facet(birth_date, sex):
-        return None
-    return Violation("ENP_FACET_MISMATCH", field)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +25,15 @@ FIRST_WEIGHTS = tuple(range(1, 12))
 SECOND_WEIGHTS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 # The 7th digit: the century of birth (1/2 the 19th, 3/4 the 20th, 5/6 the 21st), odd for men, even for women.
 CENTURY_OF_DIGIT = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}
+
+
+# All of Kazakhstan keeps UTC+5 all year since 1 March 2024 (Almaty moved from UTC+6 then).
+ALMATY = timezone(timedelta(hours=5), "ALMT")
+
+
+def kz_today(now: datetime) -> date:
+    """The calendar day in Kazakhstan (Almaty time) at an instant: what "today" means for an ИИН's birth date."""
+    return now.astimezone(ALMATY).date()
 
 
 # --- the ИИН -------------------------------------------------------------------------------------------------

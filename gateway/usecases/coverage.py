@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from gateway.catalogue import Catalogue
-from gateway.domain.coverage import Coverage, CoverageQuery, assess, query_violations, snils_digits
+from gateway.domain.coverage import Coverage, CoverageQuery, assess, query_violations
 from gateway.domain.model import Reason, Source, Violation
 from gateway.ports import BackendUnavailable, FundPort, NotFound
 from gateway.usecases.errors import InputRejected, NotVisible, ServiceUnavailable
@@ -45,7 +45,7 @@ def check_coverage(query: CoverageQuery, context: CoverageContext) -> Coverage:
 
 
 def _enp_of_snils(query: CoverageQuery, context: CoverageContext) -> str:
-    snils = snils_digits(query)
+    snils = query.snils
     assert snils is not None  # query_violations let only a well-formed СНИЛС through
     person = context.fund.find_person_by_snils(context.new_message_id(), snils)
     if person is None or person.enp is None:

@@ -11,46 +11,21 @@ from datetime import date
 
 from stdnum import luhn
 
-from mocks.fund.model import REFUGEE_DOCUMENTS, Document, StatedPerson
+from mocks import snils as snils_rules
+from mocks.fund.model import STAY_DOCUMENTS, Document, StatedPerson, stay_document
 from mocks.soap import BusinessFault
-
-# Numbers up to 001-001-998 were issued before check numbers existed, so theirs are not verified.
-SNILS_UNCHECKED_UP_TO = 1_001_998
 
 _ROMAN = r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 _SERIES = {
-    # A passport's series is written "45 10"; the space carries no meaning.
-    "passport_rf": re.compile(r"\d{2} ?\d{2}"),
+    # A passport's series is printed "45 10" but kept as 4 digits, "4510", as the contracts' samples write it.
+    # [0-9], not \d: \d would take the digits of other scripts for a series.
+    "passport_rf": re.compile(r"[0-9]{4}"),
     "birth_certificate_rf": re.compile(rf"(?=[IVXLCDM])({_ROMAN})-[А-ЯЁ]{{2}}"),
 }
 _NUMBER = {
-    "passport_rf": re.compile(r"\d{6}"),
-    "birth_certificate_rf": re.compile(r"\d{6}"),
+    "passport_rf": re.compile(r"[0-9]{6}"),
+    "birth_certificate_rf": re.compile(r"[0-9]{6}"),
 }
-
-
-def snils_check_number(first_nine: str) -> str:
-    """Return the two-digit check number of a СНИЛС from its first nine digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(9, 0, -1), strict=True))
-    if total > 101:
-        total %= 101
-    # 100 and 101, and a remainder of 100, are all written "00".
-    return f"{total:02d}" if total < 100 else "00"
-
-
-def snils_is_valid(snils: str) -> bool:
-    """Tell whether an 11-digit СНИЛС has a valid check number (small numbers are not checked)."""
-    if len(snils) != 11 or not snils.isdigit():
-        return False
-    if int(snils[:9]) <= SNILS_UNCHECKED_UP_TO:
-        return True
-    return snils_check_number(snils[:9]) == snils[9:]
-
-
-def normalize_snils(value: str) -> str | None:
-    """Return the 11 digits of a СНИЛС as people write it ("112-233-445 95") if its check number is valid."""
-    digits = value.replace("-", "").replace(" ", "")
-    return digits if snils_is_valid(digits) else None
 
 
 def enp_is_valid(enp: str) -> bool:
@@ -83,13 +58,15 @@ def check_person(person: StatedPerson, enp: str | None, today: date, application
     on = application_date or today
     if person.birth_date > today:
         raise BusinessFault("BIRTH_DATE_IN_FUTURE", "Дата рождения в будущем.", field="Person/BirthDate")
-    if person.snils is not None and not snils_is_valid(person.snils):
+    if person.snils is not None and not snils_rules.is_well_formed(person.snils):
+        raise BusinessFault("SNILS_FORMAT", "Номер СНИЛС 000-000-000 не присваивается.", field="Person/Snils")
+    if person.snils is not None and not snils_rules.is_valid(person.snils):
         raise BusinessFault("SNILS_CHECKSUM", "Контрольное число СНИЛС не совпадает.", field="Person/Snils")
     if enp is not None and not enp_is_valid(enp):
         raise BusinessFault("ENP_CHECKSUM", "Контрольная цифра ЕНП не совпадает.", field="Enp")
-    _check_document(person.identity_document, "Person/IdentityDocument", person.birth_date)
+    _check_document(person.identity_document, "Person/IdentityDocument", person.birth_date, on)
     if person.residence_document is not None:
-        _check_document(person.residence_document, "Person/ResidenceDocument", person.birth_date)
+        _check_document(person.residence_document, "Person/ResidenceDocument", person.birth_date, on)
     if person.category == "highly_qualified_specialist":
         raise BusinessFault(
             "HIGHLY_QUALIFIED_SPECIALIST",
@@ -99,7 +76,7 @@ def check_person(person: StatedPerson, enp: str | None, today: date, application
     _check_residence(person, on)
 
 
-def _check_document(document: Document, path: str, birth_date: date) -> None:
+def _check_document(document: Document, path: str, birth_date: date, on: date) -> None:
     series_pattern = _SERIES.get(document.type)
     if series_pattern is not None and not series_pattern.fullmatch(document.series or ""):
         raise BusinessFault(
@@ -120,22 +97,24 @@ def _check_document(document: Document, path: str, birth_date: date) -> None:
             "Документ выдан раньше даты рождения.",
             field=f"{path}/IssueDate",
         )
+    expiry = document.expiry_date
+    if document.type not in STAY_DOCUMENTS and expiry is not None and document.issue_date <= expiry < on:
+        raise BusinessFault(
+            "DOCUMENT_EXPIRED", f"Срок действия документа истёк {expiry:%d.%m.%Y}.", field=f"{path}/ExpiryDate"
+        )
 
 
 def _check_residence(person: StatedPerson, on: date) -> None:
     if person.citizenship == "RUS":
         return
-    # A refugee's or asylum seeker's own document is also what allows them to stay.
-    if person.residence_document is not None:
-        stay, path = person.residence_document, "Person/ResidenceDocument"
-    elif person.identity_document.type in REFUGEE_DOCUMENTS:
-        stay, path = person.identity_document, "Person/IdentityDocument"
-    else:
+    stay = stay_document(person.citizenship, person.identity_document, person.residence_document)
+    if stay is None:
         raise BusinessFault(
             "RESIDENCE_DOCUMENT_REQUIRED",
             "Иностранному гражданину или лицу без гражданства нужен документ о праве проживания в РФ.",
             field="Person/ResidenceDocument",
         )
+    path = "Person/IdentityDocument" if stay is person.identity_document else "Person/ResidenceDocument"
     if stay.expiry_date is not None and stay.expiry_date < on:
         raise BusinessFault(
             "RESIDENCE_DOCUMENT_EXPIRED",

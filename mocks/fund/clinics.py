@@ -12,9 +12,10 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from mocks.calendar import anniversary
 from mocks.fund.clinic_model import CHOICE, AttachmentRecord, ClinicRecord, VisitRecord
 from mocks.fund.clinic_seed import load_clinic_seed
-from mocks.fund.model import PersonRecord, PolicyRecord, birthday
+from mocks.fund.model import PersonRecord, PolicyRecord
 from mocks.fund.visits import derived_visits
 from mocks.soap import BusinessFault
 
@@ -145,7 +146,7 @@ class Clinics:
         choices = [item for item in self._attachments.get(enp, ()) if item.reason == CHOICE]
         if not choices:
             return
-        allowed_from = birthday(choices[-1].since, 1)
+        allowed_from = anniversary(choices[-1].since, 1)
         if on < allowed_from:
             raise BusinessFault(
                 "CLINIC_CHANGE_LIMIT",

@@ -9,10 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from mocks.calendar import anniversary
+
 CITIZENSHIP_RF = "RUS"
+STATELESS = "stateless"
 REFUGEE_DOCUMENTS = frozenset(
     {"refugee_certificate", "refugee_application_certificate", "temporary_asylum_certificate"}
 )
+PERMITS = frozenset({"residence_permit", "temporary_residence_permit"})
+# Documents that allow the stay: their expiry is RESIDENCE_DOCUMENT_EXPIRED, any other document's DOCUMENT_EXPIRED.
+STAY_DOCUMENTS = REFUGEE_DOCUMENTS | PERMITS | {"labour_contract_eaeu"}
 CHILD_DOCUMENT_AGE = 14
 
 
@@ -29,8 +35,8 @@ class Document:
 
     @property
     def key(self) -> tuple[str, str, str]:
-        """What identifies the document: type, series without spaces, number."""
-        return self.type, (self.series or "").replace(" ", "").upper(), self.number.strip().upper()
+        """What identifies the document: type, series and number without spaces, in capitals."""
+        return self.type, "".join((self.series or "").split()).upper(), "".join(self.number.split()).upper()
 
 
 @dataclass(frozen=True)
@@ -179,7 +185,7 @@ class PersonRecord:
         """What the holder must act on by the day."""
         restrictions: list[Restriction] = []
         if self.identity_document.type == "birth_certificate_rf":
-            fourteenth = birthday(self.birth_date, CHILD_DOCUMENT_AGE)
+            fourteenth = anniversary(self.birth_date, CHILD_DOCUMENT_AGE)
             if on >= fourteenth:
                 restrictions.append(
                     Restriction(
@@ -228,9 +234,15 @@ class Verification:
     policy: PolicyView | None = None
 
 
-def birthday(birth_date: date, years: int) -> date:
-    """The day a person turns `years` (1 March for those born on 29 February, in a common year)."""
-    try:
-        return birth_date.replace(year=birth_date.year + years)
-    except ValueError:
-        return date(birth_date.year + years, 3, 1)
+def stay_document(citizenship: str, identity: Document, residence: Document | None) -> Document | None:
+    """What allows a non-citizen to stay, and so bounds their policy: the residence document, else an identity
+    document that is one, a refugee's or asylum seeker's certificate or a stateless person's permit."""
+    if residence is not None:
+        return residence
+    if identity.type in REFUGEE_DOCUMENTS:
+        return identity
+    # A stateless person's residence permit (or temporary residence permit) is their identity document as well
+    # (115-ФЗ ст. 2, 10): it is both, and the policy ends with it.
+    if citizenship == STATELESS and identity.type in PERMITS:
+        return identity
+    return None

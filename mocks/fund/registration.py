@@ -8,12 +8,12 @@ from datetime import date, timedelta
 
 from mocks.fund.model import (
     CITIZENSHIP_RF,
-    REFUGEE_DOCUMENTS,
     Application,
     InsurerRecord,
     PersonRecord,
     PolicyRecord,
     StatedPerson,
+    stay_document,
 )
 from mocks.soap import BusinessFault
 
@@ -122,9 +122,7 @@ def valid_to(person: PersonRecord, on: date) -> date | None:
     if person.is_citizen:
         return None
     end = date(on.year, 12, 31)
-    stay = person.residence_document
-    if stay is None and person.identity_document.type in REFUGEE_DOCUMENTS:
-        stay = person.identity_document
+    stay = stay_document(person.citizenship, person.identity_document, person.residence_document)
     if stay is not None and stay.expiry_date is not None:
         end = min(end, stay.expiry_date)
     return end

@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from mocks.fund.checks import enp_facet, enp_is_valid, snils_is_valid
+from mocks import snils as snils_rules
+from mocks.fund.checks import enp_facet, enp_is_valid
 from mocks.fund.model import Document, InsurerRecord, PersonRecord, PolicyEvent, PolicyRecord
 
 
@@ -61,7 +62,7 @@ def _person(entry: dict[str, Any]) -> PersonRecord:
     # A seed typo would otherwise surface as a puzzling refusal in some test far away.
     if not enp_is_valid(enp) or enp[2:10] != enp_facet(person.birth_date, person.sex):
         raise SeedError(f"ЕНП {enp} не соответствует дате рождения и полу или контрольной цифре.")
-    if person.snils is not None and not snils_is_valid(person.snils):
+    if person.snils is not None and not snils_rules.is_valid(person.snils):
         raise SeedError(f"СНИЛС {person.snils} (ЕНП {enp}) с неверным контрольным числом.")
     policies, events = _policies(enp, entry.get("policies") or ())
     if person.death_date is not None and policies:

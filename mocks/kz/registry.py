@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from mocks.calendar import moscow_today
+from mocks.calendar import almaty_today
 from mocks.kz import iin as iins
 from mocks.soap import BusinessFault
 
@@ -49,7 +49,7 @@ class Status:
 class KzRegistry:
     """Persons by ИИН with their periods of insurance; safe to share between threads."""
 
-    def __init__(self, seed_path: Path, today: Callable[[], date] = moscow_today):
+    def __init__(self, seed_path: Path, today: Callable[[], date] = almaty_today):
         self._seed_path = seed_path
         self._today = today
         self._lock = threading.Lock()

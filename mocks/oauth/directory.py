@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
+from mocks import snils as snils_rules
 from mocks.oauth.models import Citizen, Client
-from mocks.oauth.snils import normalize_snils
 
 GRANT_TYPES = frozenset({"authorization_code", "client_credentials"})
 AUTH_METHODS = frozenset({"client_secret_basic", "client_secret_post", "none"})
@@ -105,7 +105,7 @@ def _client(entry: dict[str, Any], known_scopes: Mapping[str, str]) -> Client:
 def _citizen(entry: dict[str, Any]) -> Citizen:
     login = _text(entry, "login", "users")
     where = f"user {login!r}"
-    snils = normalize_snils(_text(entry, "snils", where))
+    snils = snils_rules.parse(_text(entry, "snils", where))
     if snils is None:
         raise DirectoryError(f"oauth.yaml: {where} has a SNILS that is malformed or fails its check digits")
     birth_date = _text(entry, "birth_date", where)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from mocks.oauth.snils import normalize_snils
+from mocks import snils as snils_rules
 from mocks.oauth.tokens import AccessGrant
 
 QA_CLIENT_ID = "qa-client"
@@ -82,7 +82,7 @@ def _snils(body: dict[str, Any]) -> str | None:
     value = _optional_text(body, "snils")
     if value is None:
         return None
-    digits = normalize_snils(value)
+    digits = snils_rules.parse(value)
     if digits is None:
         raise QARequestError("'snils' must be a SNILS with valid check digits, as '112-233-445 95' or '11223344595'.")
     return digits

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from gateway.domain.model import PolicyStatus
+from mocks.oauth.state import EXTENSION_KEY
 from tests.api.conftest import Gateway
 from tests.api.test_api import BODY
 from tests.api.test_clinics_api import MINE, SNILS, THEIRS, insure
@@ -126,3 +129,24 @@ def test_the_list_of_applications_carries_an_etag_too(gateway: Gateway) -> None:
     after = gateway.client.get("/api/v1/applications", headers={**headers, "If-None-Match": first.headers["ETag"]})
     assert after.status_code == 200
     assert len(after.get_json()["items"]) == 1
+
+
+def test_a_snils_claim_written_as_printed_still_names_the_holder(insured: Gateway) -> None:
+    # An identity provider may write the СНИЛС as on the card; the gateway normalises it like a СНИЛС in a body.
+    now = int(time.time())
+    claims = {
+        "iss": f"{insured.mocks.base_url}/oauth",
+        "aud": "epolicy-gateway",
+        "sub": "esia-user",
+        "client_id": "epolicy-portal",
+        "iat": now,
+        "exp": now + 600,
+        "jti": secrets.token_urlsafe(8),
+        "scope": "epolicy.read",
+        "snils": "112-233-445 95",
+    }
+    key = insured.mocks.server.app.extensions[EXTENSION_KEY].key
+    headers = {"Authorization": f"Bearer {key.sign({'typ': 'at+jwt'}, claims)}"}
+
+    assert insured.client.get(f"/api/v1/policies/{MINE}", headers=headers).status_code == 200
+    assert insured.client.get(f"/api/v1/policies/{THEIRS}", headers=headers).status_code == 404

@@ -134,6 +134,14 @@ def test_a_fund_outage_is_a_503_with_retry_after(gateway: Gateway, clinic: dict[
     assert answer.headers["Retry-After"] == "30"
 
 
+def test_an_outage_answers_with_the_technical_error_of_the_catalogue(gateway: Gateway, clinic: dict[str, str]) -> None:
+    gateway.fund.fail("insurance_status", unavailable(Source.FUND, "GetInsuranceStatus"), count=2)
+    body = check(gateway, clinic, enp=ENP, region_code="77").get_json()
+    assert [(error["code"], error["source"]) for error in body["errors"]] == [("TECHNICAL_ERROR", "gateway")]
+    fhir = fhir_check(gateway, clinic, enp=ENP, region_code="77").get_json(force=True)
+    assert [issue["details"]["coding"][0]["code"] for issue in fhir["issue"]] == ["TECHNICAL_ERROR"]
+
+
 def test_a_citizens_token_may_not_check_coverage(gateway: Gateway, clinic: dict[str, str]) -> None:
     answer = check(gateway, gateway.auth(scope="epolicy.read"), enp=ENP, region_code="77")
     assert answer.status_code == 403

@@ -202,6 +202,8 @@ def test_the_page_shows_every_reason_with_message_recommendation_status_and_fiel
         assert cells[3] == str(entry.http_status)
         assert cells[4] == (f"<code>{html.escape(entry.field)}</code>" if entry.field else "—")
         assert all(f"<code>{source}</code>" in cells[5] for source in entry.sources)
+        # A code only a real registry says is marked so, with why.
+        assert (html.escape(entry.reserved) in cells[0]) if entry.reserved else ("docs-reserved" not in cells[0])
     snils = re.findall(r"<td>(.*?)</td>", rows["SNILS_CHECKSUM"], re.DOTALL)
     assert snils[4] == "<code>person.snils</code>"
     assert snils[3] == "422"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -121,6 +121,33 @@ def test_each_read_asks_the_fund_with_a_read_message_id(kz: KzGateway) -> None:
     [(message_id, iin)] = kz.kz.calls
     assert message_id.startswith("rd_")
     assert iin == INSURED
+
+
+@pytest.mark.parametrize("typed", ["791028 302728", "７９１０２８３０２７２８"])
+def test_an_iin_typed_with_spaces_or_full_width_digits_reaches_the_fund_as_12_digits(kz: KzGateway, typed: str) -> None:
+    status, body = get(kz.client, typed, kz.clinic())
+
+    assert (status, body["iin"]) == (200, INSURED)
+    assert [iin for _, iin in kz.kz.calls] == [INSURED]
+
+
+def test_an_iin_of_a_child_born_today_in_almaty_is_not_in_the_future_at_20_utc(mocks_server: RunningMocks) -> None:
+    born_today = "260615600015"  # a girl born on 15 June 2026; at 20:00 UTC on the 14th it is the 15th in Almaty
+    fund = FakeKzFund()
+    fund.answers[born_today] = InsuranceStatus(born_today, date(2026, 6, 15), False, PackageCode.GOBMP)
+    app = create_app(
+        {"TESTING": True, "WORKER_THREADS": 0, "OAUTH_ISSUER": f"{mocks_server.base_url}/oauth"},
+        store=FakeStore(),
+        fund=FakeFund(),
+        insurers=FakeInsurers({}),
+        kz_fund=fund,
+        clock=lambda: datetime(2026, 6, 14, 20, 0, tzinfo=UTC),
+    )
+    gateway = KzGateway(app, app.test_client(), FakeStore(), FakeFund(), mocks_server, fund)
+
+    status, body = get(gateway.client, born_today, gateway.clinic())
+
+    assert (status, body["holder"]) == (200, {"birth_date": "2026-06-15", "sex": "female"})
 
 
 def test_an_iin_unknown_to_the_fund_is_404(kz: KzGateway) -> None:

@@ -63,7 +63,7 @@ REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "fhir_issue_type": str,
     "severity": str,
 }
-OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {"legal_basis": str, "field": str}
+OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {"legal_basis": str, "field": str, "reserved": str}
 
 # Codes that other parts of the project already use: they must never disappear from the catalogue.
 USED_CODES = frozenset(
@@ -98,6 +98,7 @@ USED_CODES = frozenset(
         "INSURER_UNKNOWN",
         "INSURER_NOT_ADMITTED",
         "REPLACEMENT_REASON_NOT_APPLICABLE",
+        "DOCUMENT_EXPIRED",
         # fund (registry)
         "SCHEMA_VIOLATION",
         "ALREADY_INSURED_SAME_INSURER",
@@ -366,3 +367,11 @@ def test_api_example_of_a_snils_checksum_reason_matches_the_catalogue() -> None:
     snils = by_code()["SNILS_CHECKSUM"]
     assert snils["message"] == "Контрольное число СНИЛС не совпадает: проверьте номер."
     assert snils["field"] == "person.snils"
+
+
+def test_representative_required_says_the_representative_chooses_the_insurer_until_18() -> None:
+    # 326-ФЗ ст. 16: a minor's insurer is chosen by a parent or another legal representative, not only under 14.
+    required = by_code()["REPRESENTATIVE_REQUIRED"]
+    assert "До 18 лет" in required["message"]
+    assert "14" not in required["message"] + required["recommendation"]
+    assert "326-ФЗ, ст. 16" in required["legal_basis"]

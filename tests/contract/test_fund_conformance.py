@@ -5,7 +5,7 @@ Run against another implementation with `pytest tests/contract --fund-url http:/
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -161,6 +161,23 @@ def test_an_unknown_enp_is_refused_as_not_found(fund: ServiceUnderTest) -> None:
 def test_a_wrong_snils_check_number_is_refused(fund: ServiceUnderTest, home_insurers: list[str]) -> None:
     info = refusal(fund.service.VerifyPerson, MessageId=message_id("verify"), Person=person(Snils=bad_snils()))
     assert (info.code, info.field) == ("SNILS_CHECKSUM", "Person/Snils")
+
+
+def test_an_all_zeros_snils_is_refused(fund: ServiceUnderTest) -> None:
+    info = refusal(fund.service.VerifyPerson, MessageId=message_id("verify"), Person=person(Snils="00000000000"))
+    assert (info.code, info.field) == ("SNILS_FORMAT", "Person/Snils")
+
+
+def test_a_stateless_persons_residence_permit_is_identity_and_stay_document(
+    fund: ServiceUnderTest, home_insurers: list[str]
+) -> None:
+    # 115-ФЗ: a stateless person's permit is their identity document too; the policy ends with it (DOMAIN.md).
+    expiry = TODAY + timedelta(days=30)
+    permit = {"Type": "residence_permit", "Series": "83", "Number": new_snils()[2:9], "IssueDate": date(2021, 3, 1),
+              "ExpiryDate": expiry}  # fmt: skip
+    stateless = person(Citizenship="stateless", Category="stateless_permanent", Snils=None, IdentityDocument=permit)
+    answer = register(fund, stateless, home_insurers[0])
+    assert answer["Policy"]["ValidTo"] == min(expiry, date(TODAY.year, 12, 31))
 
 
 def test_a_second_choice_of_the_same_insurer_is_refused(fund: ServiceUnderTest, home_insurers: list[str]) -> None:

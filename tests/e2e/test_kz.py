@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from mocks.calendar import moscow_today
+from mocks.calendar import almaty_today
 from tests.e2e.conftest import Stack
 
 # Seed persons of mocks/data/kz.yaml.
@@ -28,7 +28,7 @@ def test_a_clinic_sees_an_insured_employee_entitled_to_gobmp_and_osms(stack: Sta
     assert body["package"]["code"] == "gobmp_osms"
     assert body["package"]["name"] == "ГОБМП + ОСМС"
     assert body["holder"] == {"birth_date": "1979-10-28", "sex": "male"}
-    assert body["on_date"] == moscow_today().isoformat()  # the registry works in Moscow days
+    assert body["on_date"] == almaty_today().isoformat()  # the Kazakh registry works in Almaty days
 
 
 def test_a_clinic_sees_that_unpaid_contributions_leave_gobmp_only(stack: Stack) -> None:

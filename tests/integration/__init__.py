@@ -42,11 +42,11 @@ def new_person(**changes: Any) -> Person:
         sex=Sex.FEMALE,
         citizenship="RUS",
         birth_place="г. Тверь",
-        snils=f"{first_nine[:3]}-{first_nine[3:6]}-{first_nine[6:]} {snils_check(first_nine)}",
+        snils=first_nine + snils_check(first_nine),
         inn="500100732259",
         identity_document=Document(
             type=DocumentType.PASSPORT_RF,
-            series="28 11",
+            series="2811",
             number=f"{900_000 + serial:06d}",
             issue_date=date(2011, 5, 20),
             issuer="УФМС России по Тверской области",

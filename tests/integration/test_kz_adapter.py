@@ -16,7 +16,7 @@ from gateway.correlation import correlation_id, set_correlation_id
 from gateway.domain.model import Source
 from gateway.kz.domain import InsurancePeriod, PackageCode
 from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
-from mocks.calendar import moscow_today
+from mocks.calendar import almaty_today
 from tests.conftest import RunningMocks
 from tests.integration import inject, message_id
 
@@ -58,7 +58,7 @@ def test_an_insured_person_is_read_with_gobmp_and_osms_and_an_open_period(kz_fun
 
     assert (status.iin, status.insured, status.package) == (EMPLOYEE, True, PackageCode.GOBMP_OSMS)
     assert status.period == InsurancePeriod(date(2020, 1, 1), None)
-    assert status.on == moscow_today()  # the registry works in Moscow days
+    assert status.on == almaty_today()  # the Kazakh registry works in Almaty days
 
 
 def test_a_person_with_unpaid_contributions_is_read_as_not_insured_with_gobmp(kz_fund: KzFundAdapter) -> None:

@@ -37,7 +37,7 @@ INSURER_URL = "http://insurer.test/ws"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XML = "text/xml; charset=utf-8"
 
-# The applicant of the samples, as a user types her in: СНИЛС and passport series with separators.
+# The applicant of the samples, as the gateway holds her: identifiers normalised where they entered (the API).
 IVANOVA = Person(
     last_name="Иванова",
     first_name="Анна",
@@ -46,11 +46,11 @@ IVANOVA = Person(
     sex=Sex.FEMALE,
     citizenship="RUS",
     birth_place="г. Москва",
-    snils="112-233-445 95",
+    snils="11223344595",
     inn="500100732259",
     identity_document=Document(
         type=DocumentType.PASSPORT_RF,
-        series="45 10",
+        series="4510",
         number="123456",
         issue_date=date(2010, 6, 1),
         issuer="ОВД района Арбат г. Москвы",
@@ -139,7 +139,7 @@ def test_no_correlation_header_is_sent_without_a_usable_id(
 # --- requests as the contract writes them -------------------------------------------------------------------
 
 
-def test_a_person_is_sent_as_the_sample_verify_request_normalised_and_categorised(
+def test_a_person_is_sent_as_the_sample_verify_request_categorised(
     wire: responses.RequestsMock, fund: FundAdapter, caplog: pytest.LogCaptureFixture
 ) -> None:
     answer(wire, FUND_URL, sample("fund", "VerifyPerson.response.xml"))

@@ -16,7 +16,7 @@ from stdnum import luhn
 
 import contracts
 from mocks.fund import Registry, create_fund_service
-from mocks.fund.checks import enp_facet, enp_is_valid, make_enp, normalize_snils, snils_is_valid
+from mocks.fund.checks import enp_facet, enp_is_valid, make_enp
 from mocks.soap import SoapService
 from tests.mocks.envelopes import Answer, send
 
@@ -203,23 +203,6 @@ def fund(registry: Registry) -> SoapService:
 # --- checks.py -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("written", "digits"), [("112-233-445 95", "11223344595"), ("010-242-368 77", "01024236877")])
-def test_snils_with_valid_check_number_is_accepted(written: str, digits: str) -> None:
-    assert normalize_snils(written) == digits
-
-
-def test_snils_with_wrong_check_number_is_refused() -> None:
-    assert normalize_snils("010-242-368 00") is None
-    assert not snils_is_valid("01024236800")
-
-
-def test_snils_up_to_001_001_998_is_not_checked() -> None:
-    assert snils_is_valid("00100199800")
-    assert snils_is_valid("00000000100")
-    assert not snils_is_valid("00100199900")
-    assert snils_is_valid("00100199965")
-
-
 def test_enp_of_domain_example_has_the_facet_and_a_luhn_check_digit() -> None:
     assert enp_facet(date(1990, 5, 17), "female") == "54900882"
     assert make_enp("77", date(1990, 5, 17), "female", 1) == "7754900882000015"
@@ -250,6 +233,11 @@ def test_accepts_small_snils_without_checking_it(fund: SoapService) -> None:
     assert answer.ok and answer.get("Outcome") == "new"
 
 
+def test_all_zeros_snils_is_refused_by_the_fund(fund: SoapService) -> None:
+    answer = verify(fund, person(NEWCOMER, Snils="00000000000"))
+    assert answer.refusal == ("SNILS_FORMAT", "Person/Snils")
+
+
 def test_refuses_enp_with_wrong_check_digit(fund: SoapService) -> None:
     answer = verify(fund, MOROZOV, enp="7748410819000013")
     assert answer.refusal == ("ENP_CHECKSUM", "Enp")
@@ -257,6 +245,12 @@ def test_refuses_enp_with_wrong_check_digit(fund: SoapService) -> None:
 
 def test_refuses_passport_series_that_is_not_four_digits(fund: SoapService) -> None:
     answer = verify(fund, person(NEWCOMER, IdentityDocument=passport(series="45A2")))
+    assert answer.refusal == ("DOCUMENT_SERIES_FORMAT", "Person/IdentityDocument/Series")
+
+
+@pytest.mark.parametrize("series", ["45 10", "٤٥١٠"])
+def test_passport_series_is_four_ascii_digits_as_the_samples_write_it(fund: SoapService, series: str) -> None:
+    answer = verify(fund, person(NEWCOMER, IdentityDocument=passport(series=series)))
     assert answer.refusal == ("DOCUMENT_SERIES_FORMAT", "Person/IdentityDocument/Series")
 
 
@@ -313,10 +307,39 @@ def test_accepts_refugee_whose_refugee_certificate_is_their_residence_document(f
     assert verify(fund, refugee).get("Outcome") == "new"
 
 
+STATELESS_PERMIT = {"Type": "residence_permit", "Series": "83", "Number": "0424242", "IssueDate": "2021-10-01",
+                    "ExpiryDate": "2026-10-01"}  # fmt: skip
+STATELESS = person(NEWCOMER, LastName="Безгражданская", Citizenship="stateless", Category="stateless_permanent",
+                   Snils=None, IdentityDocument=STATELESS_PERMIT)  # fmt: skip
+
+
+def test_stateless_persons_residence_permit_is_both_identity_and_stay_document(fund: SoapService) -> None:
+    assert verify(fund, STATELESS).get("Outcome") == "new"
+    # The policy ends with the permit, before the end of the calendar year.
+    assert register(fund, STATELESS).get("Policy/ValidTo") == "2026-10-01"
+
+
+def test_refuses_a_stateless_persons_permit_expired_before_the_application(fund: SoapService) -> None:
+    expired = person(STATELESS, IdentityDocument={**STATELESS_PERMIT, "ExpiryDate": "2026-06-01"})
+    answer = register(fund, expired)
+    assert answer.refusal == ("RESIDENCE_DOCUMENT_EXPIRED", "Person/IdentityDocument/ExpiryDate")
+
+
+def test_a_foreigners_permit_is_no_identity_document_for_the_fund(fund: SoapService) -> None:
+    foreigner = person(STATELESS, Citizenship="UZB", Category="foreigner_permanent")
+    assert verify(fund, foreigner).refusal == ("RESIDENCE_DOCUMENT_REQUIRED", "Person/ResidenceDocument")
+
+
 def test_refuses_residence_document_expired_before_the_application(fund: SoapService) -> None:
     permit = {**KARIMOV["ResidenceDocument"], "ExpiryDate": "2026-06-01"}
     answer = register(fund, person(KARIMOV, ResidenceDocument=permit), enp=KARIMOV_ENP)
     assert answer.refusal == ("RESIDENCE_DOCUMENT_EXPIRED", "Person/ResidenceDocument/ExpiryDate")
+
+
+def test_refuses_a_foreign_passport_expired_before_the_application(fund: SoapService) -> None:
+    expired = {**KARIMOV["IdentityDocument"], "ExpiryDate": "2026-06-14"}
+    answer = verify(fund, person(KARIMOV, IdentityDocument=expired))
+    assert answer.refusal == ("DOCUMENT_EXPIRED", "Person/IdentityDocument/ExpiryDate")
 
 
 def test_refuses_application_dated_after_today(fund: SoapService) -> None:
@@ -611,6 +634,17 @@ def test_child_of_fourteen_with_a_birth_certificate_has_a_restriction(fund: Soap
     assert answer.get("Policy/Restriction/Code") == "BIRTH_CERTIFICATE_AGE" and "BIRTH_CERTIFICATE_AGE" in CATALOGUE
     assert answer.get("Policy/Restriction/Since") == "2026-03-20"
     assert status(fund, SOKOLOVA_ENP, on=date(2026, 3, 19)).get("Policy/Restriction/Code") is None
+
+
+def test_a_child_born_on_29_february_must_move_to_a_passport_from_28_february_of_a_common_year(
+    fund: SoapService,
+) -> None:
+    certificate = {"Type": "birth_certificate_rf", "Series": "II-МЮ", "Number": "229229", "IssueDate": "2012-03-05"}
+    child = person(NEWCOMER, BirthDate="2012-02-29", Snils=None, IdentityDocument=certificate)
+    enp = register(fund, child, on=date(2026, 1, 15)).get("Enp")
+    assert enp is not None
+    assert status(fund, enp, on=date(2026, 2, 27)).get("Policy/Restriction/Code") is None
+    assert status(fund, enp, on=date(2026, 2, 28)).get("Policy/Restriction/Since") == "2026-02-28"
 
 
 def test_policy_of_a_deceased_person_reads_as_annulled(fund: SoapService) -> None:

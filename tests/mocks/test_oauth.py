@@ -24,7 +24,7 @@ from mocks.app import create_app
 from mocks.oauth.codes import AuthorizationCode, CodeStore
 from mocks.oauth.directory import DirectoryError, load_directory
 from mocks.oauth.redirects import redirect_uri_matches
-from mocks.oauth.snils import normalize_snils
+from mocks.snils import parse as normalize_snils
 from tests.conftest import RunningMocks
 
 ISSUER = "http://localhost/oauth"
@@ -661,6 +661,9 @@ def test_qa_endpoint_explains_a_body_that_is_not_json(client: FlaskClient) -> No
         ("11223344595", "11223344595"),
         ("112-233-445 96", None),
         ("112-233-445", None),
+        # Numbers up to 001-001-998 carry no checked check number; 000-000-000 is nobody's.
+        ("001-001-998 00", "00100199800"),
+        ("000-000-000 00", None),
     ],
 )
 def test_snils_check_digits(value: str, digits: str | None) -> None:

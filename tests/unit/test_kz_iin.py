@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from gateway.kz.domain import (
     iin_check_digit,
     iin_facts,
     iin_violations,
+    kz_today,
     load_packages,
     make_iin,
     package_for,
@@ -194,3 +195,11 @@ def test_a_package_without_services_is_refused(tmp_path: Path) -> None:
 def test_domain_values_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         iin_facts("791028302728").sex = Sex.FEMALE  # type: ignore[misc]
+
+
+def test_kazakh_birth_date_not_in_the_future_is_judged_by_almaty_time() -> None:
+    # UTC+5 all year since 1 March 2024: at 19:00 UTC it is already the next day in Almaty.
+    assert kz_today(datetime(2026, 6, 14, 18, 59, tzinfo=UTC)) == date(2026, 6, 14)
+    assert kz_today(datetime(2026, 6, 14, 19, 0, tzinfo=UTC)) == date(2026, 6, 15)
+    born_today = "260615600015"  # a girl born on 15 June 2026
+    assert iin_violations(born_today, today=kz_today(datetime(2026, 6, 14, 20, 0, tzinfo=UTC))) == []

@@ -113,8 +113,16 @@ def test_refuses_a_child_under_14_applying_without_a_representative() -> None:
     assert apply(person=CHILD) == [Violation("REPRESENTATIVE_REQUIRED", "relation")]
 
 
-def test_accepts_a_child_of_14_applying_alone() -> None:
-    assert apply(person=citizen_born(born(14))) == []
+@pytest.mark.parametrize("age", [14, 15, 17])
+def test_minor_aged_14_to_17_applies_through_a_legal_representative(age: int) -> None:
+    assert apply(person=citizen_born(born(age))) == [Violation("REPRESENTATIVE_REQUIRED", "relation")]
+    assert apply(relation=Relation.CHILD, person=citizen_born(born(age))) == []
+    assert apply(relation=Relation.WARD, person=citizen_born(born(age))) == []
+
+
+def test_applies_alone_from_the_18th_birthday() -> None:
+    assert apply(person=citizen_born(born(18))) == []
+    assert codes(apply(person=citizen_born(born(18, days_later=1)))) == ["REPRESENTATIVE_REQUIRED"]
 
 
 def test_refuses_a_child_the_day_before_the_14th_birthday_applying_alone() -> None:
@@ -360,7 +368,7 @@ def test_accepts_an_eaeu_worker_on_a_labour_contract_and_refuses_others_on_one()
 
 
 def test_accepts_an_asylum_seeker_with_a_temporary_asylum_certificate() -> None:
-    asylum = Document(DT.TEMPORARY_ASYLUM_CERTIFICATE, "ВУ 0012345", date(2026, 1, 20), expiry_date=date(2027, 1, 19))
+    asylum = Document(DT.TEMPORARY_ASYLUM_CERTIFICATE, "ВУ0012345", date(2026, 1, 20), expiry_date=date(2027, 1, 19))
     person = replace(ANNA, citizenship="AFG", snils=None, identity_document=asylum, category=InsuredCategory.REFUGEE)
     assert apply(person=person) == []
 
@@ -372,3 +380,55 @@ def test_refuses_a_stated_category_that_contradicts_citizenship() -> None:
 def test_accepts_a_temporary_identity_card_for_a_citizen() -> None:
     card = Document(DT.TEMPORARY_IDENTITY_CARD_RF, "7701-123456", date(2026, 5, 20), issuer="МВД")
     assert apply(person=replace(ANNA, identity_document=card)) == []
+
+
+def test_foreign_passport_past_its_expiry_date_is_refused() -> None:
+    passport = Document(DT.FOREIGN_PASSPORT, "FA1234567", date(2016, 4, 2), expiry_date=date(2026, 4, 1))
+    foreigner = replace(ANNA, citizenship="UZB", snils=None, identity_document=passport,
+                        residence_document=RESIDENCE_PERMIT)  # fmt: skip
+    assert apply(person=foreigner) == [
+        Violation("DOCUMENT_EXPIRED", "person.identity_document.expiry_date", (("expiry_date", "2026-04-01"),))
+    ]
+    assert apply(person=replace(foreigner, identity_document=replace(passport, expiry_date=TODAY))) == []
+
+
+@pytest.mark.parametrize(
+    ("category", "permit"),
+    [
+        (InsuredCategory.FOREIGNER_PERMANENT, DT.TEMPORARY_RESIDENCE_PERMIT),
+        (InsuredCategory.FOREIGNER_TEMPORARY, DT.RESIDENCE_PERMIT),
+        (InsuredCategory.EAEU_WORKER, DT.RESIDENCE_PERMIT),
+    ],
+)
+def test_stated_category_must_be_the_one_the_stay_document_gives(category: InsuredCategory, permit: DT) -> None:
+    passport = Document(DT.FOREIGN_PASSPORT, "AC1234567", date(2019, 5, 1))
+    foreigner = replace(ANNA, citizenship="KGZ", snils=None, identity_document=passport, category=category,
+                        residence_document=replace(RESIDENCE_PERMIT, type=permit))  # fmt: skip
+    assert apply(person=foreigner) == [
+        Violation("DOCUMENT_NOT_ALLOWED_FOR_CATEGORY", "person.residence_document.type", (("category", category),))
+    ]
+
+
+def test_stateless_persons_stated_category_is_checked_against_the_permit_they_identify_with() -> None:
+    stateless = replace(ANNA, citizenship="stateless", snils=None, identity_document=RESIDENCE_PERMIT)
+    assert apply(person=replace(stateless, category=InsuredCategory.STATELESS_PERMANENT)) == []
+    assert apply(person=replace(stateless, category=InsuredCategory.STATELESS_TEMPORARY)) == [
+        Violation(
+            "DOCUMENT_NOT_ALLOWED_FOR_CATEGORY", "person.identity_document.type", (("category", "stateless_temporary"),)
+        )
+    ]
+
+
+def test_temporary_identity_card_is_a_document_from_14_like_the_passport() -> None:
+    thirteen = citizen_born(born(13))
+    card = Document(DT.TEMPORARY_IDENTITY_CARD_RF, "7701-123456", date(2026, 5, 20), issuer="МВД")
+    rule = (("category", "citizen"), ("rule", "temporary_identity_card_from_14"))
+    assert apply(relation=Relation.CHILD, person=replace(thirteen, identity_document=card)) == [
+        Violation("DOCUMENT_NOT_ALLOWED_FOR_CATEGORY", "person.identity_document.type", rule)
+    ]
+    fifteen = citizen_born(born(15))
+    issued_at_13 = replace(card, issue_date=born(2))
+    assert apply(relation=Relation.CHILD, person=replace(fifteen, identity_document=issued_at_13)) == [
+        Violation("DOCUMENT_NOT_ALLOWED_FOR_CATEGORY", "person.identity_document.issue_date", rule)
+    ]
+    assert apply(relation=Relation.CHILD, person=replace(fifteen, identity_document=card)) == []

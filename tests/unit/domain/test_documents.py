@@ -33,7 +33,8 @@ def birth_certificate(
 
 
 def check(document: Document, birth_date: date | None = ADULT, today: date = TODAY) -> list[Violation]:
-    return document_violations(document, today, PATH, birth_date)
+    """The rules on a document as the user typed it: normalised where it enters the gateway, then checked."""
+    return document_violations(normalize_document(document), today, PATH, birth_date)
 
 
 def codes(violations: list[Violation]) -> list[str]:
@@ -51,6 +52,19 @@ def test_accepts_a_passport_series_of_four_digits_with_or_without_the_printed_sp
 def test_normalizes_the_passport_series_to_four_digits() -> None:
     assert normalize_series(DT.PASSPORT_RF, "45 10") == "4510"
     assert normalize_document(passport(series="45 10", number=" 123 456 ")) == passport(series="4510")
+
+
+def test_normalizes_full_width_digits_of_a_series_and_number_to_ascii() -> None:
+    typed = passport(series="４５ １０", number="１２３４５６")
+    assert normalize_document(typed) == passport(series="4510", number="123456")
+    # "№" is not folded into "No": a number with letters nobody typed.
+    assert codes(check(Document(DT.FOREIGN_PASSPORT, "№１２３", date(2019, 4, 2)))) == ["DOCUMENT_NUMBER_FORMAT"]
+
+
+def test_checks_the_series_and_number_as_they_will_be_sent() -> None:
+    # Normalised once, where the document enters; a document that skipped it is refused, not quietly fixed.
+    assert codes(document_violations(passport(series="45 10"), TODAY, PATH, ADULT)) == ["DOCUMENT_SERIES_FORMAT"]
+    assert codes(document_violations(passport(number="１２３４５６"), TODAY, PATH, ADULT)) == ["DOCUMENT_NUMBER_FORMAT"]
 
 
 @pytest.mark.parametrize("series", ["451", "45100", "45-10", "45 1O", "AB10"])

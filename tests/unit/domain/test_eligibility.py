@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from gateway.domain.eligibility import check_person, name_violations, policy_end_date
+from gateway.domain.eligibility import check_person, issued_policy_end, name_violations, policy_end_date
 from gateway.domain.model import Document, DocumentType, Person, Sex, Violation
 
 DT = DocumentType
@@ -156,16 +156,16 @@ def test_requires_the_snils_of_a_citizen_from_14() -> None:
     assert check_person(replace(ANNA, snils=None), TODAY) == [Violation("SNILS_REQUIRED", "person.snils")]
 
 
-def test_requires_the_snils_of_a_child_past_the_newborn_year() -> None:
-    assert codes(check_person(replace(CHILD, snils=None), TODAY, newborn_allowed=True)) == ["SNILS_REQUIRED"]
+def test_child_under_14_on_birth_certificate_may_have_no_snils() -> None:
+    assert check_person(replace(CHILD, snils=None), TODAY) == []
+    assert check_person(NEWBORN, TODAY) == []
 
 
-def test_does_not_require_the_snils_of_a_newborn_child() -> None:
-    assert check_person(NEWBORN, TODAY, newborn_allowed=True) == []
-
-
-def test_requires_the_snils_of_a_newborn_where_a_newborn_is_not_expected() -> None:
-    assert codes(check_person(NEWBORN, TODAY)) == ["SNILS_REQUIRED"]
+def test_child_on_birth_certificate_needs_the_snils_from_the_14th_birthday() -> None:
+    # The birth certificate is still accepted for 30 days after the birthday; the СНИЛС is needed from the day.
+    child = replace(CHILD, birth_date=date(2012, 6, 15), snils=None)
+    assert check_person(replace(child, birth_date=date(2012, 6, 16)), TODAY) == []
+    assert check_person(child, TODAY) == [Violation("SNILS_REQUIRED", "person.snils")]
 
 
 def test_does_not_require_the_snils_of_a_foreigner_but_checks_one_given() -> None:
@@ -322,7 +322,33 @@ def test_ends_a_stateless_persons_policy_with_the_residence_permit_they_identify
     assert policy_end_date(person, TODAY) == date(2026, 8, 1)
 
 
+def test_stateless_persons_residence_permit_is_both_identity_and_stay_document() -> None:
+    # 115-ФЗ ст. 2, 10; the mock fund agrees (tests/mocks/test_fund_rules.py, tests/contract).
+    assert check_person(STATELESS, TODAY) == []
+    expired = replace(STATELESS, identity_document=replace(RESIDENCE_PERMIT, expiry_date=date(2026, 6, 1)))
+    assert check_person(expired, TODAY) == [
+        Violation(
+            "RESIDENCE_DOCUMENT_EXPIRED", "person.identity_document.expiry_date", (("expiry_date", "2026-06-01"),)
+        )
+    ]
+
+
 def test_ends_a_refugees_policy_with_the_year_or_the_refugee_certificate() -> None:
     assert policy_end_date(REFUGEE, TODAY) == date(2026, 12, 31)
     person = replace(REFUGEE, identity_document=replace(REFUGEE_CERTIFICATE, expiry_date=date(2026, 7, 1)))
     assert policy_end_date(person, TODAY) == date(2026, 7, 1)
+
+
+def test_issued_policy_end_is_the_funds_date_within_the_lawful_end_of_a_non_citizens_policy() -> None:
+    # The fund's date when it is within the bound (a duplicate keeps the end of the policy it replaces)...
+    assert issued_policy_end(FOREIGNER, TODAY, date(2026, 10, 31)) == date(2026, 10, 31)
+    # ...never past 31 December, nor past the stay document, nor open-ended for a foreigner.
+    assert issued_policy_end(FOREIGNER, TODAY, date(2027, 6, 30)) == date(2026, 12, 31)
+    assert issued_policy_end(FOREIGNER, TODAY, None) == date(2026, 12, 31)
+    permit = replace(RESIDENCE_PERMIT, expiry_date=date(2026, 9, 30))
+    assert issued_policy_end(replace(FOREIGNER, residence_document=permit), TODAY, None) == date(2026, 9, 30)
+
+
+def test_issued_policy_end_of_a_citizen_is_the_funds_date() -> None:
+    assert issued_policy_end(ANNA, TODAY, None) is None
+    assert issued_policy_end(ANNA, TODAY, date(2030, 1, 1)) == date(2030, 1, 1)
