@@ -17,7 +17,7 @@ from typing import Any
 from gateway.catalogue import Catalogue
 from gateway.domain.applications import Application, Step
 from gateway.domain.changes import apply_changes
-from gateway.domain.eligibility import check_person, with_mothers_insurer_until
+from gateway.domain.eligibility import check_person, issued_policy_end, with_mothers_insurer_until
 from gateway.domain.model import (
     ApplicationStatus,
     AuthorityType,
@@ -295,7 +295,7 @@ class Processor:
             enp=result.enp,
             insurer_code=result.policy.insurer_code,
             valid_from=result.policy.valid_from,
-            valid_to=result.policy.valid_to,
+            valid_to=issued_policy_end(registration.person, registration.application_date, result.policy.valid_to),
         )
         return application.with_progress(enp=result.enp).issue(policy, self.clock())
 

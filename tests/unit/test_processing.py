@@ -309,3 +309,25 @@ def test_leaving_an_insurer_whose_contract_ended_is_not_a_change_by_wish(
     submit(store, change)
     assert run_until_done(processor, store, "app_1").status is Status.ISSUED
     assert [(r.reason.value, r.insurer_code) for r in sent] == [("insurer_contract_ended", "77002")]
+
+
+def test_a_foreigners_policy_ends_with_the_stay_document_whatever_the_fund_answered(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, _, _ = world
+    permit_ends = date(NOW.year, 9, 30)
+    foreigner = replace(
+        ANNA,
+        citizenship="UZB",
+        snils=None,
+        inn=None,
+        identity_document=Document(DocumentType.FOREIGN_PASSPORT, "AB7781234", date(2020, 1, 10), series="FA"),
+        residence_document=Document(
+            DocumentType.TEMPORARY_RESIDENCE_PERMIT, "0456789", date(2025, 3, 15), expiry_date=permit_ends
+        ),
+    )
+    submit(store, new_request(person=foreigner))
+    done = run_until_done(processor, store, "app_1")
+    assert done.status is Status.ISSUED, done.rejection
+    assert done.policy is not None
+    assert done.policy.valid_to == permit_ends, "the fake fund registered it with no end at all"
