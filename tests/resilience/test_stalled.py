@@ -28,9 +28,8 @@ def attempt(processor: Processor, store: FakeStore) -> None:
 
 def test_the_last_failed_attempt_parks_the_application_instead_of_retrying() -> None:
     processor, store, fund, _ = world(max_attempts=3)
-    submit(store, new_request())
-    processor.run("app_1")  # accepted -> verifying
     fund.fail("verify_person", unavailable(Source.FUND, "VerifyPerson"), count=10)
+    submit(store, new_request())
     for _ in range(5):
         attempt(processor, store)
     assert fund.calls.count("verify_person") == 3, "no attempt after the third"
@@ -47,9 +46,8 @@ def test_the_last_failed_attempt_parks_the_application_instead_of_retrying() -> 
 
 def test_an_operator_resumes_a_stalled_application_and_it_finishes() -> None:
     processor, store, fund, clock = world(max_attempts=2)
-    submit(store, new_request())
-    processor.run("app_1")
     fund.fail("verify_person", unavailable(Source.FUND, "VerifyPerson"), count=2)
+    submit(store, new_request())
     for _ in range(3):
         attempt(processor, store)
     assert store.stalled()
@@ -71,10 +69,9 @@ def test_an_operator_resumes_a_stalled_application_and_it_finishes() -> None:
 
 def test_a_success_before_the_last_attempt_starts_the_count_again() -> None:
     processor, store, fund, _ = world(max_attempts=3)
-    submit(store, new_request())
-    processor.run("app_1")
     fund.fail("verify_person", unavailable(Source.FUND, "VerifyPerson"), count=2)
     fund.fail("register_policy", unavailable(Source.FUND, "RegisterPolicy"), count=2)
+    submit(store, new_request())
     for _ in range(10):
         attempt(processor, store)
     done = store.get("app_1")
