@@ -16,6 +16,7 @@ from gateway.domain.model import (
     DocumentType,
     Holder,
     Insurer,
+    InsurerState,
     Person,
     Policy,
     PolicyStatus,
@@ -219,7 +220,7 @@ def read_insurer_result(value: Any) -> InsurerResult:
     certificate = value.TemporaryCertificate
     return InsurerResult(
         insurer_application_id=value.InsurerApplicationId,
-        state=value.State,
+        state=read_enum(InsurerState, value.State),
         policy_form=value.PolicyForm,
         valid_from=read_date(value.ValidFrom),
         valid_to=value.ValidTo,

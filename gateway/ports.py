@@ -13,7 +13,7 @@ from typing import Protocol
 
 from gateway.domain.applications import Application
 from gateway.domain.clinics import Attachment, AttachmentReason, Clinic, Period, PolicyCard, PolicyEvent, Visit
-from gateway.domain.model import Document, Insurer, Person, Policy, Relation, Representative, Sex, Source
+from gateway.domain.model import Document, Insurer, InsurerState, Person, Policy, Relation, Representative, Sex, Source
 
 
 class RegistryApplicationType(StrEnum):
@@ -125,7 +125,7 @@ class InsurerResult:
     """An insurer's answer about an application it carried out."""
 
     insurer_application_id: str
-    state: str  # accepted | executing | executed | rejected
+    state: InsurerState
     policy_form: str
     valid_from: date
     valid_to: date | None = None

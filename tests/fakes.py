@@ -18,7 +18,7 @@ from gateway.domain.clinics import (
     PolicyEventType,
     Visit,
 )
-from gateway.domain.model import Holder, Insurer, Person, Policy, PolicyStatus, Source
+from gateway.domain.model import Holder, Insurer, InsurerState, Person, Policy, PolicyStatus, Source
 from gateway.kz.ports import InsuranceStatus
 from gateway.ports import (
     AttachmentRequest,
@@ -261,6 +261,7 @@ class FakeInsurer(Outage):
     code: str
     forms: tuple[str, ...] = ("electronic", "paper", "plastic")
     issued: dict[str, InsurerResult] = field(default_factory=dict)
+    answers: InsurerState = InsurerState.EXECUTED  # the state every application is answered with
 
     def __post_init__(self) -> None:
         Outage.__init__(self)
@@ -270,7 +271,10 @@ class FakeInsurer(Outage):
             if application.policy_form not in self.forms:
                 raise BackendRefusal(Source.INSURER, "POLICY_FORM_NOT_ISSUED", "нет такой формы", "policy_form")
             self.issued[message_id] = InsurerResult(
-                f"{self.code}-{len(self.issued) + 1}", "executed", application.policy_form, application.application_date
+                f"{self.code}-{len(self.issued) + 1}",
+                self.answers,
+                application.policy_form,
+                application.application_date,
             )
         return self.issued[message_id]
 

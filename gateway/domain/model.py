@@ -108,6 +108,15 @@ class ReplacementReason(StrEnum):
     DAMAGED = "damaged"
 
 
+class InsurerState(StrEnum):
+    """What became of an application at the insurer (the insurer contract's i:ApplicationState)."""
+
+    ACCEPTED = "accepted"
+    EXECUTING = "executing"
+    EXECUTED = "executed"
+    REJECTED = "rejected"
+
+
 class Source(StrEnum):
     """The system that refused."""
 

@@ -21,6 +21,7 @@ from gateway.domain.eligibility import check_person, issued_policy_end, with_mot
 from gateway.domain.model import (
     ApplicationStatus,
     AuthorityType,
+    InsurerState,
     IssuedPolicy,
     NewPolicyRequest,
     Person,
@@ -272,6 +273,11 @@ class Processor:
                 result = insurer.issue_policy(application.id, request)
             else:
                 result = insurer.replace_policy(application.id, request)
+            if result.state is InsurerState.REJECTED:
+                # Declined in the answer, not by a fault: still a refusal the user must see, and nothing to register.
+                raise BackendRefusal(
+                    Source.INSURER, "APPLICATION_REJECTED", "Заявление отклонено страховой организацией"
+                )
         application = application.with_progress(insurer_application_id=result.insurer_application_id)
         return application.move(Status.ISSUING, Step.REGISTER, self.clock())
 

@@ -16,6 +16,7 @@ from gateway.domain.model import (
     Document,
     DocumentType,
     Holder,
+    InsurerState,
     NewPolicyRequest,
     Person,
     PersonChanges,
@@ -331,3 +332,17 @@ def test_a_foreigners_policy_ends_with_the_stay_document_whatever_the_fund_answe
     assert done.status is Status.ISSUED, done.rejection
     assert done.policy is not None
     assert done.policy.valid_to == permit_ends, "the fake fund registered it with no end at all"
+
+
+def test_an_application_the_insurer_answers_as_rejected_is_rejected_and_never_registered(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, fund, insurers = world
+    insurers.ports["77001"].answers = InsurerState.REJECTED
+    submit(store, new_request())
+    done = run_until_done(processor, store, "app_1")
+    assert done.status is Status.REJECTED
+    (reason,) = done.rejection
+    assert (reason.code, reason.source) == ("BACKEND_REJECTED", Source.INSURER)
+    assert dict(reason.details)["backend_code"] == "APPLICATION_REJECTED"
+    assert "register_policy" not in fund.calls
