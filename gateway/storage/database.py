@@ -28,12 +28,16 @@ def make_engine(
     max_overflow: int = 10,
     connect_args: Mapping[str, Any] | None = None,
     echo: bool = False,
+    isolation_level: str | None = None,
+    pre_ping: bool = True,
 ) -> Engine:
     """An engine for `url`, safe to share between threads; in a forked child it opens its own connections."""
     parsed = make_url(url)
     args: dict[str, Any] = dict(connect_args or {})
     # Non-ASCII (Cyrillic names) stays readable in the JSON columns.
     options: dict[str, Any] = {"echo": echo, "json_serializer": partial(json.dumps, ensure_ascii=False)}
+    if isolation_level is not None:
+        options["isolation_level"] = isolation_level
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
             # One shared connection, or every checkout would see its own empty in-memory database. Its one
@@ -51,7 +55,7 @@ def make_engine(
             connect_args=args,
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            pool_pre_ping=pre_ping,
             **options,
         )
     _forget_connections_after_fork(engine)

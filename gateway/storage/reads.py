@@ -2,9 +2,11 @@
 
 A read through a SQLAlchemy Connection pays for the Connection, its events, a transaction (BEGIN and, on
 PostgreSQL, a ROLLBACK round trip when it goes back to the pool) and a Result around a single value. These reads
-are one statement each and change nothing, so they run in autocommit on the pool's own DBAPI connection: the
-statement SQLAlchemy compiled once for the database, its parameters and results converted by the columns' own
-types. `tests/integration/storage/test_reads.py` holds them to the same statements run through SQLAlchemy.
+are one statement each and change nothing, so they run in autocommit on a pooled DBAPI connection: the statement
+SQLAlchemy compiled once for the database, its parameters and results converted by the columns' own types. On
+PostgreSQL they have a pool of their own, in autocommit and without the pre-ping round trip the main pool makes
+on every checkout: a connection found closed is dropped and the read made once more on a new one (a read changes
+nothing). `tests/integration/storage/test_reads.py` holds them to the same statements run through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
+
+from gateway.storage.database import make_engine
 
 Processor = Callable[[Any], Any]
 Observer = Callable[[str, Any], None]
@@ -46,9 +50,9 @@ class Reads:
 
     def __init__(self, engine: Engine, observer: Observer | None = None):
         self._engine = engine
-        # PostgreSQL: autocommit for the read (no BEGIN, no ROLLBACK round trip), restored before the connection
-        # goes back to the pool. SQLite connections are in autocommit already (gateway.storage.database).
-        self._toggle_autocommit = engine.dialect.name == "postgresql"
+        # SQLite connections are in autocommit already and have no round trip to save (gateway.storage.database).
+        self._separate = engine.dialect.name == "postgresql"
+        self._pool = read_pool(engine) if self._separate else engine
         self.observer = observer  # sees every statement run (the growth benchmark EXPLAINs them)
 
     def compile(self, statement: Select[Any]) -> Read:
@@ -73,15 +77,19 @@ class Reads:
         if self.observer is not None:
             self.observer(read.sql, parameters)
         dialect = self._engine.dialect
-        connection = self._engine.raw_connection()
-        try:
-            fetched = self._run(connection, read.sql, parameters)
-        except dialect.loaded_dbapi.Error as error:
-            # Never back to the pool in an unknown state; raised as SQLAlchemy raises it, for the callers' handlers.
-            connection.invalidate(error)
-            raise DBAPIError.instance(read.sql, parameters, error, dialect.loaded_dbapi.Error) from None
-        finally:
-            connection.close()  # back to the pool (or away, if invalidated)
+        for attempt in (1, 2):
+            connection = self._pool.raw_connection()
+            try:
+                fetched = self._run(connection, read.sql, parameters)
+                break
+            except dialect.loaded_dbapi.Error as error:
+                # Never back to the pool in an unknown state; raised as SQLAlchemy raises it, for the callers.
+                closed = dialect.is_disconnect(error, connection.driver_connection, None)
+                connection.invalidate(error)
+                if not (self._separate and closed and attempt == 1):
+                    raise DBAPIError.instance(read.sql, parameters, error, dialect.loaded_dbapi.Error) from None
+            finally:
+                connection.close()  # back to the pool (or away, if invalidated)
         if not any(read.results):
             return [tuple(row) for row in fetched]
         return [
@@ -91,20 +99,29 @@ class Reads:
             for row in fetched
         ]
 
-    def _run(self, connection: Any, sql: str, parameters: Any) -> list[Any]:
-        driver = connection.driver_connection
-        if self._toggle_autocommit:
-            driver.autocommit = True
+    @staticmethod
+    def _run(connection: Any, sql: str, parameters: Any) -> list[Any]:
         cursor = connection.cursor()
         try:
             cursor.execute(sql, parameters)
             return list(cursor.fetchall())
         finally:
             cursor.close()
-            if self._toggle_autocommit:
-                driver.autocommit = False
 
     def scalar(self, read: Read, **values: Any) -> Any:
         """The first column of the first row, or None when there is no row."""
         found = self.rows(read, **values)
         return found[0][0] if found else None
+
+
+def read_pool(engine: Engine) -> Engine:
+    """PostgreSQL: an engine for the reads of `engine`'s database, in autocommit, without pre-ping; disposed with it."""
+    reads = make_engine(
+        engine.url.render_as_string(hide_password=False),
+        pool_size=engine.pool.size(),  # type: ignore[attr-defined]
+        max_overflow=0,
+        isolation_level="AUTOCOMMIT",
+        pre_ping=False,
+    )
+    event.listen(engine, "engine_disposed", lambda _: reads.dispose())
+    return reads

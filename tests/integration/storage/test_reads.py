@@ -7,7 +7,7 @@ from sqlalchemy import Engine, bindparam, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from gateway.domain.applications import Status, Step
-from gateway.storage import SqlApplicationStore
+from gateway.storage import SqlApplicationStore, make_engine
 from gateway.storage.reads import Reads
 from gateway.storage.store import _OWNER_ENPS, _POLICY_CHANGED_AT
 from gateway.storage.tables import applications
@@ -89,3 +89,27 @@ def test_every_statement_is_shown_to_an_observer_with_its_parameters(filled: Sql
     ((sql, parameters),) = seen
     assert "max" in sql.lower()
     assert ENP in (list(parameters.values()) if isinstance(parameters, dict) else list(parameters))
+
+
+def test_a_read_whose_connection_the_server_closed_is_made_again_on_a_new_one(
+    filled: SqlApplicationStore, engine: Engine
+) -> None:
+    if engine.dialect.name != "postgresql":
+        return  # SQLite has no server to close a connection, and its reads share the main pool
+    assert filled.policy_changed_at(ENP) == at(7)  # a connection of the reads' pool, now idle in it
+    idle = filled.reads._pool.raw_connection()
+    backend = idle.driver_connection.info.backend_pid  # type: ignore[union-attr]
+    idle.close()
+    with engine.connect() as connection:
+        # What a restart of the server, or a proxy's idle timeout, does to a pooled connection.
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    assert filled.policy_changed_at(ENP) == at(7)
+    assert filled.owner_enps("nobody") == frozenset()
+
+
+def test_the_reads_pool_is_disposed_with_the_engine(database: str) -> None:
+    engine = make_engine(database, pool_size=2)
+    store = SqlApplicationStore(engine)
+    store.policy_changed_at(ENP)
+    engine.dispose()
+    assert store.reads._pool.pool.checkedin() == 0  # type: ignore[attr-defined]
