@@ -174,8 +174,11 @@ def report(results: dict[str, list[float]], runs: int) -> None:
         p90 = statistics.quantiles(samples, n=10)[-1]
         print(f"  {name:<34} median {medians[name] * 1e6:>7.0f}   p90 {p90 * 1e6:>7.0f}")
     print()
-    for name in (STATUS_FIRST, STATUS_REPEATED, STATUS_304):
-        print(f"  ratio {name} / bare endpoint: {medians[name] / medians[BARE]:.2f}× (target ≤ 3×)")
+    # A read that asks the fund may cost 3 bare endpoints; one answered from the status cache, 2.
+    for name, target in ((STATUS_FIRST, 3.0), (STATUS_REPEATED, 2.0), (STATUS_304, 2.0)):
+        ratio = medians[name] / medians[BARE]
+        verdict = "met" if ratio <= target else "not met"
+        print(f"  ratio {name} / bare endpoint: {ratio:.2f}× (target ≤ {target:g}×: {verdict})")
     print(
         f"  fund call, compiled / zeep: {medians[COMPILED] / medians[ZEEP]:.2f}×; compiled / by hand (lxml): "
         f"{medians[COMPILED] / medians[LXML]:.1f}× (target ≤ 3×); zeep / by hand: {medians[ZEEP] / medians[LXML]:.1f}×"
