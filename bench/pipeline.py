@@ -229,7 +229,7 @@ def submit(services: Services, count: int, first: int) -> None:
     context = services.submission
     for index in range(first, first + count):
         application = new_application(applicant(index), Owner(f"bench-{index}"), context)
-        services.store.add(application, None, None)
+        services.store.add(application)
 
 
 def mock_calls(mocks: str) -> dict[str, int]:

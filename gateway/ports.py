@@ -334,8 +334,8 @@ class OutboxStats:
     oldest_pending_since: datetime | None  # when the oldest application with a live (not parked) entry was accepted
 
 
-class ApplicationStore(Protocol):
-    """Applications, their outbox and idempotency keys, in one database."""
+class IdempotencyKeys(Protocol):
+    """The Idempotency-Keys of submissions and the answers given to them."""
 
     def purge_idempotency_keys(self, made_before: datetime) -> int:
         """Forget the keys made before `made_before`; returns how many were forgotten."""
@@ -353,8 +353,12 @@ class ApplicationStore(Protocol):
         """Forget a reservation whose request failed unexpectedly, so that a retry can go through."""
         ...
 
-    def add(self, application: Application, key: IdempotencyKey | None, answer: str | None) -> None:
-        """Insert the application and its outbox entry, and finish its key with `answer`, in one transaction."""
+
+class Applications(Protocol):
+    """The applications, as submitted and as they went on."""
+
+    def add(self, application: Application, key: IdempotencyKey | None = None) -> None:
+        """Insert the application and its outbox entry, and finish its key with it, in one transaction."""
         ...
 
     def get(self, application_id: str) -> Application | None:
@@ -380,6 +384,10 @@ class ApplicationStore(Protocol):
         one more, so read the application again before saving it a second time.
         """
         ...
+
+
+class Outbox(Protocol):
+    """The work left to do on applications, claimed by workers under a lease."""
 
     def claim(self, worker_id: str, now: datetime, lease_seconds: float, limit: int) -> list[Claim]:
         """Take due outbox entries no other worker holds (FOR UPDATE SKIP LOCKED where the database has it)."""
@@ -412,3 +420,7 @@ class ApplicationStore(Protocol):
     def outbox_stats(self, now: datetime) -> OutboxStats:
         """Counts of the outbox's entries as of `now`, and the age of its oldest live one (a cheap read)."""
         ...
+
+
+class ApplicationStore(IdempotencyKeys, Applications, Outbox, Protocol):
+    """The three in one database, written together where a submission or a step needs it (the SQL store)."""

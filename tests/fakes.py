@@ -356,12 +356,14 @@ class FakeStore:
     def release(self, key: IdempotencyKey) -> None:
         self.keys.pop((key.owner_sub, key.key), None)
 
-    def add(self, application: Application, key: IdempotencyKey | None, answer: str | None) -> None:
+    def add(self, application: Application, key: IdempotencyKey | None = None) -> None:
         with self.lock:
             self.applications[application.id] = application
             self.outbox[application.id] = Entry(application.created_at)
         if key is not None:
-            self.finish(key, 202, answer or "", application.id)
+            self.keys[(key.owner_sub, key.key)].update(
+                state="done", status_code=202, body=None, application_id=application.id
+            )
 
     def get(self, application_id: str) -> Application | None:
         return self.applications.get(application_id)

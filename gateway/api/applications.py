@@ -17,13 +17,14 @@ from gateway.api.problems import ProblemError, validation_problem
 from gateway.api.schemas import ApplicationSchema, violations_of
 from gateway.auth import require_scope
 from gateway.domain.applications import Application
-from gateway.domain.model import NewPolicyRequest, ReplacementRequest
-from gateway.ports import IdempotencyKey, InvalidCursor, ReservationState
+from gateway.domain.model import NewPolicyRequest, Reason, ReplacementRequest
+from gateway.ports import IdempotencyKey, InvalidCursor
 from gateway.usecases.errors import InputRejected
 from gateway.usecases.submission import (
     cancel_application,
     list_applications,
     new_application,
+    submit_application,
     visible_application,
 )
 
@@ -46,61 +47,41 @@ def parse(schema: Schema, body: dict[str, Any]) -> Any:
         raise InputRejected(tuple(catalogue.reason(v) for v in violations_of(error))) from None
 
 
-def accepted(application: Application) -> Response:
+def accepted(application: Application, status: int = 202) -> Response:
+    """The answer to an accepted submission: the application, and where to follow it."""
     location = url_for("applications.read", application_id=application.id)
-    return json_response(render.application(application), 202, {"Location": location})
+    return json_response(render.application(application), status, {"Location": location})
 
 
 def submit(build: Callable[[dict[str, Any]], NewPolicyRequest | ReplacementRequest], scope: str) -> Response:
-    """Validate, store and answer a submission, honouring an Idempotency-Key (IETF draft semantics)."""
+    """Read a submission, hand it to the use case, and render what it came to."""
     body = json_body()
     owner = caller()
-    store = services().store
-    key_value = request.headers.get("Idempotency-Key")
-    if key_value is None:
-        application = new_application(build(body), owner, services().submission)
-        store.add(application, None, None)
-        return accepted(application)
-    if not 0 < len(key_value) <= MAX_KEY_LENGTH:
+    key = idempotency_key(owner.sub, body, scope)
+    outcome = submit_application(lambda: build(body), owner, key, services().submission, render_refusal)
+    if outcome.application is not None:
+        response = accepted(outcome.application, outcome.status_code)
+    else:
+        response = Response(outcome.refusal, outcome.status_code, mimetype="application/problem+json")
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotency_key(owner_sub: str, body: dict[str, Any], scope: str) -> IdempotencyKey | None:
+    """The request's Idempotency-Key, bound to its owner and to what it asks for."""
+    value = request.headers.get("Idempotency-Key")
+    if value is None:
+        return None
+    if not 0 < len(value) <= MAX_KEY_LENGTH:
         raise ProblemError(400, "idempotency-key", f"Idempotency-Key должен быть от 1 до {MAX_KEY_LENGTH} символов.")
-    key = IdempotencyKey(owner.sub, key_value, fingerprint(body, scope))
-    reservation = store.reserve(key, services().clock())
-    if reservation.state is ReservationState.MISMATCH:
-        raise ProblemError(
-            422, "idempotency-key-reused", "Этот Idempotency-Key уже использован с другим телом запроса."
-        )
-    if reservation.state is ReservationState.IN_PROGRESS:
-        raise ProblemError(409, "idempotency-in-progress", "Запрос с этим Idempotency-Key ещё обрабатывается.",
-                           {"Retry-After": "1"})  # fmt: skip
-    if reservation.state is ReservationState.REPLAY:
-        return replay(reservation.status_code or 200, reservation.body or "", reservation.application_id)
-    try:
-        application = new_application(build(body), owner, services().submission)
-    except InputRejected as rejected:
-        response = validation_problem(rejected.reasons, services().catalogue)
-        store.finish(key, response.status_code, response.get_data(as_text=True), None)
-        return response
-    except Exception:
-        store.release(key)
-        raise
-    response = accepted(application)
-    store.add(application, key, response.get_data(as_text=True))
-    return response
+    return IdempotencyKey(owner_sub, value, fingerprint(body, scope))
 
 
-def replay(status: int, body: str, application_id: str | None) -> Response:
-    """The answer given the first time; for an accepted application, its current state under the same status."""
-    if application_id is not None:
-        application = services().store.get(application_id)
-        if application is not None:
-            response = accepted(application)
-            response.status_code = status
-            response.headers["Idempotent-Replayed"] = "true"
-            return response
-    mimetype = "application/problem+json" if status >= 400 else "application/json"
-    response = Response(body, status, mimetype=mimetype)
-    response.headers["Idempotent-Replayed"] = "true"
-    return response
+def render_refusal(reasons: tuple[Reason, ...]) -> tuple[int, str]:
+    """A refusal as the API answers it, to be kept under its Idempotency-Key."""
+    response = validation_problem(reasons, services().catalogue)
+    return response.status_code, response.get_data(as_text=True)
 
 
 @bp.post("")

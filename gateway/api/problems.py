@@ -12,7 +12,14 @@ from werkzeug.exceptions import HTTPException
 from gateway.api import render
 from gateway.catalogue import Catalogue
 from gateway.domain.model import Reason, Violation
-from gateway.usecases.errors import Conflict, InputRejected, NotVisible, ServiceUnavailable
+from gateway.usecases.errors import (
+    Conflict,
+    InputRejected,
+    KeyInProgress,
+    KeyReused,
+    NotVisible,
+    ServiceUnavailable,
+)
 
 PROBLEM = "application/problem+json"
 # The catalogue's reason for a back-end that does not answer now: not a refusal, retry after Retry-After.
@@ -102,6 +109,15 @@ def init_app(app: Flask, catalogue: Catalogue) -> None:
     @app.errorhandler(Conflict)
     def conflict(error: Conflict) -> Response:
         return problem(409, "conflict", str(error))
+
+    @app.errorhandler(KeyReused)
+    def key_reused(error: KeyReused) -> Response:
+        return problem(422, "idempotency-key-reused", "Этот Idempotency-Key уже использован с другим телом запроса.")
+
+    @app.errorhandler(KeyInProgress)
+    def key_in_progress(error: KeyInProgress) -> Response:
+        detail = "Запрос с этим Idempotency-Key ещё обрабатывается."
+        return problem(409, "idempotency-in-progress", detail, {"Retry-After": "1"})
 
     @app.errorhandler(ServiceUnavailable)
     def unavailable(error: ServiceUnavailable) -> Response:

@@ -167,8 +167,8 @@ class SqlApplicationStore:
 
     # --- applications -------------------------------------------------------------------------------------
 
-    def add(self, application: Application, key: IdempotencyKey | None, answer: str | None) -> None:
-        """Insert the application and its outbox entry, and finish its key with `answer`, in one transaction."""
+    def add(self, application: Application, key: IdempotencyKey | None = None) -> None:
+        """Insert the application and its outbox entry, and finish its key with it, in one transaction."""
         with writing(self._engine) as connection:
             connection.execute(
                 insert(applications).values(
@@ -188,7 +188,8 @@ class SqlApplicationStore:
                 insert(outbox).values(application_id=application.id, available_at=application.updated_at, attempts=0)
             )
             if key is not None:
-                _remember(connection, key, 202, answer, application.id, at=application.created_at)
+                # No body: a repeated request is answered with the application as it is then (see submission).
+                _remember(connection, key, 202, None, application.id, at=application.created_at)
 
     def get(self, application_id: str) -> Application | None:
         """One application, or None."""

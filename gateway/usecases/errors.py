@@ -21,6 +21,14 @@ class Conflict(Exception):
     """The request conflicts with the resource's state (409)."""
 
 
+class KeyReused(Exception):
+    """An Idempotency-Key sent again with another request (422)."""
+
+
+class KeyInProgress(Exception):
+    """An Idempotency-Key whose first request is still being answered (409, retry in a second)."""
+
+
 class ServiceUnavailable(Exception):
     """A back-end needed to answer now is down (503 with Retry-After)."""
 

@@ -1,4 +1,9 @@
-"""Submitting, reading and cancelling applications."""
+"""Submitting, reading and cancelling applications.
+
+A submission with an Idempotency-Key (IETF draft semantics) is answered once: the key is reserved before anything
+else, and finished in the same transaction as the application it accepted, or with the refusal it got. A repeated
+request is answered as the first was: the application it accepted (as it is now), or the same refusal.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,8 @@ from gateway.domain.applications import Application, Owner, TransitionError
 from gateway.domain.eligibility import check_new_application, check_replacement
 from gateway.domain.model import NewPolicyRequest, Reason, ReplacementRequest
 from gateway.domain.reference import Reference
-from gateway.ports import ApplicationStore, ConcurrentUpdate, Page
-from gateway.usecases.errors import Conflict, InputRejected, NotVisible
+from gateway.ports import Applications, ApplicationStore, ConcurrentUpdate, IdempotencyKey, Page, ReservationState
+from gateway.usecases.errors import Conflict, InputRejected, KeyInProgress, KeyReused, NotVisible
 from gateway.usecases.processing import MOSCOW
 
 
@@ -46,7 +51,62 @@ def new_application(request: NewPolicyRequest | ReplacementRequest, owner: Owner
     return Application.accept(context.new_id(), owner, request, context.clock())
 
 
-def visible_application(application_id: str, owner: Owner, store: ApplicationStore) -> Application:
+Submitted = NewPolicyRequest | ReplacementRequest
+# The answer to a refusal as the API renders it (status code, body): kept under the key, answered again as it was.
+RenderRefusal = Callable[[tuple[Reason, ...]], tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a submission came to: an application accepted, or the answer to a refusal kept under its key."""
+
+    status_code: int
+    application: Application | None = None  # accepted, now or by the first request with the same key
+    refusal: str | None = None  # the answer to a refusal kept under the key, as first rendered
+    replayed: bool = False
+
+
+def submit_application(
+    request: Callable[[], Submitted],
+    owner: Owner,
+    key: IdempotencyKey | None,
+    context: Context,
+    render_refusal: RenderRefusal,
+) -> Outcome:
+    """Accept the request (`request` reads it, and may refuse it) and store it, once for every Idempotency-Key.
+
+    Without a key a refusal is raised (InputRejected); with one it is rendered, kept and returned. KeyReused and
+    KeyInProgress answer a key that was sent with another request, or whose first request is still running.
+    """
+    store = context.store
+    if key is None:
+        application = new_application(request(), owner, context)
+        store.add(application)
+        return Outcome(202, application)
+    reservation = store.reserve(key, context.clock())
+    if reservation.state is ReservationState.MISMATCH:
+        raise KeyReused(key.key)
+    if reservation.state is ReservationState.IN_PROGRESS:
+        raise KeyInProgress(key.key)
+    if reservation.state is ReservationState.REPLAY:
+        status = reservation.status_code or 202
+        if reservation.application_id is None:
+            return Outcome(status, refusal=reservation.body or "", replayed=True)
+        return Outcome(status, visible_application(reservation.application_id, owner, store), replayed=True)
+    try:
+        application = new_application(request(), owner, context)
+    except InputRejected as rejected:
+        status, body = render_refusal(rejected.reasons)
+        store.finish(key, status, body, None)
+        return Outcome(status, refusal=body)
+    except Exception:
+        store.release(key)  # failed for no reason of the request's: a retry may go through
+        raise
+    store.add(application, key)
+    return Outcome(202, application)
+
+
+def visible_application(application_id: str, owner: Owner, store: Applications) -> Application:
     """The owner's application; anyone else's, or none, is NotVisible."""
     application = store.get(application_id)
     if application is None or application.owner.sub != owner.sub:
@@ -54,7 +114,7 @@ def visible_application(application_id: str, owner: Owner, store: ApplicationSto
     return application
 
 
-def list_applications(owner: Owner, store: ApplicationStore, limit: int, cursor: str | None) -> Page:
+def list_applications(owner: Owner, store: Applications, limit: int, cursor: str | None) -> Page:
     """The owner's applications, newest first."""
     return store.list_for_owner(owner.sub, limit, cursor)
 

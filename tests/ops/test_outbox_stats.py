@@ -24,10 +24,10 @@ def test_an_empty_outbox_has_no_oldest_entry(store: SqlApplicationStore) -> None
 def test_entries_are_counted_as_due_scheduled_or_stalled_and_the_oldest_live_one_named(
     store: SqlApplicationStore,
 ) -> None:
-    store.add(accepted("app_stalled", when=at(0)), None, None)
-    store.add(accepted("app_retried", when=at(10)), None, None)
-    store.add(accepted("app_due", when=at(20)), None, None)
-    store.add(accepted("app_done", when=at(30)), None, None)
+    store.add(accepted("app_stalled", when=at(0)))
+    store.add(accepted("app_retried", when=at(10)))
+    store.add(accepted("app_due", when=at(20)))
+    store.add(accepted("app_done", when=at(30)))
     retried = _stored(store, "app_retried").move(Status.VERIFYING, Step.VERIFY, at(40))
     store.retry_later(retried, at(500), "fund:VerifyPerson")
     stalled = _stored(store, "app_stalled").move(Status.VERIFYING, Step.VERIFY, at(40))

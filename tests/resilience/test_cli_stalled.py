@@ -23,7 +23,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SqlApplicationS
     store = SqlApplicationStore(make_engine(url, pool_size=1))
     for number in (1, 2):
         application = Application.accept(f"app_{number}", Owner("user-1", None), new_policy_request(), at(number))
-        store.add(application, None, None)
+        store.add(application)
         verifying = application.move(Status.VERIFYING, Step.VERIFY, at(10))
         store.save(verifying, at(10))
         stored = store.get(application.id)

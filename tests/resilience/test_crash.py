@@ -85,7 +85,7 @@ def test_a_worker_killed_mid_step_is_replaced_and_the_application_finishes_once(
     request = NewPolicyRequest(Relation.SELF, adult(), "77", "77001", PolicyForm.ELECTRONIC)
     application = Application.accept(new_application_id(), Owner("crash"), request, datetime.now(UTC))
     before = stats(mocks)
-    store.add(application, None, None)
+    store.add(application)
     log = tmp_path / "workers.log"
     first = start_worker(url, mocks, log)
     try:

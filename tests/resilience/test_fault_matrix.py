@@ -139,7 +139,7 @@ def child_request() -> NewPolicyRequest:
 
 def submit(worker: Worker, request: NewPolicyRequest | ReplacementRequest) -> str:
     application = Application.accept(new_application_id(), Owner("fault-matrix"), request, datetime.now(UTC))
-    worker.services.store.add(application, None, None)
+    worker.services.store.add(application)
     return application.id
 
 

@@ -65,7 +65,7 @@ def world() -> tuple[Processor, FakeStore, FakeFund, FakeInsurers]:
 
 def submit(store: FakeStore, request: NewPolicyRequest | ReplacementRequest, app_id: str = "app_1") -> Application:
     application = Application.accept(app_id, Owner("user-1", "11223344595"), request, NOW)
-    store.add(application, None, None)
+    store.add(application)
     return application
 
 

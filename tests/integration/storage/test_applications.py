@@ -19,7 +19,7 @@ ENP = "7754900882000015"
 def test_an_added_application_reads_back_equal_at_version_zero(store: SqlApplicationStore) -> None:
     application = accepted("app_1")
 
-    store.add(application, None, None)
+    store.add(application)
 
     assert store.get("app_1") == application
     assert store.get("app_1") is not application
@@ -28,7 +28,7 @@ def test_an_added_application_reads_back_equal_at_version_zero(store: SqlApplica
 def test_a_replacement_application_reads_back_with_its_request(store: SqlApplicationStore) -> None:
     application = accepted("app_r", request=replacement_request(ENP))
 
-    store.add(application, None, None)
+    store.add(application)
 
     assert store.get("app_r") == application
 
@@ -39,7 +39,7 @@ def test_an_unknown_application_is_none(store: SqlApplicationStore) -> None:
 
 def test_timestamps_come_back_timezone_aware_in_utc(store: SqlApplicationStore) -> None:
     moscow = timezone(timedelta(hours=3))
-    store.add(accepted("app_1", when=datetime(2025, 3, 3, 12, 0, 0, 250_000, tzinfo=moscow)), None, None)
+    store.add(accepted("app_1", when=datetime(2025, 3, 3, 12, 0, 0, 250_000, tzinfo=moscow)))
 
     stored = store.get("app_1")
 
@@ -51,11 +51,11 @@ def test_timestamps_come_back_timezone_aware_in_utc(store: SqlApplicationStore) 
 
 def test_a_naive_timestamp_is_refused(store: SqlApplicationStore) -> None:
     with pytest.raises(StatementError, match="naive"):
-        store.add(accepted("app_1", when=datetime(2025, 3, 3, 9, 0)), None, None)
+        store.add(accepted("app_1", when=datetime(2025, 3, 3, 9, 0)))
 
 
 def test_saving_appends_new_history_and_bumps_the_version(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     verifying = _stored(store, "app_1").move(Status.VERIFYING, Step.VERIFY, at(1))
 
     store.save(verifying, at(1))
@@ -73,7 +73,7 @@ def test_saving_appends_new_history_and_bumps_the_version(store: SqlApplicationS
 
 
 def test_what_the_steps_learned_is_saved(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     application = _stored(store, "app_1").move(Status.VERIFYING, Step.ISSUE, at(1))
     learned = application.with_progress(enp=ENP, insurer_code="77001", region_code="77")
 
@@ -85,7 +85,7 @@ def test_what_the_steps_learned_is_saved(store: SqlApplicationStore) -> None:
 
 
 def test_an_issued_application_keeps_its_policy(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     issuing = (
         _stored(store, "app_1").move(Status.VERIFYING, Step.ISSUE, at(1)).move(Status.ISSUING, Step.REGISTER, at(2))
     )
@@ -97,7 +97,7 @@ def test_an_issued_application_keeps_its_policy(store: SqlApplicationStore) -> N
 
 
 def test_a_rejected_application_keeps_its_reasons(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     reasons = (Reason("PERSON_DECEASED", Source.FUND, "Отказ фонда.", "Обратитесь в фонд.", None, (("code", "D1"),)),)
     rejected = _stored(store, "app_1").reject(reasons, at(1))
 
@@ -107,7 +107,7 @@ def test_a_rejected_application_keeps_its_reasons(store: SqlApplicationStore) ->
 
 
 def test_saving_a_copy_read_before_another_save_is_a_concurrent_update(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     first = _stored(store, "app_1")
     second = _stored(store, "app_1")
     store.save(first.cancel(at(1)), None)
@@ -128,8 +128,8 @@ def test_saving_an_application_never_added_is_a_concurrent_update(store: SqlAppl
 def test_the_list_pages_through_an_owners_applications_newest_first(store: SqlApplicationStore) -> None:
     for number in range(25):
         # Pairs share a creation time, so the id must break the tie.
-        store.add(accepted(f"app_{number:02d}", when=at(number // 2)), None, None)
-    store.add(accepted("app_someone_else", owner_sub="user-2", when=at(100)), None, None)
+        store.add(accepted(f"app_{number:02d}", when=at(number // 2)))
+    store.add(accepted("app_someone_else", owner_sub="user-2", when=at(100)))
 
     pages = [store.list_for_owner("user-1", 10, None)]
     while pages[-1].next_cursor is not None:
@@ -144,7 +144,7 @@ def test_the_list_pages_through_an_owners_applications_newest_first(store: SqlAp
 
 def test_a_page_holding_exactly_the_rest_has_no_next_cursor(store: SqlApplicationStore) -> None:
     for number in range(3):
-        store.add(accepted(f"app_{number}", when=at(number)), None, None)
+        store.add(accepted(f"app_{number}", when=at(number)))
 
     page = store.list_for_owner("user-1", 3, None)
 
@@ -153,7 +153,7 @@ def test_a_page_holding_exactly_the_rest_has_no_next_cursor(store: SqlApplicatio
 
 
 def test_an_owner_without_applications_gets_an_empty_page(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
 
     assert store.list_for_owner("user-2", 10, None).items == []
 
@@ -171,10 +171,10 @@ def test_a_cursor_the_store_did_not_hand_out_is_refused(store: SqlApplicationSto
 
 
 def test_owner_enps_are_the_distinct_enps_of_the_owners_applications(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_new"), None, None)  # no ЕНП yet
-    store.add(accepted("app_r1", request=replacement_request(ENP)), None, None)
-    store.add(accepted("app_r2", request=replacement_request(ENP)), None, None)
-    store.add(accepted("app_other", owner_sub="user-2", request=replacement_request("5099000000000011")), None, None)
+    store.add(accepted("app_new"))  # no ЕНП yet
+    store.add(accepted("app_r1", request=replacement_request(ENP)))
+    store.add(accepted("app_r2", request=replacement_request(ENP)))
+    store.add(accepted("app_other", owner_sub="user-2", request=replacement_request("5099000000000011")))
     found = _stored(store, "app_new").move(Status.VERIFYING, Step.ISSUE, at(1)).with_progress(enp="7700000000000022")
     store.save(found, at(1))
 
@@ -186,8 +186,8 @@ def test_policy_changed_at_is_the_latest_change_of_an_application_concerning_the
     store: SqlApplicationStore,
 ) -> None:
     assert store.policy_changed_at(ENP) is None
-    store.add(accepted("app_r1", request=replacement_request(ENP)), None, None)
-    store.add(accepted("app_other", request=replacement_request("5099000000000011")), None, None)
+    store.add(accepted("app_r1", request=replacement_request(ENP)))
+    store.add(accepted("app_other", request=replacement_request("5099000000000011")))
     first = store.policy_changed_at(ENP)
 
     found = _stored(store, "app_r1").move(Status.VERIFYING, Step.ISSUE, at(5))

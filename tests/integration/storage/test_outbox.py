@@ -17,14 +17,14 @@ LEASE = 30.0
 
 
 def test_a_new_application_is_due_at_once(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_1", when=at(0)), None, None)
+    store.add(accepted("app_1", when=at(0)))
 
     assert [claim.application_id for claim in store.claim("w1", at(0), LEASE, 10)] == ["app_1"]
 
 
 def test_only_due_entries_are_claimed_oldest_first(store: SqlApplicationStore) -> None:
     for number, accepted_at in enumerate([5, 1, 3, 60]):
-        store.add(accepted(f"app_{number}", when=at(accepted_at)), None, None)
+        store.add(accepted(f"app_{number}", when=at(accepted_at)))
 
     claims = store.claim("w1", at(10), LEASE, 10)
 
@@ -34,14 +34,14 @@ def test_only_due_entries_are_claimed_oldest_first(store: SqlApplicationStore) -
 
 def test_a_claim_takes_no_more_than_the_limit(store: SqlApplicationStore) -> None:
     for number in range(5):
-        store.add(accepted(f"app_{number}", when=at(number)), None, None)
+        store.add(accepted(f"app_{number}", when=at(number)))
 
     assert [claim.application_id for claim in store.claim("w1", at(10), LEASE, 2)] == ["app_0", "app_1"]
     assert [claim.application_id for claim in store.claim("w2", at(10), LEASE, 2)] == ["app_2", "app_3"]
 
 
 def test_an_entry_under_lease_is_not_claimed_again(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
 
     assert store.claim("w2", at(2), LEASE, 10) == []
@@ -49,7 +49,7 @@ def test_an_entry_under_lease_is_not_claimed_again(store: SqlApplicationStore) -
 
 
 def test_an_entry_whose_lease_ended_is_claimed_again(store: SqlApplicationStore, engine: Engine) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
 
     claims = store.claim("w2", at(2 + LEASE), LEASE, 10)
@@ -61,7 +61,7 @@ def test_an_entry_whose_lease_ended_is_claimed_again(store: SqlApplicationStore,
 def test_retry_later_makes_the_entry_due_later_with_one_more_attempt(
     store: SqlApplicationStore, engine: Engine
 ) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
     waiting = _stored(store, "app_1").move(Status.VERIFYING, Step.VERIFY, at(2)).note_retry(at(2), "фонд недоступен")
 
@@ -77,7 +77,7 @@ def test_retry_later_makes_the_entry_due_later_with_one_more_attempt(
 def test_every_retry_counts_and_a_successful_step_starts_the_count_again(
     store: SqlApplicationStore, engine: Engine
 ) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     for attempt in range(3):
         store.retry_later(_stored(store, "app_1").note_retry(at(attempt), "повтор"), at(attempt), "x" * 1000)
     assert store.claim("w1", at(10), LEASE, 10)[0].attempts == 3
@@ -90,7 +90,7 @@ def test_every_retry_counts_and_a_successful_step_starts_the_count_again(
 
 
 def test_saving_with_a_next_attempt_frees_the_lease_and_reschedules(store: SqlApplicationStore, engine: Engine) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
 
     store.save(_stored(store, "app_1").move(Status.VERIFYING, Step.VERIFY, at(2)), at(5))
@@ -101,7 +101,7 @@ def test_saving_with_a_next_attempt_frees_the_lease_and_reschedules(store: SqlAp
 
 
 def test_saving_with_no_next_attempt_removes_the_entry(store: SqlApplicationStore, engine: Engine) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
 
     store.save(_stored(store, "app_1").cancel(at(2)), None)
@@ -112,7 +112,7 @@ def test_saving_with_no_next_attempt_removes_the_entry(store: SqlApplicationStor
 
 
 def test_saving_a_finished_application_with_a_next_attempt_puts_it_back(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     store.save(_stored(store, "app_1").move(Status.VERIFYING, Step.VERIFY, at(1)), None)
 
     store.save(_stored(store, "app_1").note_retry(at(2), "ещё раз"), at(3))
@@ -123,7 +123,7 @@ def test_saving_a_finished_application_with_a_next_attempt_puts_it_back(store: S
 def test_a_step_stored_on_the_way_keeps_the_lease_and_returns_the_stored_application(
     store: SqlApplicationStore, engine: Engine
 ) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
     verifying = _stored(store, "app_1").move(Status.VERIFYING, Step.VERIFY, at(2))
 
@@ -138,7 +138,7 @@ def test_a_step_stored_on_the_way_keeps_the_lease_and_returns_the_stored_applica
 
 
 def test_a_step_stored_after_failures_starts_their_count_again(store: SqlApplicationStore, engine: Engine) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     store.retry_later(_stored(store, "app_1").note_retry(at(1), "повтор"), at(1), "fund:VerifyPerson timeout")
     (claim,) = store.claim("w1", at(2), LEASE, 10)
     assert claim.attempts == 1
@@ -150,7 +150,7 @@ def test_a_step_stored_after_failures_starts_their_count_again(store: SqlApplica
 
 
 def test_a_step_stored_on_a_stale_copy_is_refused(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     stale = _stored(store, "app_1")
     store.advance(stale.move(Status.VERIFYING, Step.VERIFY, at(1)))
 

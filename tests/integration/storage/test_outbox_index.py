@@ -16,7 +16,7 @@ def test_the_claim_reads_the_due_index_in_its_own_order_without_sorting(
     store: SqlApplicationStore, engine: Engine
 ) -> None:
     for number in range(3):
-        store.add(accepted(f"app_{number}", when=at(number)), None, None)
+        store.add(accepted(f"app_{number}", when=at(number)))
 
     plan = _plan(engine, *_claim_select(store, engine))
 

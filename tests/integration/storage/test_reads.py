@@ -19,8 +19,8 @@ OTHER = "5099000000000011"
 
 @pytest.fixture
 def filled(store: SqlApplicationStore) -> SqlApplicationStore:
-    store.add(accepted("app_1", request=replacement_request(ENP)), None, None)
-    store.add(accepted("app_2", request=replacement_request(OTHER)), None, None)
+    store.add(accepted("app_1", request=replacement_request(ENP)))
+    store.add(accepted("app_2", request=replacement_request(OTHER)))
     application = store.get("app_1")
     assert application is not None
     store.save(application.move(Status.VERIFYING, Step.ISSUE, at(7)), at(7))

@@ -16,7 +16,7 @@ def _stored(store: SqlApplicationStore, application_id: str) -> Application:
 
 
 def _stall(store: SqlApplicationStore, application_id: str, when: float) -> None:
-    store.add(accepted(application_id, when=at(when)), None, None)
+    store.add(accepted(application_id, when=at(when)))
     store.claim("w1", at(when), LEASE, 10)
     waiting = _stored(store, application_id).move(Status.VERIFYING, Step.VERIFY, at(when + 1))
     store.retry_later(waiting.note_retry(at(when + 1), "повтор"), at(when + 2), "fund:VerifyPerson")
@@ -27,7 +27,7 @@ def _stall(store: SqlApplicationStore, application_id: str, when: float) -> None
 def test_a_stalled_entry_is_never_claimed_and_is_listed_with_its_attempts(store: SqlApplicationStore) -> None:
     _stall(store, "app_2", when=10)
     _stall(store, "app_1", when=0)
-    store.add(accepted("app_3", when=at(0)), None, None)
+    store.add(accepted("app_3", when=at(0)))
 
     assert [claim.application_id for claim in store.claim("w2", at(10_000), LEASE, 10)] == ["app_3"]
     listed = store.stalled()
@@ -50,7 +50,7 @@ def test_a_resumed_entry_is_due_at_once_with_its_attempts_reset(store: SqlApplic
 
 
 def test_a_resumed_entry_whose_outbox_row_was_gone_is_scheduled_again(store: SqlApplicationStore) -> None:
-    store.add(accepted("app_1"), None, None)
+    store.add(accepted("app_1"))
     store.save(_stored(store, "app_1"), None)  # no outbox entry left
 
     store.resume(_stored(store, "app_1").note_retry(at(5), "возобновлено оператором"), at(5))

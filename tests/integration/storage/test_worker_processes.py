@@ -38,7 +38,7 @@ def run_two_worker_processes(
     for _ in range(APPLICATIONS):
         request = NewPolicyRequest(Relation.SELF, applicant(), "77", "77001", PolicyForm.ELECTRONIC)
         application = Application.accept(new_application_id(), Owner("user-p"), request, datetime.now(UTC))
-        store.add(application, None, None)
+        store.add(application)
         ids.append(application.id)
     before = stats(mocks_server)
     env = dict(

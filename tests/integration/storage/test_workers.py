@@ -73,7 +73,7 @@ def test_two_workers_racing_over_one_outbox_finish_every_application_once(
             Relation.SELF, applicant(), "77", ("77001", "77002")[index % 2], PolicyForm.ELECTRONIC
         )
         application = Application.accept(new_application_id(), Owner(f"user-{index}"), request, datetime.now(UTC))
-        store.add(application, None, None)
+        store.add(application)
         ids.append(application.id)
     before = stats(mocks_server)
     built = services(store, mocks_server)

@@ -17,7 +17,7 @@ WORKERS = 3
 
 def test_racing_workers_process_every_application_exactly_once(store: SqlApplicationStore) -> None:
     for number in range(APPLICATIONS):
-        store.add(accepted(f"app_{number:03d}", when=at(number / 1000)), None, None)
+        store.add(accepted(f"app_{number:03d}", when=at(number / 1000)))
     now = at(10)
     start = threading.Barrier(WORKERS)
     claimed: list[str] = []
