@@ -45,13 +45,14 @@ from gateway.domain.model import (
     Person,
     PersonChanges,
     PolicyForm,
+    RegistryApplicationType,
+    RegistryReason,
     Relation,
     ReplacementReason,
     ReplacementRequest,
     Sex,
     Source,
 )
-from gateway.ports import RegistryApplicationType, RegistryReason
 from gateway.storage import SqlApplicationStore, make_engine
 from gateway.storage.codec import dump
 from gateway.storage.tables import application_history, applications, outbox

@@ -13,29 +13,19 @@ from typing import Protocol
 
 from gateway.domain.applications import Application
 from gateway.domain.clinics import Attachment, AttachmentReason, Clinic, Period, PolicyCard, PolicyEvent, Visit
-from gateway.domain.model import Document, Insurer, InsurerState, Person, Policy, Relation, Representative, Sex, Source
-
-
-class RegistryApplicationType(StrEnum):
-    """Application types of the registry (contracts/common/common.xsd)."""
-
-    INSURER_CHOICE = "insurer_choice"
-    REISSUE = "reissue"
-    DUPLICATE = "duplicate"
-    DATA_CHANGE = "data_change"
-
-
-class RegistryReason(StrEnum):
-    FIRST_CHOICE = "first_choice"
-    OWN_WISH = "own_wish"
-    RELOCATION = "relocation"
-    INSURER_CONTRACT_ENDED = "insurer_contract_ended"
-    PERSONAL_DATA_CHANGE = "personal_data_change"
-    DATA_INACCURACY = "data_inaccuracy"
-    EXPIRY_RENEWAL = "expiry_renewal"
-    LOSS = "loss"
-    WEAR = "wear"
-
+from gateway.domain.model import (
+    Document,
+    Insurer,
+    InsurerState,
+    Person,
+    Policy,
+    RegistryApplicationType,
+    RegistryReason,
+    Relation,
+    Representative,
+    Sex,
+    Source,
+)
 
 # --- what the back-ends answer ------------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from gateway.domain.model import (
     NewPolicyRequest,
     Person,
     Reason,
+    RegistryApplicationType,
+    RegistryReason,
     ReplacementRequest,
 )
 
@@ -58,8 +60,8 @@ class Progress:
     """What the steps learned so far, kept so that a retried step repeats the same request."""
 
     enp: str | None = None
-    registry_type: str | None = None
-    registry_reason: str | None = None
+    registry_type: RegistryApplicationType | None = None
+    registry_reason: RegistryReason | None = None
     insurer_code: str | None = None
     region_code: str | None = None
     insurer_application_id: str | None = None

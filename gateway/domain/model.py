@@ -108,6 +108,29 @@ class ReplacementReason(StrEnum):
     DAMAGED = "damaged"
 
 
+class RegistryApplicationType(StrEnum):
+    """Application types of the registry (contracts/common/common.xsd)."""
+
+    INSURER_CHOICE = "insurer_choice"
+    REISSUE = "reissue"
+    DUPLICATE = "duplicate"
+    DATA_CHANGE = "data_change"
+
+
+class RegistryReason(StrEnum):
+    """Reasons of the registry's applications (contracts/common/common.xsd)."""
+
+    FIRST_CHOICE = "first_choice"
+    OWN_WISH = "own_wish"
+    RELOCATION = "relocation"
+    INSURER_CONTRACT_ENDED = "insurer_contract_ended"
+    PERSONAL_DATA_CHANGE = "personal_data_change"
+    DATA_INACCURACY = "data_inaccuracy"
+    EXPIRY_RENEWAL = "expiry_renewal"
+    LOSS = "loss"
+    WEAR = "wear"
+
+
 class InsurerState(StrEnum):
     """What became of an application at the insurer (the insurer contract's i:ApplicationState)."""
 

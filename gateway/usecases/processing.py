@@ -27,6 +27,8 @@ from gateway.domain.model import (
     Person,
     PolicyStatus,
     Reason,
+    RegistryApplicationType,
+    RegistryReason,
     Relation,
     ReplacementReason,
     ReplacementRequest,
@@ -43,9 +45,7 @@ from gateway.ports import (
     InsurerApplication,
     Insurers,
     Registration,
-    RegistryApplicationType,
     RegistryPerson,
-    RegistryReason,
 )
 
 log = logging.getLogger(__name__)
@@ -191,8 +191,8 @@ class Processor:
             reason = RegistryReason.RELOCATION if moving else RegistryReason.OWN_WISH
         return application.with_progress(
             enp=verification.enp,
-            registry_type=Type.INSURER_CHOICE.value,
-            registry_reason=reason.value,
+            registry_type=Type.INSURER_CHOICE,
+            registry_reason=reason,
             insurer_code=request.insurer_code,
             region_code=request.region_code,
             person=request.person,
@@ -243,8 +243,8 @@ class Processor:
         self.fund.verify_person(application.id, person, request.enp)
         return application.with_progress(
             enp=request.enp,
-            registry_type=registry_type.value,
-            registry_reason=reason.value,
+            registry_type=registry_type,
+            registry_reason=reason,
             insurer_code=insurer_code,
             region_code=region_code,
             person=person,
@@ -360,7 +360,7 @@ def _registry(application: Application) -> tuple[RegistryApplicationType, Regist
     progress = application.progress
     if progress.registry_type is None or progress.registry_reason is None:
         raise RuntimeError(f"application {application.id} reached a back-end step without its registry type")
-    return RegistryApplicationType(progress.registry_type), RegistryReason(progress.registry_reason)
+    return progress.registry_type, progress.registry_reason
 
 
 def _person_of(record: RegistryPerson) -> Person:

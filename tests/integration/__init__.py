@@ -15,8 +15,8 @@ from typing import Any
 
 import requests
 
-from gateway.domain.model import Document, DocumentType, Person, Sex
-from gateway.ports import Registration, RegistryApplicationType, RegistryReason
+from gateway.domain.model import Document, DocumentType, Person, RegistryApplicationType, RegistryReason, Sex
+from gateway.ports import Registration
 from tests.conftest import RunningMocks, serve_mocks
 
 _serial = itertools.count(1)

@@ -9,8 +9,8 @@ import pytest
 
 from adapters import FundAdapter
 from adapters.mapping import category_of, field_path
-from gateway.domain.model import Document, DocumentType, PolicyStatus, Sex, Source
-from gateway.ports import BackendRefusal, BackendUnavailable, NotFound, RegistryReason
+from gateway.domain.model import Document, DocumentType, PolicyStatus, RegistryReason, Sex, Source
+from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
 from tests.conftest import RunningMocks
 from tests.integration import first_choice, inject, message_id, new_person
 

@@ -10,8 +10,8 @@ import pytest
 
 from adapters import FundAdapter
 from gateway.domain.clinics import AttachmentReason, CareKind, Period, PolicyCard, PolicyEventType
-from gateway.domain.model import Source
-from gateway.ports import AttachmentRequest, BackendRefusal, BackendUnavailable, NotFound, RegistryReason
+from gateway.domain.model import RegistryReason, Source
+from gateway.ports import AttachmentRequest, BackendRefusal, BackendUnavailable, NotFound
 from tests.conftest import RunningMocks
 from tests.integration import first_choice, inject, message_id, new_person
 

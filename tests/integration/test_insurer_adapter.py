@@ -18,17 +18,13 @@ from gateway.domain.model import (
     Document,
     DocumentType,
     Person,
+    RegistryApplicationType,
+    RegistryReason,
     Relation,
     Representative,
     Source,
 )
-from gateway.ports import (
-    BackendRefusal,
-    BackendUnavailable,
-    InsurerApplication,
-    RegistryApplicationType,
-    RegistryReason,
-)
+from gateway.ports import BackendRefusal, BackendUnavailable, InsurerApplication
 from tests.conftest import RunningMocks
 from tests.integration import first_choice, inject, message_id, new_person
 

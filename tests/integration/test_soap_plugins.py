@@ -21,14 +21,17 @@ from adapters import FundAdapter, InsurerDirectory
 from adapters.insurer import InsurerAdapter
 from adapters.plugins import mask_free_text, mask_name, mask_number, masked_xml
 from gateway.correlation import correlation_id, set_correlation_id
-from gateway.domain.model import Document, DocumentType, Person, PolicyStatus, Sex, Source
-from gateway.ports import (
-    BackendRefusal,
-    BackendUnavailable,
-    InsurerApplication,
+from gateway.domain.model import (
+    Document,
+    DocumentType,
+    Person,
+    PolicyStatus,
     RegistryApplicationType,
     RegistryReason,
+    Sex,
+    Source,
 )
+from gateway.ports import BackendRefusal, BackendUnavailable, InsurerApplication
 from tests.conftest import RunningMocks
 from tests.integration import first_choice, message_id, new_person
 

@@ -17,6 +17,8 @@ from gateway.domain.model import (
     NewPolicyRequest,
     Person,
     Reason,
+    RegistryApplicationType,
+    RegistryReason,
     ReplacementRequest,
     Source,
 )
@@ -77,8 +79,8 @@ def test_dates_are_iso_strings_and_enums_their_values() -> None:
 def test_progress_round_trips() -> None:
     progress = Progress(
         enp="7754900882000015",
-        registry_type="insurer_choice",
-        registry_reason="first_choice",
+        registry_type=RegistryApplicationType.INSURER_CHOICE,
+        registry_reason=RegistryReason.FIRST_CHOICE,
         insurer_code="77001",
         region_code="77",
         insurer_application_id="ins-1",
@@ -87,6 +89,8 @@ def test_progress_round_trips() -> None:
 
     assert load(Progress, through_json(progress)) == progress
     assert load(Progress, through_json(Progress())) == Progress()
+    # Stored as their values, as rows written when these were plain strings hold them.
+    assert through_json(progress)["registry_type"] == "insurer_choice"  # type: ignore[index,call-overload]
 
 
 def test_rejection_reasons_round_trip_with_their_details_in_order() -> None:
