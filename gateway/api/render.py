@@ -8,7 +8,6 @@ from typing import Any
 from gateway.domain.applications import Application
 from gateway.domain.clinics import Attachment
 from gateway.domain.model import Insurer, Policy, Reason
-from gateway.usecases.processing import is_stalled
 
 
 def timestamp(value: datetime) -> str:
@@ -45,7 +44,7 @@ def application(item: Application) -> dict[str, Any]:
             {"status": entry.status.value, "at": timestamp(entry.at), **({"note": entry.note} if entry.note else {})}
             for entry in item.history
         ],
-        "stalled": is_stalled(item),
+        "stalled": item.stalled and not item.status.is_final,
         "rejection": {"reasons": [reason(r) for r in item.rejection]} if item.rejection else None,
         "policy": None
         if policy is None

@@ -85,6 +85,7 @@ class Application:
     rejection: tuple[Reason, ...] = ()
     policy: IssuedPolicy | None = None
     version: int = 0  # bumped by the store on every save, so concurrent changes are detected
+    stalled: bool = False  # parked after too many failed attempts, until an operator resumes it
 
     @classmethod
     def accept(
@@ -124,11 +125,20 @@ class Application:
         history = self.history
         if status != self.status or note:
             history = (*history, HistoryEntry(status, at, note))
-        return replace(self, status=status, step=step, updated_at=at, history=history)
+        # A step taken (or a cancellation) ends a stall.
+        return replace(self, status=status, step=step, updated_at=at, history=history, stalled=False)
 
     def note_retry(self, at: datetime, note: str) -> Application:
         """Record that a step will be retried after a back-end outage; the status stays."""
         return replace(self, updated_at=at, history=(*self.history, HistoryEntry(self.status, at, note)))
+
+    def stall(self, at: datetime, note: str) -> Application:
+        """Parked after too many failed attempts: no step is tried again until an operator resumes it."""
+        return replace(self.note_retry(at, note), stalled=True)
+
+    def resume(self, at: datetime, note: str) -> Application:
+        """Resumed by an operator (or simply due again): its steps are tried again."""
+        return replace(self.note_retry(at, note), stalled=False)
 
     def with_progress(self, **changes: Any) -> Application:
         """Remember what a step learned."""

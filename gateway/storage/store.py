@@ -69,7 +69,7 @@ _OWNER_PAGE_AFTER = _OWNER_PAGE.where(
 
 # The writes of every step of the worker, built once in the same way.
 # (Parameters of an UPDATE may not be named after a column it sets: hence "new_status" and "of_id".)
-_STATE_COLUMNS = ("status", "step", "enp", "updated_at", "progress", "rejection", "policy")
+_STATE_COLUMNS = ("status", "step", "enp", "updated_at", "progress", "rejection", "policy", "stalled")
 _UPDATE_STATE = (
     update(applications)
     .where(applications.c.id == bindparam("of_id"), applications.c.version == bindparam("read_version"))
@@ -356,6 +356,7 @@ def _state(application: Application) -> dict[str, Any]:
         "progress": dump(application.progress),
         "rejection": dump(application.rejection) if application.rejection else None,
         "policy": dump(application.policy),
+        "stalled": application.stalled,
     }
 
 
@@ -440,6 +441,7 @@ def _application(row: Row[Any], history: tuple[HistoryEntry, ...]) -> Applicatio
         rejection=() if row.rejection is None else load_reasons(row.rejection),
         policy=None if row.policy is None else load(IssuedPolicy, row.policy),
         version=row.version,
+        stalled=row.stalled,
     )
 
 

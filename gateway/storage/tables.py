@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 # outbox.last_error is cut to this many characters.
@@ -72,6 +74,8 @@ applications = Table(
     Column("progress", JSON, nullable=False),
     Column("rejection", JSON(none_as_null=True)),
     Column("policy", JSON(none_as_null=True)),
+    # Parked after too many failed attempts, until an operator resumes it (the outbox entry is parked with it).
+    Column("stalled", Boolean, nullable=False, server_default=false()),
 )
 # The list of one owner's applications, newest first, walked by (created_at, id) cursors.
 Index(

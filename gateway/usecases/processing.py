@@ -146,7 +146,7 @@ class Processor:
         if attempts + 1 >= self.retry.max_attempts:
             # Never dropped: parked until an operator resumes it (`epolicy retry`), and the citizen sees it.
             note = f"{STALLED_NOTE}: {source} недоступен ({outage.operation}) после {attempts + 1} попыток"
-            stalled = application.note_retry(now, note)
+            stalled = application.stall(now, note)
             self.store.stall(stalled, now, error)
             log.error("application %s stalled after %d attempts: %s", application.id, attempts + 1, outage)
             return stalled
@@ -376,19 +376,12 @@ def _person_of(record: RegistryPerson) -> Person:
     )
 
 
-def is_stalled(application: Application) -> bool:
-    """Parked after too many attempts and not resumed since (its last history entry says so)."""
-    if application.status.is_final or not application.history:
-        return False
-    return (application.history[-1].note or "").startswith(STALLED_NOTE)
-
-
 def resume(store: ApplicationStore, application_id: str, now: datetime) -> Application | None:
     """Make a stalled (or any unfinished) application due now with its attempts reset; None if none or final."""
     application = store.get(application_id)
     if application is None or application.status.is_final:
         return None
-    resumed = application.note_retry(now, RESUMED_NOTE)
+    resumed = application.resume(now, RESUMED_NOTE)
     store.resume(resumed, now)
     return resumed
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from gateway.api.render import application as render_application
 from gateway.catalogue import Catalogue
 from gateway.domain.model import ApplicationStatus, Source
-from gateway.usecases.processing import RESUMED_NOTE, STALLED_NOTE, Processor, RetryPolicy, is_stalled, resume
+from gateway.usecases.processing import RESUMED_NOTE, STALLED_NOTE, Processor, RetryPolicy, resume
 from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeStore, unavailable
 from tests.unit.test_processing import Clock, new_request, submit
 
@@ -36,7 +36,7 @@ def test_the_last_failed_attempt_parks_the_application_instead_of_retrying() -> 
     application = store.get("app_1")
     assert application is not None
     assert application.status is ApplicationStatus.VERIFYING, "never rejected for a technical reason"
-    assert is_stalled(application)
+    assert application.stalled
     assert STALLED_NOTE in (application.history[-1].note or "")
     assert [entry.application_id for entry in store.stalled()] == ["app_1"]
     assert store.stalled()[0].attempts == 3
@@ -55,7 +55,7 @@ def test_an_operator_resumes_a_stalled_application_and_it_finishes() -> None:
     resumed = resume(store, "app_1", clock())
     assert resumed is not None
     assert resumed.history[-1].note == RESUMED_NOTE
-    assert not is_stalled(resumed)
+    assert not resumed.stalled
     assert store.stalled() == []
     assert store.outbox["app_1"].attempts == 0, "a resumed application has all its attempts again"
     for _ in range(5):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, update
 
-from gateway.storage import current, downgrade, head, make_engine, upgrade
-from gateway.storage.tables import metadata
+from gateway.storage import SqlApplicationStore, current, downgrade, head, make_engine, upgrade
+from gateway.storage.tables import applications, metadata, outbox
+from tests.integration.storage import accepted, at, replacement_request
 
 TABLES = {"alembic_version", "applications", "application_history", "outbox", "idempotency_keys"}
 
@@ -17,7 +18,7 @@ def test_an_empty_database_upgrades_to_head(empty_database: str) -> None:
 
     upgrade(empty_database)
 
-    assert current(empty_database) == head() == "0004"
+    assert current(empty_database) == head() == "0005"
     assert _tables(empty_database) == TABLES
 
 
@@ -48,6 +49,27 @@ def test_the_migrated_schema_matches_the_tables_in_code(empty_database: str) -> 
         engine.dispose()
 
     assert differences == []
+
+
+def test_the_applications_parked_before_0005_are_stalled_after_it(empty_database: str) -> None:
+    upgrade(empty_database)
+    engine = make_engine(empty_database)
+    try:
+        store = SqlApplicationStore(engine)
+        for name in ("app_parked", "app_due"):
+            store.add(accepted(name, request=replacement_request()))
+        with engine.begin() as connection:
+            connection.execute(update(outbox).where(outbox.c.application_id == "app_parked").values(stalled_at=at(60)))
+        engine.dispose()
+        downgrade(empty_database, "0004")  # as a database of 0004 with an entry parked
+        upgrade(empty_database)
+        with engine.connect() as connection:
+            rows = connection.execute(select(applications.c.id, applications.c.stalled)).all()
+            stalled = {row.id: row.stalled for row in rows}
+    finally:
+        engine.dispose()
+
+    assert stalled == {"app_parked": True, "app_due": False}
 
 
 def _tables(url: str) -> set[str]:

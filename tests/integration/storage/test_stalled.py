@@ -20,7 +20,7 @@ def _stall(store: SqlApplicationStore, application_id: str, when: float) -> None
     store.claim("w1", at(when), LEASE, 10)
     waiting = _stored(store, application_id).move(Status.VERIFYING, Step.VERIFY, at(when + 1))
     store.retry_later(waiting.note_retry(at(when + 1), "повтор"), at(when + 2), "fund:VerifyPerson")
-    parked = _stored(store, application_id).note_retry(at(when + 2), "обработка приостановлена")
+    parked = _stored(store, application_id).stall(at(when + 2), "обработка приостановлена")
     store.stall(parked, at(when + 2), "fund:VerifyPerson")
 
 
@@ -35,18 +35,20 @@ def test_a_stalled_entry_is_never_claimed_and_is_listed_with_its_attempts(store:
     assert listed[0].stalled_at == at(2)
     assert listed[0].last_error == "fund:VerifyPerson"
     assert _stored(store, "app_1").history[-1].note == "обработка приостановлена"
+    assert (_stored(store, "app_1").stalled, _stored(store, "app_3").stalled) == (True, False)
 
 
 def test_a_resumed_entry_is_due_at_once_with_its_attempts_reset(store: SqlApplicationStore) -> None:
     _stall(store, "app_1", when=0)
 
-    store.resume(_stored(store, "app_1").note_retry(at(100), "возобновлено оператором"), at(100))
+    store.resume(_stored(store, "app_1").resume(at(100), "возобновлено оператором"), at(100))
 
     assert store.stalled() == []
     assert store.claim("w1", at(99), LEASE, 10) == []
     (claim,) = store.claim("w1", at(100), LEASE, 10)
     assert (claim.application_id, claim.attempts) == ("app_1", 0)
     assert _stored(store, "app_1").history[-1].note == "возобновлено оператором"
+    assert not _stored(store, "app_1").stalled
 
 
 def test_a_resumed_entry_whose_outbox_row_was_gone_is_scheduled_again(store: SqlApplicationStore) -> None:
