@@ -11,6 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from gateway.domain.eligibility import insured_category
 from gateway.domain.model import (
     Document,
     DocumentType,
@@ -36,40 +37,8 @@ class InvalidAnswer(Exception):
 
 # --- requests -----------------------------------------------------------------------------------------------
 
+
 # Which c:InsuredCategory a residence document makes of a foreigner, and of a stateless person.
-_RESIDENCE_CATEGORIES = {
-    DocumentType.RESIDENCE_PERMIT: ("foreigner_permanent", "stateless_permanent"),
-    DocumentType.TEMPORARY_RESIDENCE_PERMIT: ("foreigner_temporary", "stateless_temporary"),
-}
-_REFUGEE_DOCUMENTS = frozenset(
-    {
-        DocumentType.REFUGEE_CERTIFICATE,
-        DocumentType.REFUGEE_APPLICATION_CERTIFICATE,
-        DocumentType.TEMPORARY_ASYLUM_CERTIFICATE,
-    }
-)
-
-
-def category_of(person: Person) -> str | None:
-    """The person's c:InsuredCategory: as stated, else from citizenship and documents; None when nothing says it."""
-    if person.category is not None:
-        return person.category.value
-    if person.is_citizen:
-        return "citizen"
-    stateless = person.citizenship == "stateless"
-    for document in (person.residence_document, person.identity_document):
-        if document is None:
-            continue
-        if document.type in _REFUGEE_DOCUMENTS:
-            return "refugee"
-        if document.type is DocumentType.LABOUR_CONTRACT_EAEU:
-            return "eaeu_worker"
-        categories = _RESIDENCE_CATEGORIES.get(document.type)
-        if categories is not None:
-            return categories[1] if stateless else categories[0]
-    return None  # the fund refuses it with RESIDENCE_DOCUMENT_REQUIRED, a reason the user can act on
-
-
 def document_payload(document: Document) -> dict[str, Any]:
     """A c:Document; its series and number were normalised where the gateway took them in, and go as they are."""
     return {
@@ -112,7 +81,7 @@ def person_payload(person: Person) -> dict[str, Any]:
         "Sex": person.sex.value,
         "BirthPlace": person.birth_place,
         "Citizenship": person.citizenship,
-        "Category": category_of(person),
+        "Category": category.value if (category := insured_category(person)) is not None else None,
         "Snils": person.snils or None,
         "Inn": person.inn,
         "IdentityDocument": document_payload(person.identity_document),

@@ -26,11 +26,14 @@ from gateway.domain.model import (
     NewPolicyRequest,
     Person,
     PersonChanges,
+    Policy,
     PolicyForm,
+    PolicyStatus,
     Relation,
     ReplacementReason,
     ReplacementRequest,
     Representative,
+    Sex,
     Violation,
 )
 from gateway.domain.reference import Reference
@@ -363,6 +366,61 @@ def issued_policy_end(person: Person, application_date: date, registered: date |
     if limit is None or (registered is not None and registered <= limit):
         return registered
     return limit
+
+
+def mothers_insurer_violation(
+    request: NewPolicyRequest, on: date, mother_sex: Sex | None, mother_policy: Policy | None
+) -> Violation | None:
+    """NEWBORN_MOTHER_INSURER when a newborn applying within 30 days of the birth's registration chooses an insurer
+    other than the one of the mother's active policy (the mother as the registry records her: a woman)."""
+    until = with_mothers_insurer_until(request.person)
+    if until is None or on > until or mother_sex is not Sex.FEMALE or mother_policy is None:
+        return None
+    if mother_policy.status is not PolicyStatus.ACTIVE or mother_policy.insurer_code == request.insurer_code:
+        return None
+    allowed_from = (until + timedelta(days=1)).isoformat()
+    details = (("mothers_insurer", mother_policy.insurer_code), ("allowed_from", allowed_from))
+    return Violation("NEWBORN_MOTHER_INSURER", "insurer_code", details)
+
+
+def mother_to_ask(request: NewPolicyRequest, on: date) -> str | None:
+    """The СНИЛС of the parent whose insurer a newborn's application must follow, if the rule applies on the day."""
+    until = with_mothers_insurer_until(request.person)
+    representative = request.representative
+    if until is None or on > until or representative is None or representative.snils is None:
+        return None
+    return representative.snils if representative.authority.type is AuthorityType.PARENT else None
+
+
+# Which category a residence document makes of a foreigner, and of a stateless person (326-ФЗ art. 10).
+_RESIDENCE_CATEGORIES = {
+    DT.RESIDENCE_PERMIT: (InsuredCategory.FOREIGNER_PERMANENT, InsuredCategory.STATELESS_PERMANENT),
+    DT.TEMPORARY_RESIDENCE_PERMIT: (InsuredCategory.FOREIGNER_TEMPORARY, InsuredCategory.STATELESS_TEMPORARY),
+}
+_REFUGEE_DOCUMENTS = frozenset(
+    {DT.REFUGEE_CERTIFICATE, DT.REFUGEE_APPLICATION_CERTIFICATE, DT.TEMPORARY_ASYLUM_CERTIFICATE}
+)
+
+
+def insured_category(person: Person) -> InsuredCategory | None:
+    """The person's category under 326-ФЗ art. 10: as stated, else from citizenship and documents; None when
+    nothing says it (the fund then refuses with RESIDENCE_DOCUMENT_REQUIRED, a reason the user can act on)."""
+    if person.category is not None:
+        return person.category
+    if person.is_citizen:
+        return InsuredCategory.CITIZEN
+    stateless = person.citizenship == STATELESS
+    for document in (person.residence_document, person.identity_document):
+        if document is None:
+            continue
+        if document.type in _REFUGEE_DOCUMENTS:
+            return InsuredCategory.REFUGEE
+        if document.type is DT.LABOUR_CONTRACT_EAEU:
+            return InsuredCategory.EAEU_WORKER
+        categories = _RESIDENCE_CATEGORIES.get(document.type)
+        if categories is not None:
+            return categories[1] if stateless else categories[0]
+    return None
 
 
 # Until 30 days after the birth is registered a newborn is insured with the mother's insurer (326-ФЗ art. 16).

@@ -59,6 +59,12 @@ class Reference:
     regions: Mapping[str, str]
     insurers: Mapping[str, InsurerInfo]
 
+    def contract_ended(self, insurer_code: str, day: date) -> bool:
+        """Whether a known insurer no longer works in ОМС in its region on the day (its contract ended): a change
+        of insurer it forces is then no change by wish, and not held to the once-a-year limit (326-ФЗ art. 16)."""
+        info = self.insurers.get(insurer_code)
+        return info is not None and not info.admitted_on(day, info.region_code)
+
     def insurers_in(self, region: str, day: date) -> list[InsurerInfo]:
         """The insurers admitted in the region on the day, by code."""
         return sorted(

@@ -13,6 +13,7 @@ from gateway.domain.identifiers import enp_violations
 from gateway.domain.model import Policy
 from gateway.ports import ApplicationStore, BackendRefusal, BackendUnavailable, FundPort, NotFound
 from gateway.usecases.errors import InputRejected, NotVisible, ServiceUnavailable
+from gateway.usecases.refusals import reason_of
 from gateway.usecases.status_cache import StatusCache
 
 DEFAULT_RETRY_AFTER = 30
@@ -96,8 +97,4 @@ def ask_fund(catalogue: Catalogue, subject: str, call: Callable[[], T]) -> T:
     except BackendUnavailable as outage:
         raise ServiceUnavailable(int(outage.retry_after or DEFAULT_RETRY_AFTER)) from outage
     except BackendRefusal as refusal:
-        # The adapter maps only the fields of the application's request; the catalogue knows the usual one.
-        field = refusal.field or (catalogue.entry(refusal.code).field if refusal.code in catalogue else None)
-        extra = {"allowed_from": refusal.allowed_from.isoformat()} if refusal.allowed_from else None
-        reason = catalogue.backend_reason(refusal.source, refusal.code, refusal.message, field, extra)
-        raise InputRejected((reason,)) from refusal
+        raise InputRejected((reason_of(refusal, catalogue),)) from refusal

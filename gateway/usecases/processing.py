@@ -17,10 +17,9 @@ from typing import Any
 from gateway.catalogue import Catalogue
 from gateway.domain.applications import Application, Step
 from gateway.domain.changes import apply_changes
-from gateway.domain.eligibility import check_person, issued_policy_end, with_mothers_insurer_until
+from gateway.domain.eligibility import check_person, issued_policy_end, mother_to_ask, mothers_insurer_violation
 from gateway.domain.model import (
     ApplicationStatus,
-    AuthorityType,
     InsurerState,
     IssuedPolicy,
     NewPolicyRequest,
@@ -32,7 +31,6 @@ from gateway.domain.model import (
     Relation,
     ReplacementReason,
     ReplacementRequest,
-    Sex,
     Source,
     Violation,
 )
@@ -47,6 +45,7 @@ from gateway.ports import (
     Registration,
     RegistryPerson,
 )
+from gateway.usecases.refusals import reason_of
 
 log = logging.getLogger(__name__)
 
@@ -199,26 +198,17 @@ class Processor:
         )
 
     def _check_mothers_insurer(self, application: Application, request: NewPolicyRequest) -> None:
-        # A newborn stays with the mother's insurer for 30 days after the birth is registered; the mother is the
-        # representative if the registry records her as a woman with an active policy.
-        until = with_mothers_insurer_until(request.person)
-        representative = request.representative
-        if until is None or self._application_date(application) > until or representative is None:
+        # A newborn stays with the mother's insurer for 30 days after the birth is registered (gateway.domain).
+        on = self._application_date(application)
+        snils = mother_to_ask(request, on)
+        if snils is None:
             return
-        if representative.authority.type is not AuthorityType.PARENT or representative.snils is None:
-            return
-        mother = self.fund.find_person_by_snils(application.id, representative.snils)
-        policy = mother.policy if mother is not None and mother.sex is Sex.FEMALE else None
-        if policy is None or policy.status is not PolicyStatus.ACTIVE or policy.insurer_code == request.insurer_code:
-            return
-        reason = self.catalogue.reason(
-            Violation(
-                "NEWBORN_MOTHER_INSURER",
-                "insurer_code",
-                (("mothers_insurer", policy.insurer_code), ("allowed_from", (until + timedelta(days=1)).isoformat())),
-            )
+        mother = self.fund.find_person_by_snils(application.id, snils)
+        violation = mothers_insurer_violation(
+            request, on, mother.sex if mother else None, mother.policy if mother else None
         )
-        raise Refused((reason,))
+        if violation is not None:
+            raise Refused((self.catalogue.reason(violation),))
 
     def _verify_replacement(self, application: Application, request: ReplacementRequest) -> Application:
         record = self.fund.find_person(application.id, request.enp)
@@ -237,7 +227,10 @@ class Processor:
             region_code = request.region_code or current.region_code
             if insurer_code == current.insurer_code and region_code == current.region_code:
                 raise self._refused("ALREADY_INSURED_SAME_INSURER", Source.FUND, "insurer_code")
-            if reason is RegistryReason.OWN_WISH and self._contract_ended(current.insurer_code, application):
+            ended = self.reference is not None and self.reference.contract_ended(
+                current.insurer_code, self._application_date(application)
+            )
+            if reason is RegistryReason.OWN_WISH and ended:
                 # A change forced by the end of the insurer's contract is not one by wish: no yearly limit.
                 reason = RegistryReason.INSURER_CONTRACT_ENDED
         self.fund.verify_person(application.id, person, request.enp)
@@ -307,12 +300,6 @@ class Processor:
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
-    def _contract_ended(self, insurer_code: str, application: Application) -> bool:
-        info = self.reference.insurers.get(insurer_code) if self.reference is not None else None
-        if info is None:
-            return False
-        return not info.admitted_on(self._application_date(application), info.region_code)
-
     def _application_date(self, application: Application) -> date:
         return application.created_at.astimezone(MOSCOW).date()
 
@@ -342,9 +329,7 @@ class _RefusalTranslator:
 
     def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
         if isinstance(error, BackendRefusal):
-            extra = {"allowed_from": error.allowed_from.isoformat()} if error.allowed_from else None
-            reason = self.catalogue.backend_reason(error.source, error.code, error.message, error.field, extra)
-            raise Refused((reason,)) from error
+            raise Refused((reason_of(error, self.catalogue),)) from error
 
 
 def _representation(application: Application) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from adapters import FundAdapter
-from adapters.mapping import category_of, field_path
+from adapters.mapping import field_path
+from gateway.domain.eligibility import insured_category
 from gateway.domain.model import Document, DocumentType, PolicyStatus, RegistryReason, Sex, Source
 from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
 from tests.conftest import RunningMocks
@@ -287,7 +288,7 @@ def test_the_insured_category_follows_from_citizenship_and_documents(
 
     person = new_person(citizenship=citizenship, residence_document=residence)
 
-    assert category_of(person) == category
+    assert insured_category(person) == category
 
 
 def test_a_foreigner_with_a_residence_permit_is_registered_until_the_end_of_the_year(fund: FundAdapter) -> None:

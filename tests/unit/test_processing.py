@@ -32,6 +32,8 @@ from gateway.domain.model import (
 )
 from gateway.domain.reference import load_reference
 from gateway.ports import BackendRefusal, Registration, RegistrationResult
+from gateway.usecases.errors import InputRejected
+from gateway.usecases.policies import ask_fund
 from gateway.usecases.processing import Processor, RetryPolicy
 from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeStore, unavailable
 from tests.persons import ANNA
@@ -346,3 +348,22 @@ def test_an_application_the_insurer_answers_as_rejected_is_rejected_and_never_re
     assert (reason.code, reason.source) == ("BACKEND_REJECTED", Source.INSURER)
     assert dict(reason.details)["backend_code"] == "APPLICATION_REJECTED"
     assert "register_policy" not in fund.calls
+
+
+def test_a_refusal_reads_the_same_in_the_worker_and_in_the_apis_reads(
+    world: tuple[Processor, FakeStore, FakeFund, FakeInsurers],
+) -> None:
+    processor, store, fund, _ = world
+    # The fund names no field: both fall back to the one the catalogue gives the code.
+    refusal = BackendRefusal(Source.FUND, "INSURER_CHANGE_LIMIT", "Раз в год", None, date(2027, 1, 1))
+    fund.fail("register_policy", refusal)
+    submit(store, new_request())
+    done = run_until_done(processor, store, "app_1")
+    (in_the_worker,) = done.rejection
+
+    with pytest.raises(InputRejected) as read:
+        ask_fund(processor.catalogue, "7754900882000015", lambda: (_ for _ in ()).throw(refusal))
+
+    assert read.value.reasons == (in_the_worker,)
+    assert in_the_worker.field == processor.catalogue.entry("INSURER_CHANGE_LIMIT").field is not None
+    assert dict(in_the_worker.details)["allowed_from"] == "2027-01-01"
