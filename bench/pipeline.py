@@ -261,31 +261,42 @@ def run(database: str, url: str, mocks: str, workers: int, count: int, first: in
         )
         started, cpu, mocks_cpu = datetime.now(UTC), time.process_time(), _mocks_cpu()
         pool.start()
-        deadline = time.monotonic() + RUN_DEADLINE_SECONDS
         try:
-            with engine.connect() as connection:
-                while time.monotonic() < deadline:
-                    if connection.execute(select(func.count()).select_from(outbox)).scalar_one() == 0:
-                        break
-                    connection.rollback()  # a fresh snapshot for the next look
-                    time.sleep(0.05)
+            _wait_for_empty_outbox(engine)
         finally:
             pool.stop()
             cpu, mocks_cpu = time.process_time() - cpu, _mocks_cpu() - mocks_cpu
-        with engine.connect() as connection:
-            # The moment the last application reached its final status, as the workers stamped it.
-            finished = connection.execute(select(func.max(applications.c.updated_at))).scalar_one()
-            issued = connection.execute(
-                select(func.count()).select_from(applications).where(applications.c.status == "issued")
-            ).scalar_one()
-        after = mock_calls(mocks)
+        return _outcome(database, workers, count, engine, started, (cpu, mocks_cpu), before, mocks)
     finally:
         engine.dispose()
+
+
+def _outcome(
+    label: str,
+    workers: int,
+    count: int,
+    engine: Any,
+    started: datetime | None,
+    cpu: tuple[float, float],
+    before: dict[str, int],
+    mocks: str,
+) -> Outcome:
+    """A finished run, as the workers stamped it in the database, from `started` (None: their first step)."""
+    with engine.connect() as connection:
+        if started is None:
+            started = connection.execute(
+                select(func.min(application_history.c.at)).where(application_history.c.status == "verifying")
+            ).scalar_one()
+        # The moment the last application reached its final status.
+        finished = connection.execute(select(func.max(applications.c.updated_at))).scalar_one()
+        issued = connection.execute(
+            select(func.count()).select_from(applications).where(applications.c.status == "issued")
+        ).scalar_one()
+    after = mock_calls(mocks)
     calls = {operation: after[operation] - before.get(operation, 0) for operation in after}
     seconds = (finished - started).total_seconds()
-    return Outcome(
-        database, workers, count, int(issued), seconds, cpu, {op: n for op, n in calls.items() if n}, mocks_cpu
-    )
+    return Outcome(label, workers, count, int(issued), seconds, cpu[0], {op: n for op, n in calls.items() if n},
+                   cpu[1])  # fmt: skip
 
 
 # --- worker processes ---------------------------------------------------------------------------------------------
@@ -348,22 +359,10 @@ def run_processes(database: str, url: str, mocks: str, processes: int, count: in
             _wait_for_empty_outbox(engine)
             cpu = sum(_cpu_seconds(child.pid) - at for child, at in zip(children, idle, strict=True))
             mocks_cpu = _mocks_cpu() - mocks_cpu
-        with engine.connect() as connection:
-            # From the first step a worker took to the last application's final status, as the workers stamped them.
-            started = connection.execute(
-                select(func.min(application_history.c.at)).where(application_history.c.status == "verifying")
-            ).scalar_one()
-            finished = connection.execute(select(func.max(applications.c.updated_at))).scalar_one()
-            issued = connection.execute(
-                select(func.count()).select_from(applications).where(applications.c.status == "issued")
-            ).scalar_one()
-        after = mock_calls(mocks)
+        # From the first step a worker took: the processes started before, idle.
+        return _outcome(f"{database} (processes)", processes, count, engine, None, (cpu, mocks_cpu), before, mocks)
     finally:
         engine.dispose()
-    calls = {operation: after[operation] - before.get(operation, 0) for operation in after}
-    seconds = (finished - started).total_seconds()
-    return Outcome(f"{database} (processes)", processes, count, int(issued), seconds, cpu,
-                   {op: n for op, n in calls.items() if n}, mocks_cpu)  # fmt: skip
 
 
 def _mocks_cpu() -> float:
