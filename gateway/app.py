@@ -30,7 +30,14 @@ def create_app(test_config: dict[str, Any] | None = None, **services: Any) -> Fl
     app.extensions["epolicy"] = built
     # First, so that their timers start before (and their answers are read after) every other hook.
     logs.init_app(app)
-    metrics.init_app(app, built)
+    # Read through `built` at each scrape, since tests replace its clock and store after the app is made.
+    sources = metrics.Sources(
+        clock=lambda: built.clock(),
+        outbox_stats=lambda now: built.store.outbox_stats(now),
+        breakers=lambda: built.breakers,
+        status_cache=lambda: built.status_cache,
+    )
+    metrics.init_app(app, built.metrics, sources)
     init_auth(
         app,
         issuer=str(app.config["OAUTH_ISSUER"]),

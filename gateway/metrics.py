@@ -21,8 +21,10 @@ import ipaddress
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -38,7 +40,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from gateway.breaker import BreakerState
+from gateway.breaker import BreakerState, CircuitBreaker
 from gateway.kz.ports import KzFundPort
 from gateway.ports import (
     BackendRefusal,
@@ -47,10 +49,9 @@ from gateway.ports import (
     InsurerPort,
     Insurers,
     NotFound,
+    OutboxStats,
 )
-
-if TYPE_CHECKING:
-    from gateway.bootstrap import Services
+from gateway.usecases.status_cache import StatusCache
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +107,10 @@ class Metrics:
         self._live: LiveState | None = None
         self._exposed: CollectorRegistry | None = None
 
-    def watch(self, services: Services) -> None:
-        """Report the outbox and the circuit breakers of `services` at every scrape."""
+    def watch(self, sources: Sources) -> None:
+        """Report the outbox, the circuit breakers and the status cache at every scrape."""
         if self._live is None:
-            self._live = LiveState(services)
+            self._live = LiveState(sources)
             self.registry.register(self._live)
 
     def exposed(self) -> CollectorRegistry:
@@ -146,15 +147,25 @@ class Metrics:
             self.backend_seconds.labels(backend, operation).observe(time.perf_counter() - started)
 
 
+@dataclass(frozen=True)
+class Sources:
+    """What a scrape reads of the live state: each read when the scrape comes."""
+
+    clock: Callable[[], datetime]
+    outbox_stats: Callable[[datetime], OutboxStats]
+    breakers: Callable[[], Mapping[str, CircuitBreaker]]
+    status_cache: Callable[[], StatusCache[Any] | None]
+
+
 class LiveState(Collector):
     """The outbox, the circuit breakers and the status cache as they are at the moment of a scrape."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services  # read at each scrape: tests replace its clock
+    def __init__(self, sources: Sources) -> None:
+        self.sources = sources
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         yield from self._outbox()
-        cache = self.services.status_cache
+        cache = self.sources.status_cache()
         if cache is not None:
             reads = CounterMetricFamily(
                 "epolicy_status_cache_reads",
@@ -169,16 +180,16 @@ class LiveState(Collector):
             "Circuit breaker of a back-end's reads: 1 for its current state",
             labels=["backend", "state"],
         )
-        for name, breaker in sorted(self.services.breakers.items()):
+        for name, breaker in sorted(self.sources.breakers().items()):
             current = breaker.state
             for state in BreakerState:
                 states.add_metric([backend_label(name), state.value], 1.0 if state is current else 0.0)
         yield states
 
     def _outbox(self) -> Iterator[GaugeMetricFamily]:
-        now = self.services.clock()
+        now = self.sources.clock()
         try:
-            stats = self.services.store.outbox_stats(now)
+            stats = self.sources.outbox_stats(now)
         except Exception as error:  # the database is down: the other metrics are still worth a scrape
             log.warning("outbox metrics unavailable: %s", type(error).__name__)
             return
@@ -266,10 +277,9 @@ class MeteredInsurers:
 # --- the app ------------------------------------------------------------------------------------------------
 
 
-def init_app(app: Flask, services: Services) -> None:
+def init_app(app: Flask, metrics: Metrics, sources: Sources) -> None:
     """Count and time the requests of `app` and serve `/metrics`, unless METRICS_ENABLED is false."""
-    metrics = services.metrics
-    metrics.watch(services)  # a worker process serves them on a port of its own (`epolicy worker --metrics-port`)
+    metrics.watch(sources)  # a worker process serves them on a port of its own (`epolicy worker --metrics-port`)
     if not app.config.get("METRICS_ENABLED", True):
         return
     networks = allowed_networks(app.config.get("METRICS_ALLOW"))
