@@ -104,7 +104,8 @@ class AnswerCheck(Plugin):
 # --- masking ------------------------------------------------------------------------------------------------
 
 NAME_ELEMENTS = frozenset({"LastName", "FirstName", "MiddleName"})
-NUMBER_ELEMENTS = frozenset({"Snils", "Inn", "Series", "Number", "Enp"})
+# Iin: the Kazakh individual identification number (contracts/kz/osms.xsd).
+NUMBER_ELEMENTS = frozenset({"Snils", "Inn", "Series", "Number", "Enp", "Iin"})
 DATE_ELEMENTS = frozenset({"BirthDate", "DeathDate"})
 # A visit's service and diagnosis group are health data (fund-v2.xsd).
 TEXT_ELEMENTS = frozenset({"BirthPlace", "Issuer", "Service", "DiagnosisGroup"})

@@ -1,9 +1,10 @@
 """The compiled SOAP path (adapters.codec) held to zeep, its reference: the same envelopes, the same answers.
 
-For every operation of the fund's and the insurer's WSDL, the sample request of contracts/samples, read by zeep into
-keyword values, is built by both into structurally equal envelopes (tags, texts and order; prefixes aside) with
-the same HTTP headers; every sample answer is read by both into equal values; every sample fault raises the same
-Fault. The adapters' own tests (tests/integration) run the compiled path against the mocks over sockets.
+For every operation of the fund's, the insurers' and the Kazakh fund's WSDL, the sample request of
+contracts/samples, read by zeep into keyword values, is built by both into structurally equal envelopes (tags,
+texts and order; prefixes aside) with the same HTTP headers; every sample answer is read by both into equal
+values; every sample fault raises the same Fault. The adapters' own tests (tests/integration) run the compiled
+path against the mocks over sockets.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from zeep.helpers import serialize_object
 
 import contracts
 from adapters.codec import Answer, compile_shape
+from adapters.kz import OSMS
 from adapters.soap import FUND, INSURER, Contract, SoapClient
 
 ADDRESS = "http://backend.test/ws"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-CONTRACTS = {"fund": FUND, "insurer": INSURER}
+CONTRACTS = {"fund": FUND, "insurer": INSURER, "kz": OSMS}
 FAULTS = ("BusinessFault", "SchemaViolation", "TechnicalFault")
 
 
@@ -37,7 +39,8 @@ def soap(request: pytest.FixtureRequest) -> Iterator[SoapClient]:
 
 
 def samples(contract: Contract) -> Path:
-    return contracts.path("samples", "fund" if contract is FUND else "insurer")
+    kind = next(kind for kind, known in CONTRACTS.items() if known is contract)
+    return contracts.path("samples", kind)
 
 
 def zeep_binding(soap: SoapClient) -> Any:

@@ -11,7 +11,8 @@ import responses
 from lxml import etree
 
 import contracts
-from adapters.kz import KzFundAdapter, masked_envelope
+from adapters.kz import KzFundAdapter
+from adapters.plugins import masked_xml
 from gateway.correlation import correlation_id, set_correlation_id
 from gateway.domain.model import Source
 from gateway.kz.domain import InsurancePeriod, PackageCode
@@ -148,7 +149,7 @@ def test_the_log_masks_the_iin_of_requests_and_answers(
 def test_masking_leaves_the_envelope_itself_untouched() -> None:
     envelope = etree.fromstring(STATUS)
 
-    masked = masked_envelope(envelope)
+    masked = masked_xml(envelope)
 
     assert SAMPLE_IIN not in masked
     assert SAMPLE_IIN.encode() in etree.tostring(envelope)
