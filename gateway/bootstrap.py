@@ -6,19 +6,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Engine
 
 from gateway import config as settings
-from gateway.breaker import CircuitBreaker, GuardedFund, GuardedKzFund
+from gateway.breaker import CircuitBreaker
 from gateway.catalogue import Catalogue
 from gateway.domain.clinics import PolicyCard
+from gateway.domain.model import Source
 from gateway.domain.reference import DEFAULT_INSURERS, DEFAULT_REGIONS, Reference, load_reference
+from gateway.guard import GuardedInsurers, guarded
 from gateway.ids import new_application_id
 from gateway.kz.ports import KzFundPort
-from gateway.metrics import FUND_OPERATIONS, KZ_FUND_OPERATIONS, MeteredInsurers, Metrics, metered
-from gateway.ports import ApplicationStore, FundPort, Insurers
+from gateway.metrics import Metrics
+from gateway.ports import ApplicationStore, FundReads, FundRegistry, Insurers
 from gateway.usecases.policies import PolicyContext
 from gateway.usecases.processing import Processor, RetryPolicy, utc_now
 from gateway.usecases.status_cache import StatusCache
@@ -32,7 +34,7 @@ class Services:
     catalogue: Catalogue
     reference: Reference
     store: ApplicationStore
-    fund: FundPort
+    fund: FundReads
     insurers: Insurers
     clock: Callable[[], datetime] = utc_now
     idempotency_key_ttl: timedelta = timedelta(hours=24)  # how long an Idempotency-Key is remembered
@@ -42,7 +44,7 @@ class Services:
     kz_fund: KzFundPort | None = None  # the Kazakh profile's fund (ОСМС); build_services always sets it
     # `fund` and `kz_fund` serve the API's reads behind circuit breakers; the workers use the bare fund port,
     # since they retry with backoff anyway (None: `fund` itself).
-    worker_fund: FundPort | None = None
+    worker_fund: FundRegistry | None = None
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)  # this app's Prometheus registry (gateway.metrics)
     status_cache: StatusCache[PolicyCard] | None = None
@@ -61,7 +63,8 @@ class Services:
 
     @property
     def processor(self) -> Processor:
-        fund = self.worker_fund or self.fund
+        # Services made by hand (tests) may pass one port, a whole FundPort, for both.
+        fund = self.worker_fund if self.worker_fund is not None else cast(FundRegistry, self.fund)
         return Processor(self.store, fund, self.insurers, self.catalogue, self.clock, self.retry, self.reference)
 
 
@@ -100,22 +103,21 @@ def build_services(config: dict[str, Any], instance_path: str, **overrides: Any)
         kz_fund = KzFundAdapter(str(config["KZ_FUND_URL"]), timeout=timeout)
     # Every back-end call, the workers' and the API's, is counted by outcome and timed (inside the breakers).
     metrics = overrides.pop("metrics", None) or Metrics()
-    fund = metered(fund, "fund", FUND_OPERATIONS, metrics)
-    insurers = MeteredInsurers(insurers, metrics)
-    kz_fund = metered(kz_fund, "kz_fund", KZ_FUND_OPERATIONS, metrics)
     retry = RetryPolicy(
         float(config["RETRY_BASE_SECONDS"]), float(config["RETRY_MAX_SECONDS"]), int(config["RETRY_MAX_ATTEMPTS"])
     )
     failures, cooldown = int(config["BREAKER_FAILURES"]), float(config["BREAKER_COOLDOWN_SECONDS"])
     breakers = {name: CircuitBreaker(name, failures, cooldown) for name in ("fund", "kz fund")}
+    # The API's reads behind the breakers; the workers retry with backoff anyway.
+    fund_guard, kz_guard = breakers["fund"].guard(Source.FUND), breakers["kz fund"].guard(Source.FUND)
     return Services(
         catalogue=catalogue,
         reference=reference,
         store=store,
-        fund=GuardedFund(fund, breakers["fund"]),
-        insurers=insurers,
-        kz_fund=GuardedKzFund(kz_fund, breakers["kz fund"]),
-        worker_fund=fund,
+        fund=guarded(fund, FundReads, fund_guard, metrics.guard("fund")),
+        insurers=GuardedInsurers(insurers, metrics.guard("insurer")),
+        kz_fund=guarded(kz_fund, KzFundPort, kz_guard, metrics.guard("kz_fund")),
+        worker_fund=guarded(fund, FundRegistry, metrics.guard("fund")),
         breakers=breakers,
         metrics=metrics,
         status_cache=StatusCache(float(config["STATUS_CACHE_SECONDS"])),

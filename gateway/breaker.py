@@ -6,24 +6,16 @@ outbox workers never go through a breaker: they retry with backoff anyway.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from gateway.domain.clinics import Attachment, Clinic, Period, PolicyCard, PolicyEvent, Visit
-from gateway.domain.model import Insurer, Person, Policy, Source
-from gateway.kz.domain import InsuranceStatus
-from gateway.kz.ports import KzFundPort
+from gateway.domain.model import Source
 from gateway.ports import (
-    AttachmentRequest,
     BackendUnavailable,
-    FundPort,
-    Registration,
-    RegistrationResult,
-    RegistryPerson,
-    Verification,
 )
 
 T = TypeVar("T")
@@ -71,6 +63,10 @@ class CircuitBreaker:
                 return 0.0
             return max(0.0, self.cooldown - (self.clock() - self._opened_at))
 
+    def guard(self, source: Source) -> Callable[[str, Callable[[], T]], T]:
+        """A guard of gateway.guard running the operations of `source` behind this breaker."""
+        return functools.partial(self.call, source)
+
     def call(self, source: Source, operation: str, action: Callable[[], T]) -> T:
         """Run `action` unless the breaker is open; an open breaker raises BackendUnavailable at once."""
         self._admit(source, operation)
@@ -110,81 +106,3 @@ class CircuitBreaker:
             self._consecutive = 0
             self._opened_at = None
             self._trial = False
-
-
-class GuardedFund:
-    """The fund port behind a circuit breaker (for the API's reads; the workers use the bare port)."""
-
-    def __init__(self, fund: FundPort, breaker: CircuitBreaker):
-        self.inner = fund
-        self.breaker = breaker
-
-    def __getattr__(self, name: str) -> Any:
-        # A transparent proxy: anything else (a fake's test helpers, say) is the wrapped port's.
-        return getattr(self.inner, name)
-
-    def _call(self, operation: str, action: Callable[[], T]) -> T:
-        return self.breaker.call(Source.FUND, operation, action)
-
-    def verify_person(self, message_id: str, person: Person, enp: str | None = None) -> Verification:
-        """Check an applicant against the registry."""
-        return self._call("VerifyPerson", lambda: self.inner.verify_person(message_id, person, enp))
-
-    def find_person(self, message_id: str, enp: str) -> RegistryPerson | None:
-        """The registry's record of the holder of an ЕНП, or None."""
-        return self._call("FindPerson", lambda: self.inner.find_person(message_id, enp))
-
-    def find_person_by_snils(self, message_id: str, snils: str) -> RegistryPerson | None:
-        """The registry's record of the person with this СНИЛС, or None."""
-        return self._call("FindPerson", lambda: self.inner.find_person_by_snils(message_id, snils))
-
-    def insurance_status(self, message_id: str, enp: str) -> Policy:
-        """The policy of an ЕНП today."""
-        return self._call("InsuranceStatus", lambda: self.inner.insurance_status(message_id, enp))
-
-    def register_policy(self, message_id: str, registration: Registration) -> RegistrationResult:
-        """Record an application carried out by an insurer."""
-        return self._call("RegisterPolicy", lambda: self.inner.register_policy(message_id, registration))
-
-    def list_insurers(self, message_id: str, region_code: str) -> list[Insurer]:
-        """Insurers admitted in a region today."""
-        return self._call("ListInsurers", lambda: self.inner.list_insurers(message_id, region_code))
-
-    def policy_history(self, message_id: str, enp: str) -> list[PolicyEvent]:
-        """What happened to the policies of an ЕНП."""
-        return self._call("PolicyHistory", lambda: self.inner.policy_history(message_id, enp))
-
-    def visits(self, message_id: str, enp: str, period: Period) -> list[Visit]:
-        """Care paid by ОМС in a period."""
-        return self._call("Visits", lambda: self.inner.visits(message_id, enp, period))
-
-    def list_clinics(self, message_id: str, region_code: str) -> list[Clinic]:
-        """Clinics admitted in a region."""
-        return self._call("ListClinics", lambda: self.inner.list_clinics(message_id, region_code))
-
-    def attach_to_clinic(self, message_id: str, request: AttachmentRequest) -> Attachment:
-        """Record a person's choice of a clinic."""
-        return self._call("AttachToClinic", lambda: self.inner.attach_to_clinic(message_id, request))
-
-    def attachment(self, message_id: str, enp: str) -> Attachment | None:
-        """The clinic an ЕНП's holder is attached to, or None."""
-        return self._call("Attachment", lambda: self.inner.attachment(message_id, enp))
-
-    def policy_card(self, message_id: str, enp: str) -> PolicyCard:
-        """The policy of an ЕНП and its holder's clinic."""
-        return self._call("PolicyCard", lambda: self.inner.policy_card(message_id, enp))
-
-
-class GuardedKzFund:
-    """The Kazakh fund port behind a circuit breaker."""
-
-    def __init__(self, fund: KzFundPort, breaker: CircuitBreaker):
-        self.inner = fund
-        self.breaker = breaker
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def insurance_status(self, message_id: str, iin: str) -> InsuranceStatus:
-        """Whether the holder of an ИИН is insured in ОСМС today."""
-        return self.breaker.call(Source.FUND, "InsuranceStatus", lambda: self.inner.insurance_status(message_id, iin))

@@ -41,13 +41,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from gateway.breaker import BreakerState, CircuitBreaker
-from gateway.kz.ports import KzFundPort
 from gateway.ports import (
     BackendRefusal,
     BackendUnavailable,
-    FundPort,
-    InsurerPort,
-    Insurers,
     NotFound,
     OutboxStats,
 )
@@ -63,7 +59,6 @@ NO_ROUTE = "(no route)"
 
 OK, REFUSED, UNAVAILABLE, ERROR = "ok", "refused", "unavailable", "error"
 
-P = TypeVar("P")
 T = TypeVar("T")
 
 
@@ -124,6 +119,10 @@ class Metrics:
                 exposed.register(self._live)
             self._exposed = exposed
         return self._exposed
+
+    def guard(self, backend: str) -> Callable[[str, Callable[[], T]], T]:
+        """A guard of gateway.guard counting and timing the operations of `backend`."""
+        return functools.partial(self.call, backend)
 
     def call(self, backend: str, operation: str, action: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Call a back-end's operation, counting it by its outcome and timing it."""
@@ -214,64 +213,6 @@ class LiveState(Collector):
 def backend_label(name: str) -> str:
     """A breaker's or back-end's name as a label value (`kz fund` → `kz_fund`)."""
     return name.replace(" ", "_")
-
-
-# --- the ports, metered --------------------------------------------------------------------------------------
-
-
-def operations_of(protocol: type) -> frozenset[str]:
-    """The operations a port protocol declares."""
-    return frozenset(name for name, value in vars(protocol).items() if callable(value) and not name.startswith("_"))
-
-
-FUND_OPERATIONS = operations_of(FundPort)
-INSURER_OPERATIONS = operations_of(InsurerPort)
-KZ_FUND_OPERATIONS = operations_of(KzFundPort)
-
-
-class _Metered:
-    """Calls through to a port, recording each operation; anything else is the port's own (a fake's helpers)."""
-
-    __slots__ = ("_backend", "_inner", "_metrics", "_operations")
-
-    def __init__(self, inner: object, backend: str, operations: frozenset[str], metrics: Metrics) -> None:
-        self._inner = inner
-        self._backend = backend
-        self._operations = operations
-        self._metrics = metrics
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        attribute = getattr(self._inner, name)
-        if name not in self._operations:
-            return attribute
-        return functools.partial(self._metrics.call, self._backend, name, attribute)
-
-
-def metered(port: P, backend: str, operations: Iterable[str], metrics: Metrics) -> P:
-    """`port` with each of its `operations` counted and timed as calls of `backend`."""
-    return cast(P, _Metered(port, backend, frozenset(operations), metrics))
-
-
-class MeteredInsurers:
-    """The insurer directory, handing out metered ports."""
-
-    def __init__(self, inner: Insurers, metrics: Metrics) -> None:
-        self.inner = inner
-        self.metrics = metrics
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def get(self, code: str) -> InsurerPort | None:
-        """The metered port of the insurer with this code, or None."""
-        port = self.inner.get(code)
-        return None if port is None else metered(port, "insurer", INSURER_OPERATIONS, self.metrics)
-
-    def codes(self) -> frozenset[str]:
-        """Codes of every configured insurer."""
-        return self.inner.codes()
 
 
 # --- the app ------------------------------------------------------------------------------------------------

@@ -166,12 +166,8 @@ class NotFound(BackendError):
 # --- the ports -----------------------------------------------------------------------------------------------
 
 
-class FundPort(Protocol):
-    """The territorial fund's registry (ТФОМС / ЕРЗЛ)."""
-
-    def verify_person(self, message_id: str, person: Person, enp: str | None = None) -> Verification:
-        """Check an applicant against the registry."""
-        ...
+class FundLookup(Protocol):
+    """Finding a person in the territorial fund's registry (ТФОМС / ЕРЗЛ): both the workers and the API do."""
 
     def find_person(self, message_id: str, enp: str) -> RegistryPerson | None:
         """The registry's record of the holder of an ЕНП, or None."""
@@ -181,12 +177,28 @@ class FundPort(Protocol):
         """The registry's record of the person with this СНИЛС, or None."""
         ...
 
-    def insurance_status(self, message_id: str, enp: str) -> Policy:
-        """The policy of an ЕНП today; raises NotFound for an unknown ЕНП."""
+
+class FundRegistry(FundLookup, Protocol):
+    """What the workers ask of the registry: check an applicant, record what an insurer carried out."""
+
+    def verify_person(self, message_id: str, person: Person, enp: str | None = None) -> Verification:
+        """Check an applicant against the registry."""
         ...
 
     def register_policy(self, message_id: str, registration: Registration) -> RegistrationResult:
         """Record an application carried out by an insurer; idempotent by message id."""
+        ...
+
+
+class FundReads(FundLookup, Protocol):
+    """What the API asks of the registry for a portal or a clinic: policies, insurers, clinics, visits."""
+
+    def insurance_status(self, message_id: str, enp: str) -> Policy:
+        """The policy of an ЕНП today; raises NotFound for an unknown ЕНП."""
+        ...
+
+    def policy_card(self, message_id: str, enp: str) -> PolicyCard:
+        """The policy of an ЕНП and its holder's clinic, in one call; raises NotFound for an unknown ЕНП."""
         ...
 
     def list_insurers(self, message_id: str, region_code: str) -> list[Insurer]:
@@ -209,12 +221,12 @@ class FundPort(Protocol):
         """Record a person's choice of a clinic; idempotent by message id; BackendRefusal when refused."""
         ...
 
+
+class FundPort(FundRegistry, FundReads, Protocol):
+    """The territorial fund's registry (ТФОМС / ЕРЗЛ): the whole of its contract an adapter implements."""
+
     def attachment(self, message_id: str, enp: str) -> Attachment | None:
         """The clinic an ЕНП's holder is attached to, or None; raises NotFound for an unknown ЕНП."""
-        ...
-
-    def policy_card(self, message_id: str, enp: str) -> PolicyCard:
-        """The policy of an ЕНП and its holder's clinic, in one call; raises NotFound for an unknown ЕНП."""
         ...
 
 

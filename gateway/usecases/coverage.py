@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from gateway.catalogue import Catalogue
 from gateway.domain.coverage import Coverage, CoverageQuery, assess, query_violations
 from gateway.domain.model import Reason, Source, Violation
-from gateway.ports import BackendUnavailable, FundPort, NotFound
+from gateway.ports import BackendUnavailable, FundReads, NotFound
 from gateway.usecases.errors import InputRejected, NotVisible, ServiceUnavailable
 from gateway.usecases.policies import DEFAULT_RETRY_AFTER
 
 
 @dataclass(frozen=True)
 class CoverageContext:
-    fund: FundPort
+    fund: FundReads
     catalogue: Catalogue
     regions: Collection[str]
     new_message_id: Callable[[], str]

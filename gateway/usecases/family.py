@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from gateway.domain.applications import Application, Owner
 from gateway.domain.model import NewPolicyRequest, Policy, Relation, ReplacementRequest
-from gateway.ports import ApplicationStore, BackendUnavailable, FundPort, NotFound
+from gateway.ports import ApplicationStore, BackendUnavailable, FundReads, NotFound
 
 PAGE = 100
 
@@ -39,7 +39,7 @@ def all_applications(owner: Owner, store: ApplicationStore) -> list[Application]
         cursor = page.next_cursor
 
 
-def family(owner: Owner, store: ApplicationStore, fund: FundPort, new_message_id: Callable[[], str]) -> list[Member]:
+def family(owner: Owner, store: ApplicationStore, fund: FundReads, new_message_id: Callable[[], str]) -> list[Member]:
     """The people of the owner's applications, self first, then by the newest application."""
     applications = all_applications(owner, store)
     by_enp = {app.enp: app for app in reversed(applications) if app.enp and isinstance(app.request, NewPolicyRequest)}
@@ -69,7 +69,7 @@ def _key(application: Application, by_enp: dict[str, Application]) -> str:
 def _member(
     group: list[Application],
     by_enp: dict[str, Application],
-    fund: FundPort,
+    fund: FundReads,
     new_message_id: Callable[[], str],
 ) -> Member | None:
     latest = group[0]
@@ -94,7 +94,7 @@ def _member(
     return Member(relation, last, first, middle, born.isoformat(), enp, latest, policy, known)
 
 
-def _policy(enp: str | None, fund: FundPort, new_message_id: Callable[[], str]) -> tuple[Policy | None, bool]:
+def _policy(enp: str | None, fund: FundReads, new_message_id: Callable[[], str]) -> tuple[Policy | None, bool]:
     if enp is None:
         return None, True
     try:

@@ -11,7 +11,7 @@ from gateway.domain.applications import Owner
 from gateway.domain.clinics import PolicyCard
 from gateway.domain.identifiers import enp_violations
 from gateway.domain.model import Policy
-from gateway.ports import ApplicationStore, BackendRefusal, BackendUnavailable, FundPort, NotFound
+from gateway.ports import ApplicationStore, BackendRefusal, BackendUnavailable, FundReads, NotFound
 from gateway.usecases.errors import InputRejected, NotVisible, ServiceUnavailable
 from gateway.usecases.refusals import reason_of
 from gateway.usecases.status_cache import StatusCache
@@ -31,7 +31,7 @@ class Reader:
 @dataclass(frozen=True)
 class PolicyContext:
     store: ApplicationStore
-    fund: FundPort
+    fund: FundReads
     catalogue: Catalogue
     new_message_id: Callable[[], str]
     status_cache: StatusCache[PolicyCard] | None = None

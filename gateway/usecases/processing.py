@@ -39,7 +39,7 @@ from gateway.ports import (
     ApplicationStore,
     BackendRefusal,
     BackendUnavailable,
-    FundPort,
+    FundRegistry,
     InsurerApplication,
     Insurers,
     Registration,
@@ -98,7 +98,7 @@ class Processor:
     """Runs the next step of one application."""
 
     store: ApplicationStore
-    fund: FundPort
+    fund: FundRegistry
     insurers: Insurers
     catalogue: Catalogue
     clock: Callable[[], datetime]

@@ -260,7 +260,7 @@ def test_readiness_names_the_kazakh_fund_when_it_is_down(gateway: Gateway) -> No
     from gateway.domain.model import Source
     from gateway.ports import BackendUnavailable
 
-    kz_fund = gateway.app.extensions["epolicy"].kz_fund
+    kz_fund = gateway.app.extensions["epolicy"].kz_fund.port  # the fake behind the guards
     kz_fund.fail("insurance_status", BackendUnavailable(Source.FUND, "GetInsuranceStatus", "connection refused"))
     answer = gateway.client.get("/readyz")
     assert answer.status_code == 503

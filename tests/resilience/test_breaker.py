@@ -6,9 +6,10 @@ import threading
 
 import pytest
 
-from gateway.breaker import BreakerState, CircuitBreaker, GuardedFund
+from gateway.breaker import BreakerState, CircuitBreaker
 from gateway.domain.model import Source
-from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
+from gateway.guard import guarded
+from gateway.ports import BackendRefusal, BackendUnavailable, FundPort, NotFound
 from tests.fakes import FakeFund, unavailable
 
 
@@ -131,16 +132,17 @@ def test_a_refusal_or_not_found_is_the_back_end_answering_not_a_failure(
 
 def test_the_guarded_fund_counts_outages_of_every_read_together(clock: Clock) -> None:
     fund = FakeFund()
-    guarded = GuardedFund(fund, CircuitBreaker("fund", failures=2, cooldown=30, clock=clock))
+    breaker = CircuitBreaker("fund", failures=2, cooldown=30, clock=clock)
+    guarded_fund = guarded(fund, FundPort, breaker.guard(Source.FUND))
     fund.fail("list_insurers", unavailable(Source.FUND, "ListInsurers"))
     fund.fail("list_clinics", unavailable(Source.FUND, "ListClinics"))
     with pytest.raises(BackendUnavailable):
-        guarded.list_insurers("rd_1", "77")
+        guarded_fund.list_insurers("rd_1", "77")
     with pytest.raises(BackendUnavailable):
-        guarded.list_clinics("rd_2", "77")
+        guarded_fund.list_clinics("rd_2", "77")
     calls = list(fund.calls)
     with pytest.raises(BackendUnavailable):
-        guarded.list_insurers("rd_3", "77")
+        guarded_fund.list_insurers("rd_3", "77")
     assert fund.calls == calls, "an open breaker does not reach the fund"
     clock.now += 30
-    assert [insurer.code for insurer in guarded.list_insurers("rd_4", "77")] == ["77001"]
+    assert [insurer.code for insurer in guarded_fund.list_insurers("rd_4", "77")] == ["77001"]

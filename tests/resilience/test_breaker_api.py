@@ -9,8 +9,8 @@ import requests
 from flask import Flask
 
 from gateway.app import create_app
-from gateway.breaker import GuardedFund
 from gateway.domain.model import Source
+from gateway.ports import BackendUnavailable
 from tests.conftest import RunningMocks
 from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore, unavailable
 
@@ -87,8 +87,17 @@ def test_once_open_the_breaker_answers_503_at_once_and_closes_when_the_fund_is_b
 
 def test_the_workers_use_the_fund_without_the_breaker(app: Flask, fund: FakeFund) -> None:
     services = app.extensions["epolicy"]
-    # Both are the fake behind the metrics' counting proxy (gateway.metrics); only the API's is behind the breaker.
+    # Both are the fake behind the guards (gateway.guard); only the API's is behind the breaker.
     assert services.processor.fund is services.worker_fund
-    assert services.worker_fund.calls is fund.calls
-    assert not isinstance(services.worker_fund, GuardedFund)
-    assert isinstance(services.fund, GuardedFund)
+    assert services.worker_fund.port is services.fund.port is fund
+    fund.fail("find_person", unavailable(Source.FUND, "FindPerson"), count=10)
+    for number in range(services.breakers["fund"].failures + 1):
+        with pytest.raises(BackendUnavailable):
+            services.fund.find_person(f"rd_{number}", "7754900882000015")
+    calls = len(fund.calls)
+    with pytest.raises(BackendUnavailable):
+        services.fund.find_person("rd_open", "7754900882000015")
+    assert len(fund.calls) == calls, "the API's reads stop at the open breaker"
+    with pytest.raises(BackendUnavailable):
+        services.worker_fund.find_person("app_1", "7754900882000015")
+    assert len(fund.calls) == calls + 1, "the workers still reach the fund, and retry with backoff"
