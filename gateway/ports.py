@@ -295,7 +295,7 @@ class Reservation:
 
     state: ReservationState
     status_code: int | None = None
-    body: str | None = None  # the JSON answered the first time (for a replay)
+    body: str | None = None  # a refusal as first answered (an accepted application is answered as it is now)
     application_id: str | None = None
 
 

@@ -37,11 +37,7 @@ def refused() -> NewPolicyRequest:
     raise InputRejected((CATALOGUE.reason(Violation("SNILS_CHECKSUM", "person.snils")),))
 
 
-rendered: list[tuple[Reason, ...]] = []
-
-
 def render(reasons: tuple[Reason, ...]) -> tuple[int, str]:
-    rendered.append(reasons)
     return 422, '{"codes": "' + ",".join(reason.code for reason in reasons) + '"}'
 
 
@@ -70,9 +66,14 @@ def test_a_repeated_key_answers_the_application_first_accepted_as_it_is_now(cont
 
 
 def test_a_refusal_is_kept_under_its_key_and_answered_again_as_first_rendered(context: Context) -> None:
-    rendered.clear()
-    first = submit_application(refused, OWNER, KEY, context, render)
-    again = submit_application(request, OWNER, KEY, context, render)  # a retry is the same request
+    rendered: list[tuple[Reason, ...]] = []
+
+    def render_once(reasons: tuple[Reason, ...]) -> tuple[int, str]:
+        rendered.append(reasons)
+        return render(reasons)
+
+    first = submit_application(refused, OWNER, KEY, context, render_once)
+    again = submit_application(request, OWNER, KEY, context, render_once)  # a retry is the same request
 
     assert (first.status_code, first.refusal, first.replayed) == (422, '{"codes": "SNILS_CHECKSUM"}', False)
     assert (again.status_code, again.refusal, again.replayed) == (422, first.refusal, True)
