@@ -147,9 +147,9 @@ def fund_calls(stack: Stack) -> dict[str, int]:
 
 def gateway_variants() -> dict[str, dict[str, str]]:
     """The gateway as configured and, where it keeps fund answers for a while, the same with that memory off."""
-    from gateway.config import DEFAULTS
+    from gateway.config import Settings
 
-    ttl = DEFAULTS.get("STATUS_CACHE_SECONDS")
+    ttl = Settings().status_cache_seconds
     if not ttl:
         return {"gateway": {}}
     return {f"gateway, status cache {ttl:g} s": {}, "gateway, status cache off": {"EPOLICY_STATUS_CACHE_SECONDS": "0"}}

@@ -32,8 +32,8 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-from gateway import config as settings
 from gateway.bootstrap import Services, build_services
+from gateway.config import Settings
 from gateway.domain.applications import Owner
 from gateway.domain.model import Document, DocumentType, NewPolicyRequest, Person, PolicyForm, Relation, Sex
 from gateway.storage import upgrade
@@ -193,15 +193,14 @@ def postgresql_schema(server_url: str = POSTGRESQL_URL, prefix: str = "epolicy_b
 
 def services_for(database_url: str, mocks: str, workers: int) -> Services:
     """The worker's services as `epolicy worker` builds them, over this database and the mocks."""
-    config = dict(settings.DEFAULTS)
-    config.update(
-        DATABASE_URL=database_url,
-        DATABASE_POOL_SIZE=workers + 2,
-        FUND_URL=f"{mocks}/fund",
-        KZ_FUND_URL=f"{mocks}/kz/fund",
-        INSURER_URL_TEMPLATE=f"{mocks}/insurers/{{code}}",
+    settings = Settings(
+        database_url=database_url,
+        database_pool_size=workers + 2,
+        fund_url=f"{mocks}/fund",
+        kz_fund_url=f"{mocks}/kz/fund",
+        insurer_url_template=f"{mocks}/insurers/{{code}}",
     )
-    return build_services(config, tempfile.gettempdir())
+    return build_services(settings)
 
 
 def applicant(index: int) -> NewPolicyRequest:
@@ -251,13 +250,13 @@ def run(database: str, url: str, mocks: str, workers: int, count: int, first: in
     try:
         submit(services, count, first)
         before = mock_calls(mocks)
-        config = settings.DEFAULTS
+        defaults = Settings()
         pool = worker_pool(
             services,
             workers,
-            float(config["WORKER_POLL_SECONDS"]),
-            float(config["WORKER_LEASE_SECONDS"]),
-            int(config["WORKER_BATCH"]),
+            defaults.worker_poll_seconds,
+            defaults.worker_lease_seconds,
+            defaults.worker_batch,
         )
         started, cpu, mocks_cpu = datetime.now(UTC), time.process_time(), _mocks_cpu()
         pool.start()

@@ -7,26 +7,32 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from gateway import config as settings
 from gateway import logs, metrics, portal, ratelimit, security
 from gateway.api import api_modules, problems
 from gateway.auth import init_auth
 from gateway.bootstrap import build_services
+from gateway.config import Settings
 from gateway.correlation import accept_or_new, correlation_id, set_correlation_id
 from gateway.ui import docs as api_docs
 
 
-def create_app(test_config: dict[str, Any] | None = None, **services: Any) -> Flask:
-    """Build the gateway; `test_config` overrides settings, keywords replace services (tests pass fakes)."""
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(settings.DEFAULTS)
-    app.config.from_prefixed_env("EPOLICY")
-    if test_config:
-        app.config.update(test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
+def create_app(
+    test_config: dict[str, Any] | None = None, *, settings: Settings | None = None, **services: Any
+) -> Flask:
+    """Build the gateway from `settings` (default: the environment's, `Settings.from_env()`).
+
+    `test_config` overrides settings by name in capitals (`{"WORKER_THREADS": 0}`); its other keys are Flask's own
+    (`TESTING`). Keywords replace services: tests pass fakes.
+    """
+    given = dict(test_config or {})
+    names = Settings.names()
+    settings = (settings or Settings.from_env()).with_values({k: v for k, v in given.items() if k in names})
+    app = Flask(__name__, instance_path=os.path.abspath(settings.instance_folder))
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
+    app.config.update({key: value for key, value in given.items() if key not in names})
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    built = build_services(app.config, app.instance_path, **services)
+    built = build_services(settings, **services)
     app.extensions["epolicy"] = built
     # First, so that their timers start before (and their answers are read after) every other hook.
     logs.init_app(app)
@@ -37,19 +43,15 @@ def create_app(test_config: dict[str, Any] | None = None, **services: Any) -> Fl
         breakers=lambda: built.breakers,
         status_cache=lambda: built.status_cache,
     )
-    metrics.init_app(app, built.metrics, sources)
-    init_auth(
-        app,
-        issuer=str(app.config["OAUTH_ISSUER"]),
-        audience=str(app.config["OAUTH_AUDIENCE"]),
-        jwks_url=settings.jwks_url(app.config),
-    )
+    metrics.init_app(app, built.metrics, sources, settings)
+    init_auth(app, issuer=settings.oauth_issuer, audience=settings.oauth_audience, jwks=built.jwks)
     problems.init_app(app, built.catalogue)
     _correlate(app)
     security.init_app(app)
     for module in api_modules():
         app.register_blueprint(module.bp)
-    ratelimit.init_app(app)  # after the blueprints: it limits each of them
+    if built.rate_limits is not None:
+        ratelimit.init_app(app, built.rate_limits, settings)  # after the blueprints: it limits each of them
     app.register_blueprint(portal.bp)  # the demo portal's static pages: after the limiter, not limited
     app.register_blueprint(api_docs.bp)  # /docs: the API's documentation, public and static like the portal
     return app

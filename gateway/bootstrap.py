@@ -1,18 +1,21 @@
-"""The composition root: builds the real objects from config; tests hand fakes to the same function."""
+"""The composition root: builds the real objects from the settings; tests hand fakes to the same function."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
+import requests
 from sqlalchemy.engine import Engine
 
-from gateway import config as settings
+from gateway.auth.jwks import JwksCache
 from gateway.breaker import CircuitBreaker
 from gateway.catalogue import Catalogue
+from gateway.config import Settings
 from gateway.domain.clinics import PolicyCard
 from gateway.domain.model import Source
 from gateway.domain.reference import DEFAULT_INSURERS, DEFAULT_REGIONS, Reference, load_reference
@@ -25,6 +28,9 @@ from gateway.usecases.policies import PolicyContext
 from gateway.usecases.processing import Processor, RetryPolicy, utc_now
 from gateway.usecases.status_cache import StatusCache
 from gateway.usecases.submission import Context
+
+if TYPE_CHECKING:
+    from gateway.ratelimit import RateLimits
 
 
 @dataclass
@@ -48,6 +54,10 @@ class Services:
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)  # this app's Prometheus registry (gateway.metrics)
     status_cache: StatusCache[PolicyCard] | None = None
+    settings: Settings = field(default_factory=Settings)
+    # The API's: the authorization server's keys (gateway.auth) and the rate limits (gateway.ratelimit).
+    jwks: JwksCache | None = None
+    rate_limits: RateLimits | None = None
 
     @property
     def submission(self) -> Context:
@@ -68,11 +78,11 @@ class Services:
         return Processor(self.store, fund, self.insurers, self.catalogue, self.clock, self.retry, self.reference)
 
 
-def build_services(config: dict[str, Any], instance_path: str, **overrides: Any) -> Services:
-    """Build the services from config; any keyword replaces the object of that name (tests pass fakes)."""
+def build_services(settings: Settings, **overrides: Any) -> Services:
+    """Build the services from settings; any keyword replaces the object of that name (tests pass fakes)."""
     catalogue = overrides.pop("catalogue", None) or Catalogue.load()
     reference = overrides.pop("reference", None) or load_reference(
-        Path(config["INSURERS_FILE"] or DEFAULT_INSURERS), Path(config["REGIONS_FILE"] or DEFAULT_REGIONS)
+        Path(settings.insurers_file or DEFAULT_INSURERS), Path(settings.regions_file or DEFAULT_REGIONS)
     )
     engine = overrides.pop("engine", None)
     store = overrides.pop("store", None)
@@ -80,34 +90,39 @@ def build_services(config: dict[str, Any], instance_path: str, **overrides: Any)
         from gateway.storage.database import make_engine
         from gateway.storage.store import SqlApplicationStore
 
-        engine = engine or make_engine(
-            settings.database_url(config, instance_path), pool_size=int(config["DATABASE_POOL_SIZE"])
-        )
+        if settings.database_url is None:
+            os.makedirs(settings.instance_folder, exist_ok=True)  # the embedded database's folder
+        engine = engine or make_engine(settings.database, pool_size=settings.database_pool_size)
         store = SqlApplicationStore(engine)
-    timeout = float(config["BACKEND_TIMEOUT"])
+    timeout = settings.backend_timeout
     fund = overrides.pop("fund", None)
     if fund is None:
         from adapters.fund import FundAdapter
 
-        fund = FundAdapter(str(config["FUND_URL"]), timeout=timeout)
+        fund = FundAdapter(settings.fund_url, timeout=timeout)
     insurers = overrides.pop("insurers", None)
     if insurers is None:
         from adapters.insurer import InsurerDirectory
 
-        addresses = settings.insurer_addresses(config, sorted(reference.insurers))
-        insurers = InsurerDirectory(addresses, timeout=timeout)
+        insurers = InsurerDirectory(settings.insurer_addresses(sorted(reference.insurers)), timeout=timeout)
     kz_fund = overrides.pop("kz_fund", None)
     if kz_fund is None:
         from adapters.kz import KzFundAdapter
 
-        kz_fund = KzFundAdapter(str(config["KZ_FUND_URL"]), timeout=timeout)
+        kz_fund = KzFundAdapter(settings.kz_fund_url, timeout=timeout)
+    jwks = overrides.pop("jwks", None) or JwksCache(settings.jwks_url, requests.Session())
+    rate_limits = overrides.pop("rate_limits", None)
+    if rate_limits is None:
+        from gateway.ratelimit import build_limiter
+
+        rate_limits = build_limiter(settings)
     # Every back-end call, the workers' and the API's, is counted by outcome and timed (inside the breakers).
     metrics = overrides.pop("metrics", None) or Metrics()
-    retry = RetryPolicy(
-        float(config["RETRY_BASE_SECONDS"]), float(config["RETRY_MAX_SECONDS"]), int(config["RETRY_MAX_ATTEMPTS"])
-    )
-    failures, cooldown = int(config["BREAKER_FAILURES"]), float(config["BREAKER_COOLDOWN_SECONDS"])
-    breakers = {name: CircuitBreaker(name, failures, cooldown) for name in ("fund", "kz fund")}
+    retry = RetryPolicy(settings.retry_base_seconds, settings.retry_max_seconds, settings.retry_max_attempts)
+    breakers = {
+        name: CircuitBreaker(name, settings.breaker_failures, settings.breaker_cooldown_seconds)
+        for name in ("fund", "kz fund")
+    }
     # The API's reads behind the breakers; the workers retry with backoff anyway.
     fund_guard, kz_guard = breakers["fund"].guard(Source.FUND), breakers["kz fund"].guard(Source.FUND)
     return Services(
@@ -120,9 +135,12 @@ def build_services(config: dict[str, Any], instance_path: str, **overrides: Any)
         worker_fund=guarded(fund, FundRegistry, metrics.guard("fund")),
         breakers=breakers,
         metrics=metrics,
-        status_cache=StatusCache(float(config["STATUS_CACHE_SECONDS"])),
+        status_cache=StatusCache(settings.status_cache_seconds),
         retry=retry,
-        idempotency_key_ttl=timedelta(hours=float(config["IDEMPOTENCY_KEY_HOURS"])),
+        idempotency_key_ttl=timedelta(hours=settings.idempotency_key_hours),
         engine=engine,
+        settings=settings,
+        jwks=jwks,
+        rate_limits=rate_limits,
         **overrides,
     )

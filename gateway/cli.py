@@ -10,14 +10,16 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from flask import Flask
 
-from gateway import config as settings
-from gateway.app import create_app
+from gateway.config import Settings
 from gateway.logs import LOG_FORMATS, configure_logging
+
+if TYPE_CHECKING:
+    from gateway.bootstrap import Services
+    from gateway.worker import WorkerPool
 
 log = logging.getLogger("epolicy")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,10 +62,26 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, handle)
 
 
-def _migrate(app: Flask) -> None:
+def _migrate(settings: Settings) -> None:
     from gateway.storage.migrate import upgrade
 
-    upgrade(settings.database_url(app.config, app.instance_path))
+    upgrade(settings.database)
+
+
+def _services(settings: Settings) -> Services:
+    """The services of a command that serves no HTTP: no Flask app, the same objects `create_app` would build."""
+    from gateway.bootstrap import build_services
+
+    return build_services(settings)
+
+
+def _pool(services: Services, threads: int) -> WorkerPool:
+    from gateway.worker import worker_pool
+
+    settings = services.settings
+    return worker_pool(
+        services, threads, settings.worker_poll_seconds, settings.worker_lease_seconds, settings.worker_batch
+    )
 
 
 @click.group()
@@ -81,7 +99,7 @@ def serve(host: str, port: int, threads: int, log_level: str, log_format: str) -
     _logging(log_level.upper(), log_format)
     stop = threading.Event()
     _stop_on_signals(stop)
-    _run_gateway(create_app(), host, port, threads, stop)
+    _run_gateway(Settings.from_env(), host, port, threads, stop)
 
 
 @main.command()
@@ -98,18 +116,8 @@ def serve(host: str, port: int, threads: int, log_level: str, log_format: str) -
 def worker(threads: int, log_level: str, log_format: str, metrics_port: int | None, metrics_host: str) -> None:
     """Drain the outbox; run any number of these, on any number of machines, against one database."""
     _logging(log_level.upper(), log_format)
-    from gateway.worker import worker_pool
-
-    app = create_app({"WORKER_THREADS": 0})
-    config = app.config
-    services = app.extensions["epolicy"]
-    pool = worker_pool(
-        services,
-        threads,
-        float(config["WORKER_POLL_SECONDS"]),
-        float(config["WORKER_LEASE_SECONDS"]),
-        int(config["WORKER_BATCH"]),
-    )
+    services = _services(Settings.from_env())
+    pool = _pool(services, threads)
     stop = threading.Event()
     _stop_on_signals(stop)
     exporter = None
@@ -145,35 +153,27 @@ def stack(host: str, port: int, mocks_port: int, log_level: str, log_format: str
     mocks = make_server(host, mocks_port, create_mocks(), threaded=True)
     threading.Thread(target=mocks.serve_forever, name="mocks", daemon=True).start()
     log.info("mocks on %s (fund /fund, insurers /insurers/<code>, OAuth /oauth, faults /mock/faults)", mocks_base)
-    app = create_app(
-        {
-            "OAUTH_ISSUER": f"{mocks_base}/oauth",
-            "FUND_URL": f"{mocks_base}/fund",
-            "KZ_FUND_URL": f"{mocks_base}/kz/fund",
-            "INSURER_URL_TEMPLATE": f"{mocks_base}/insurers/{{code}}",
-        }
+    settings = Settings.from_env(
+        oauth_issuer=f"{mocks_base}/oauth",
+        fund_url=f"{mocks_base}/fund",
+        kz_fund_url=f"{mocks_base}/kz/fund",
+        insurer_url_template=f"{mocks_base}/insurers/{{code}}",
     )
     try:
-        _run_gateway(app, host, port, 16, stop)
+        _run_gateway(settings, host, port, 16, stop)
     finally:
         mocks.shutdown()
         mocks.server_close()
 
 
-def _run_gateway(app: Flask, host: str, port: int, threads: int, stop: threading.Event) -> None:
+def _run_gateway(settings: Settings, host: str, port: int, threads: int, stop: threading.Event) -> None:
     from waitress.server import create_server
 
-    from gateway.worker import worker_pool
+    from gateway.app import create_app
 
-    _migrate(app)
-    config = app.config
-    pool = worker_pool(
-        app.extensions["epolicy"],
-        int(config["WORKER_THREADS"]),
-        float(config["WORKER_POLL_SECONDS"]),
-        float(config["WORKER_LEASE_SECONDS"]),
-        int(config["WORKER_BATCH"]),
-    )
+    _migrate(settings)
+    app = create_app(settings=settings)
+    pool = _pool(app.extensions["epolicy"], settings.worker_threads)
     pool.start()
     server = create_server(app, host=host, port=port, threads=threads, ident="epolicy-gateway")
     thread = threading.Thread(target=server.run, name="gateway", daemon=True)
@@ -203,15 +203,14 @@ def db() -> None:
 def upgrade() -> None:
     """Apply every migration (Alembic) to the configured database."""
     _logging()
-    app = create_app({"WORKER_THREADS": 0})
-    _migrate(app)
+    _migrate(Settings.from_env())
     click.echo("database is at the latest revision")
 
 
 @main.command()
 def stalled() -> None:
     """List the applications parked after too many failed attempts (resume them with `epolicy retry`)."""
-    services = create_app({"WORKER_THREADS": 0}).extensions["epolicy"]
+    services = _services(Settings.from_env())
     entries = services.store.stalled()
     for entry in entries:
         # Ids, counts and the technical cause only: never personal data.
@@ -230,7 +229,7 @@ def retry(application_ids: tuple[str, ...], all_stalled: bool) -> None:
 
     if not application_ids and not all_stalled:
         raise click.UsageError("name APPLICATION_ID ... or pass --all-stalled")
-    services = create_app({"WORKER_THREADS": 0}).extensions["epolicy"]
+    services = _services(Settings.from_env())
     ids = list(application_ids) + ([entry.application_id for entry in services.store.stalled()] if all_stalled else [])
     missed = 0
     for application_id in dict.fromkeys(ids):

@@ -1,86 +1,182 @@
-"""Settings of the gateway: defaults for the local stack, overridden by `EPOLICY_*` environment variables.
+"""Settings of the gateway: typed, with defaults for the local stack, read once from `EPOLICY_*` variables.
 
-`EPOLICY_DATABASE_URL=postgresql+psycopg://...` sets `DATABASE_URL`, and so on for every key below; values that
-parse as JSON (numbers, objects) are taken as such, as Flask's `from_prefixed_env` does.
+Every field below is set by the environment variable of its name in capitals with the prefix:
+`EPOLICY_DATABASE_URL=postgresql+psycopg://...` sets `database_url`, `EPOLICY_WORKER_THREADS=0` sets
+`worker_threads`, and so on. Values are read as the field's type: numbers, `true`/`false`, a JSON object for
+`insurer_urls`; an empty value sets an optional field to None. A value that is not of its field's type stops the
+gateway at start with the variable's name, rather than at the first request that needs it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Union
 
-DEFAULTS: dict[str, Any] = {
+from flask.sansio.scaffold import find_package
+
+PREFIX = "EPOLICY"
+IMPORT_NAME = "gateway.app"  # the Flask app's import name: its default instance folder is the one Flask would pick
+
+
+class SettingsError(ValueError):
+    """A setting whose value is not of its type."""
+
+
+def default_instance_path() -> str:
+    """Flask's own choice of instance folder for the gateway's app: `instance/` beside the source, or in var/."""
+    prefix, package_path = find_package(IMPORT_NAME)
+    if prefix is None:
+        return os.path.join(package_path, "instance")
+    return os.path.join(prefix, "var", f"{IMPORT_NAME}-instance")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything an operator may set; `Settings.from_env()` reads them, `Settings()` holds the defaults."""
+
     # Storage. None: a SQLite file in the instance folder.
-    "DATABASE_URL": None,
-    "DATABASE_POOL_SIZE": 10,
+    database_url: str | None = None
+    database_pool_size: int = 10
+    # Where the embedded database lives (None: the folder Flask would choose, `instance/` beside the source).
+    instance_path: str | None = None
     # OAuth 2.0 authorization server whose RFC 9068 access tokens the API accepts.
-    "OAUTH_ISSUER": "http://127.0.0.1:8090/oauth",
-    "OAUTH_AUDIENCE": "epolicy-gateway",
-    "OAUTH_JWKS_URL": None,  # None: <issuer>/jwks
-    # Back-ends. An insurer's address is INSURER_URLS[code], else the template with its code.
-    "FUND_URL": "http://127.0.0.1:8090/fund",
-    "KZ_FUND_URL": "http://127.0.0.1:8090/kz/fund",  # the Kazakh social health insurance fund (ОСМС)
-    "INSURER_URL_TEMPLATE": "http://127.0.0.1:8090/insurers/{code}",
-    "INSURER_URLS": {},
-    "BACKEND_TIMEOUT": 10.0,
+    oauth_issuer: str = "http://127.0.0.1:8090/oauth"
+    oauth_audience: str = "epolicy-gateway"
+    oauth_jwks_url: str | None = None  # None: <issuer>/jwks
+    portal_client_id: str = "epolicy-portal"  # the client id the demo portal logs in with
+    # Back-ends. An insurer's address is insurer_urls[code], else the template with its code.
+    fund_url: str = "http://127.0.0.1:8090/fund"
+    kz_fund_url: str = "http://127.0.0.1:8090/kz/fund"  # the Kazakh social health insurance fund (ОСМС)
+    insurer_url_template: str = "http://127.0.0.1:8090/insurers/{code}"
+    insurer_urls: Mapping[str, str] = field(default_factory=dict)
+    backend_timeout: float = 10.0
     # Reference data: insurers admitted per region and the regions (files under gateway/data by default).
-    "INSURERS_FILE": None,
-    "REGIONS_FILE": None,
-    "KZ_PACKAGES_FILE": None,  # packages of medical care of the Kazakh profile (ГОБМП, ОСМС)
+    insurers_file: str | None = None
+    regions_file: str | None = None
+    kz_packages_file: str | None = None  # packages of medical care of the Kazakh profile (ГОБМП, ОСМС)
     # Worker threads started inside the web process (0: run `epolicy worker` separately).
-    "WORKER_THREADS": 2,
-    "WORKER_POLL_SECONDS": 0.5,
-    "WORKER_LEASE_SECONDS": 60.0,
-    "WORKER_BATCH": 10,
-    "RETRY_BASE_SECONDS": 1.0,
-    "RETRY_MAX_SECONDS": 300.0,
-    "RETRY_MAX_ATTEMPTS": 20,
+    worker_threads: int = 2
+    worker_poll_seconds: float = 0.5
+    worker_lease_seconds: float = 60.0
+    worker_batch: int = 10
+    retry_base_seconds: float = 1.0
+    retry_max_seconds: float = 300.0
+    retry_max_attempts: int = 20  # failures in a row after which an application is parked for an operator
     # Hours an Idempotency-Key is remembered (a retry after that is a new request); the workers purge older ones.
-    "IDEMPOTENCY_KEY_HOURS": 24.0,  # failures in a row after which an application is parked for an operator
+    idempotency_key_hours: float = 24.0
     # Circuit breakers of the API's synchronous reads: open after this many outages in a row, try again after.
-    "BREAKER_FAILURES": 5,
-    "BREAKER_COOLDOWN_SECONDS": 30.0,
+    breaker_failures: int = 5
+    breaker_cooldown_seconds: float = 30.0
     # Seconds a policy's status read from the fund is kept (0: off); a change through the gateway drops it at once.
-    "STATUS_CACHE_SECONDS": 15.0,
-    # Prometheus metrics at /metrics (gateway/metrics.py): false serves none; METRICS_ALLOW limits who may read them
+    status_cache_seconds: float = 15.0
+    # Prometheus metrics at /metrics (gateway/metrics.py): false serves none; metrics_allow limits who may read them
     # to addresses in these networks ("10.0.0.0/8,127.0.0.1"; None: anyone who reaches the port).
-    "METRICS_ENABLED": True,
-    "METRICS_ALLOW": None,
+    metrics_enabled: bool = True
+    metrics_allow: str | None = None
     # Proxies in front of the app whose X-Forwarded-For/-Proto to trust (gateway/wsgi.py; 0: none). Behind a load
-    # balancer set it to 1, or the rate limits and METRICS_ALLOW see the balancer's address for every client.
-    "TRUSTED_PROXY_HOPS": 0,
+    # balancer set it to 1, or the rate limits and metrics_allow see the balancer's address for every client.
+    trusted_proxy_hops: int = 0
     # Requests.
-    "MAX_CONTENT_LENGTH": 64 * 1024,
-    "PAGE_SIZE_DEFAULT": 20,
-    "PAGE_SIZE_MAX": 100,
+    max_content_length: int = 64 * 1024
+    page_size_default: int = 20
+    page_size_max: int = 100
     # Rate limits (flask-limiter notation, gateway/ratelimit.py), by who calls. A citizen's token (`sub` is the
     # person) per subject, however many citizens share the portal's client id; optionally every citizen of one portal
     # client together (None: no such ceiling). A service client's token (client credentials: `sub` equals
     # `client_id`) per client id. A request without a valid token per address.
-    # Counters in Redis when RATELIMIT_STORAGE_URL is set (redis://host:6379/0), else in memory of each process.
-    # EPOLICY_RATELIMIT_ENABLED=false turns them off (they are off in unit tests unless a test turns them on).
-    "RATELIMIT_PER_SUBJECT": "60/minute",
-    "RATELIMIT_PER_PORTAL": None,
-    "RATELIMIT_PER_CLIENT": "600/minute",
-    "RATELIMIT_PER_ADDRESS": "60/minute",
-    "RATELIMIT_STORAGE_URL": None,
-    "RATELIMIT_KEY_PREFIX": "epolicy",
-}
+    # Counters in Redis when ratelimit_storage_url is set (redis://host:6379/0), else in memory of each process.
+    # None: on, but off in an app made for tests (Flask's TESTING) unless a test turns them on.
+    ratelimit_enabled: bool | None = None
+    ratelimit_per_subject: str | None = "60/minute"
+    ratelimit_per_portal: str | None = None
+    ratelimit_per_client: str | None = "600/minute"
+    ratelimit_per_address: str | None = "60/minute"
+    ratelimit_storage_url: str | None = None
+    ratelimit_key_prefix: str = "epolicy"
+
+    @classmethod
+    def names(cls) -> frozenset[str]:
+        """The settings' names in capitals, as the environment and a test's config spell them."""
+        return frozenset(item.name.upper() for item in fields(cls))
+
+    @classmethod
+    def from_env(cls, prefix: str = PREFIX, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """The defaults, then `<prefix>_<NAME>` variables of `environ` (the process's), then `overrides` by field."""
+        environ = os.environ if environ is None else environ
+        hints = typing.get_type_hints(cls)
+        found: dict[str, Any] = {}
+        for item in fields(cls):
+            variable = f"{prefix}_{item.name.upper()}"
+            if variable in environ:
+                found[item.name] = _parse(variable, environ[variable], hints[item.name])
+        return cls(**found).with_values(overrides)
+
+    def with_values(self, values: Mapping[str, Any]) -> Settings:
+        """These settings with some replaced: by field name or in capitals (`{"WORKER_THREADS": 0}`), typed or text."""
+        hints = typing.get_type_hints(type(self))
+        changed: dict[str, Any] = {}
+        for key, value in values.items():
+            name = key.lower()
+            if name not in hints:
+                raise SettingsError(f"{key} is no setting of the gateway (gateway/config.py names them)")
+            changed[name] = _parse(key, value, hints[name]) if isinstance(value, str) else value
+        return replace(self, **changed) if changed else self
+
+    @property
+    def instance_folder(self) -> str:
+        return self.instance_path or default_instance_path()
+
+    @property
+    def database(self) -> str:
+        """The configured database, or the embedded default: a SQLite file in the instance folder."""
+        return self.database_url or f"sqlite:///{self.instance_folder}/epolicy.sqlite3"
+
+    @property
+    def jwks_url(self) -> str:
+        """Where the authorization server publishes its keys."""
+        return self.oauth_jwks_url or self.oauth_issuer.rstrip("/") + "/jwks"
+
+    def insurer_addresses(self, codes: list[str]) -> dict[str, str]:
+        """The SOAP address of every known insurer."""
+        return {code: self.insurer_urls.get(code, self.insurer_url_template.format(code=code)) for code in codes}
 
 
-def database_url(config: dict[str, Any], instance_path: str) -> str:
-    """The configured database, or the embedded default: a SQLite file in the instance folder."""
-    url = config.get("DATABASE_URL")
-    return str(url) if url else f"sqlite:///{instance_path}/epolicy.sqlite3"
-
-
-def jwks_url(config: dict[str, Any]) -> str:
-    """Where the authorization server publishes its keys."""
-    configured = config.get("OAUTH_JWKS_URL")
-    return str(configured) if configured else str(config["OAUTH_ISSUER"]).rstrip("/") + "/jwks"
-
-
-def insurer_addresses(config: dict[str, Any], codes: list[str]) -> dict[str, str]:
-    """The SOAP address of every known insurer."""
-    template = str(config["INSURER_URL_TEMPLATE"])
-    overrides: dict[str, str] = dict(config.get("INSURER_URLS") or {})
-    return {code: overrides.get(code, template.format(code=code)) for code in codes}
+def _parse(name: str, text: str, kind: Any) -> Any:
+    """`text` read as `kind`, one of the field types above; a clear error naming the setting otherwise."""
+    options = typing.get_args(kind) if typing.get_origin(kind) in (Union, types.UnionType) else (kind,)
+    optional = type(None) in options
+    (base,) = [option for option in options if option is not type(None)]
+    if optional and not text.strip():
+        return None
+    if base is str:
+        return text
+    if base is bool:
+        lowered = text.strip().lower()
+        if lowered in ("true", "1", "yes", "on"):
+            return True
+        if lowered in ("false", "0", "no", "off"):
+            return False
+        raise SettingsError(f"{name}={text!r}: write true or false")
+    if base is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise SettingsError(f"{name}={text!r}: a whole number is expected") from None
+    if base is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise SettingsError(f"{name}={text!r}: a number is expected") from None
+    # Mapping[str, str]: a JSON object of texts.
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(item, str) for item in value.values()):
+        raise SettingsError(f'{name}={text!r}: a JSON object of texts is expected, such as {{"R77001": "http://..."}}')
+    return value

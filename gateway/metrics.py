@@ -41,6 +41,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from gateway.breaker import BreakerState, CircuitBreaker
+from gateway.config import Settings
 from gateway.ports import (
     BackendRefusal,
     BackendUnavailable,
@@ -218,12 +219,12 @@ def backend_label(name: str) -> str:
 # --- the app ------------------------------------------------------------------------------------------------
 
 
-def init_app(app: Flask, metrics: Metrics, sources: Sources) -> None:
-    """Count and time the requests of `app` and serve `/metrics`, unless METRICS_ENABLED is false."""
+def init_app(app: Flask, metrics: Metrics, sources: Sources, settings: Settings) -> None:
+    """Count and time the requests of `app` and serve `/metrics`, unless `settings.metrics_enabled` is false."""
     metrics.watch(sources)  # a worker process serves them on a port of its own (`epolicy worker --metrics-port`)
-    if not app.config.get("METRICS_ENABLED", True):
+    if not settings.metrics_enabled:
         return
-    networks = allowed_networks(app.config.get("METRICS_ALLOW"))
+    networks = allowed_networks(settings.metrics_allow)
     app.wsgi_app = MetricsEndpoint(app.wsgi_app, make_wsgi_app(metrics.exposed()), networks)  # type: ignore[method-assign]
 
     @app.before_request

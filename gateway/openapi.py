@@ -25,7 +25,7 @@ from gateway.api.schemas import (
     ReplacementSchema,
     RepresentativeSchema,
 )
-from gateway.config import DEFAULTS
+from gateway.config import Settings
 from gateway.ratelimit import UNLIMITED_BLUEPRINTS
 
 PROBLEM = "application/problem+json"
@@ -121,8 +121,10 @@ def build_spec() -> APISpec:
 def _rate_limits() -> str:
     """The paragraph on rate limits, with the defaults of gateway/config.py and the rule of gateway/ratelimit.py."""
 
+    defaults = Settings()
+
     def default(name: str) -> str:
-        value = DEFAULTS[name]
+        value = getattr(defaults, name.lower())
         return f"`{value}`" if value else "выключен"
 
     return (

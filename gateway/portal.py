@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from gateway.api.applications import json_response
 from gateway.api.common import services
 
-CLIENT_ID = "epolicy-portal"
 SCOPE = "openid fullname birthdate snils epolicy.apply epolicy.read epolicy.replace"
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", static_folder="static/portal", static_url_path="/static")
@@ -36,7 +35,7 @@ def config() -> Response:
     return json_response(
         {
             "issuer": issuer(),
-            "client_id": str(current_app.config.get("PORTAL_CLIENT_ID") or CLIENT_ID),
+            "client_id": services().settings.portal_client_id,
             "scope": SCOPE,
             "api_base": f"{request.script_root}/api/v1",
             "regions": [{"code": code, "name": name} for code, name in sorted(regions.items())],
@@ -46,7 +45,7 @@ def config() -> Response:
 
 def issuer() -> str:
     """The issuer of the tokens the API accepts: the page logs in there."""
-    return str(current_app.config["OAUTH_ISSUER"]).rstrip("/")
+    return services().settings.oauth_issuer.rstrip("/")
 
 
 def content_security_policy(issuer_url: str) -> str:

@@ -5,7 +5,7 @@ one portal has an allowance of their own; an optional ceiling holds all citizens
 service client's token (client credentials: `sub` is the client itself, see `AccessToken.is_service_client`) is
 counted per client id. Requests without a valid token are counted per address.
 
-Counters live in Redis when `RATELIMIT_STORAGE_URL` is set (every gateway process then shares them), in memory
+Counters live in Redis when `ratelimit_storage_url` is set (every gateway process then shares them), in memory
 otherwise. A breach is a 429 problem+json with `Retry-After`.
 """
 
@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, g
 from flask_limiter import Limiter, RateLimitExceeded, RequestLimit
+from flask_limiter.extension import LimitDecorator
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
 from gateway.api.problems import problem
 from gateway.auth import EXTENSION_KEY as AUTH_KEY
 from gateway.auth import AccessToken
+from gateway.config import Settings
 
 EXTENSION_KEY = "epolicy.ratelimit"
 UNLIMITED_BLUEPRINTS = frozenset({"health"})  # probes of load balancers and orchestrators
@@ -30,40 +32,51 @@ LIMIT_SETTINGS = ("RATELIMIT_PER_SUBJECT", "RATELIMIT_PER_PORTAL", "RATELIMIT_PE
 _NO_TOKEN = object()
 
 
-def init_app(app: Flask) -> Limiter:
-    """Limit every blueprint registered on `app` so far (call it after registering them)."""
-    config = app.config
-    for name in LIMIT_SETTINGS:
-        _check(name, config.get(name))
-    # Off in unit tests unless a test turns it on (RATELIMIT_ENABLED, flask-limiter's own key); on elsewhere.
-    enabled = bool(config.get("RATELIMIT_ENABLED", not config.get("TESTING")))
+@dataclass(frozen=True)
+class RateLimits:
+    """The limiter and the shared limits every limited blueprint gets, built from the settings before any app."""
+
+    limiter: Limiter
+    shared: tuple[LimitDecorator, ...]
+
+
+def build_limiter(settings: Settings) -> RateLimits:
+    """The limiter of the settings' limits, not yet bound to an app (`init_app` binds it)."""
+    limits = {name: _checked(name, getattr(settings, name.lower())) for name in LIMIT_SETTINGS}
     limiter = Limiter(
         key_func=get_remote_address,
-        app=app,
-        storage_uri=str(config.get("RATELIMIT_STORAGE_URL") or "memory://"),
-        key_prefix=str(config.get("RATELIMIT_KEY_PREFIX") or "epolicy"),
-        enabled=enabled,
+        storage_uri=settings.ratelimit_storage_url or "memory://",
+        key_prefix=settings.ratelimit_key_prefix,
+        enabled=settings.ratelimit_enabled is not False,
         strategy="fixed-window",
         on_breach=_breached,
         swallow_errors=False,
     )
-    limits = [
-        limiter.shared_limit(
-            _setting("RATELIMIT_PER_SUBJECT"), scope="subject", key_func=_subject, exempt_when=_not_citizen
-        ),
-        limiter.shared_limit(
-            _setting("RATELIMIT_PER_PORTAL"), scope="portal", key_func=_portal, exempt_when=_not_citizen
-        ),
-        limiter.shared_limit(
-            _setting("RATELIMIT_PER_CLIENT"), scope="client", key_func=_client, exempt_when=_not_service_client
-        ),
-        limiter.shared_limit(
-            _setting("RATELIMIT_PER_ADDRESS"), scope="address", key_func=get_remote_address, exempt_when=_known
-        ),
-    ]
+    by_kind = {
+        "RATELIMIT_PER_SUBJECT": ("subject", _subject, _not_citizen),
+        "RATELIMIT_PER_PORTAL": ("portal", _portal, _not_citizen),
+        "RATELIMIT_PER_CLIENT": ("client", _client, _not_service_client),
+        "RATELIMIT_PER_ADDRESS": ("address", get_remote_address, _known),
+    }
+    shared = tuple(
+        limiter.shared_limit(limit, scope=scope, key_func=key, exempt_when=exempt)
+        for name, (scope, key, exempt) in by_kind.items()
+        if (limit := limits[name])  # an unset limit applies none
+    )
+    return RateLimits(limiter, shared)
+
+
+def init_app(app: Flask, limits: RateLimits, settings: Settings) -> Limiter:
+    """Limit every blueprint registered on `app` so far (call it after registering them)."""
+    # Off in an app made for tests unless a test turns them on; flask-limiter reads its own key in init_app.
+    app.config["RATELIMIT_ENABLED"] = (
+        settings.ratelimit_enabled if settings.ratelimit_enabled is not None else not app.testing
+    )
+    limiter = limits.limiter
+    limiter.init_app(app)
     for name, blueprint in app.blueprints.items():
         if name not in UNLIMITED_BLUEPRINTS and isinstance(blueprint, Blueprint):
-            for limit in limits:
+            for limit in limits.shared:
                 limit(blueprint)
 
     @app.errorhandler(RateLimitExceeded)
@@ -75,27 +88,15 @@ def init_app(app: Flask) -> Limiter:
     return limiter
 
 
-def _setting(name: str) -> Callable[[], str]:
-    # Read at every request, so that a test (or an operator's reload) can change the limits of a running app.
-    def value() -> str:
-        return _limit_text(current_app.config.get(name))
-
-    return value
-
-
-def _limit_text(value: object) -> str:
-    # None or an empty text: no such limit (flask-limiter applies none for "").
-    return "" if value is None else str(value).strip()
-
-
-def _check(name: str, value: object) -> None:
-    """Refuse a setting that flask-limiter cannot read at start, rather than answer 500 to every request."""
-    text = _limit_text(value)
+def _checked(name: str, value: str | None) -> str:
+    """The limit's text ("" for none); a setting flask-limiter cannot read stops the app at start, not each request."""
+    text = (value or "").strip()
     try:
         if text:
             parse_many(text)
     except ValueError:
         raise ValueError(f"{name}={text!r} is no rate limit: write it as '60/minute' or '10/second;600/hour'") from None
+    return text
 
 
 def _token() -> AccessToken | None:

@@ -18,7 +18,7 @@ configure_logging(os.environ.get("EPOLICY_LOG_LEVEL", "INFO"), os.environ.get("E
 
 app = create_app({"WORKER_THREADS": 0})
 
-_hops = int(app.config["TRUSTED_PROXY_HOPS"])
+_hops = app.extensions["epolicy"].settings.trusted_proxy_hops
 if _hops > 0:
     # Outermost, so that the rate limits and the /metrics allow-list see the client's address, not the balancer's.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=_hops, x_proto=_hops)  # type: ignore[method-assign]

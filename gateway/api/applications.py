@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, request, url_for
 from marshmallow import Schema, ValidationError
 
 from gateway.api import render
@@ -129,8 +129,8 @@ def cancel(application_id: str) -> Response:
 
 
 def _limit() -> int:
-    default = int(current_app.config["PAGE_SIZE_DEFAULT"])
-    maximum = int(current_app.config["PAGE_SIZE_MAX"])
+    settings = services().settings
+    default, maximum = settings.page_size_default, settings.page_size_max
     raw = request.args.get("limit")
     if raw is None:
         return default

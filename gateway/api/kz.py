@@ -41,7 +41,7 @@ IIN_CLAIM = "iin"
 @bp.record_once
 def _load_packages(state: BlueprintSetupState) -> None:
     # Read once per app, when the app registers the blueprint: a broken file stops the app at start.
-    path = state.app.config.get("KZ_PACKAGES_FILE") or DEFAULT_PACKAGES
+    path = state.app.extensions["epolicy"].settings.kz_packages_file or DEFAULT_PACKAGES
     state.app.extensions[PACKAGES_KEY] = load_packages(Path(path))
 
 

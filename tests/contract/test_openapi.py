@@ -71,7 +71,7 @@ def test_every_rate_limited_operation_documents_429_with_retry_after_and_the_pro
 
 
 def test_the_document_names_every_rate_limit_setting_with_its_default() -> None:
-    from gateway.config import DEFAULTS
+    from gateway.config import Settings
     from gateway.ratelimit import LIMIT_SETTINGS
 
     document = yaml.safe_load(contracts.path("openapi.yaml").read_text(encoding="utf-8"))
@@ -80,5 +80,5 @@ def test_the_document_names_every_rate_limit_setting_with_its_default() -> None:
         assert f"EPOLICY_{name}" in description, f"{name} is not documented"
     assert "`60/minute` на гражданина (`sub`)" in description
     assert "`600/minute` на клиента (`client_id`)" in description
-    assert DEFAULTS["RATELIMIT_PER_PORTAL"] is None
+    assert Settings().ratelimit_per_portal is None
     assert "на всех граждан одного клиента — выключен" in description

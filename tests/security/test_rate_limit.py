@@ -156,17 +156,17 @@ def test_limits_are_off_in_unit_tests_unless_a_test_turns_them_on(mocks_server: 
 
 
 def test_the_limits_are_on_by_default_outside_tests() -> None:
-    from gateway import config
+    from gateway.config import Settings
 
     app = create_app({"WORKER_THREADS": 0, "DATABASE_URL": "sqlite://"})
     assert app.config["RATELIMIT_ENABLED"] is True
-    defaults = {name: value for name, value in config.DEFAULTS.items() if name.startswith("RATELIMIT_PER_")}
-    assert defaults == {
-        "RATELIMIT_PER_SUBJECT": "60/minute",
-        "RATELIMIT_PER_PORTAL": None,  # no ceiling on a portal's citizens together unless an operator sets one
-        "RATELIMIT_PER_CLIENT": "600/minute",
-        "RATELIMIT_PER_ADDRESS": "60/minute",
-    }
+    defaults = Settings()
+    assert (
+        defaults.ratelimit_per_subject,
+        defaults.ratelimit_per_portal,  # no ceiling on a portal's citizens together unless an operator sets one
+        defaults.ratelimit_per_client,
+        defaults.ratelimit_per_address,
+    ) == ("60/minute", None, "600/minute", "60/minute")
 
 
 @pytest.mark.parametrize(
