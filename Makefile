@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run run-pg mocks test chromium soak bench lint typecheck openapi clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml mocks/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./mocks
 	touch $(STAMP)
 
 ## run: the whole local stack: gateway on :8080, workers, mocks and mock OAuth on :8090, SQLite in instance/

@@ -120,13 +120,6 @@ class FundAdapter:
         answer = self._call_for_enp("AttachToClinic", MessageId=message_id, **payload)
         return self._read("AttachToClinic", fund_services.read_attachment, answer.Attachment)
 
-    def attachment(self, message_id: str, enp: str) -> Attachment | None:
-        """The clinic an ЕНП's holder is attached to, or None; raises NotFound for an unknown ЕНП."""
-        answer = self._call_for_enp("GetAttachment", MessageId=message_id, Enp=enp)
-        if answer.Attachment is None:
-            return None
-        return self._read("GetAttachment", fund_services.read_attachment, answer.Attachment)
-
     def policy_card(self, message_id: str, enp: str) -> PolicyCard:
         """The policy of an ЕНП and its holder's clinic, in one call; raises NotFound for an unknown ЕНП."""
         answer = self._call_for_enp("GetPolicyCard", MessageId=message_id, Enp=enp)

@@ -1,4 +1,4 @@
-"""The `epolicy` command: serve, worker, stack, mocks, db, stalled, retry, openapi, demo."""
+"""The `epolicy` command: serve, worker, db, stalled, retry, openapi; and those installed distributions add."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -84,7 +85,29 @@ def _pool(services: Services, threads: int) -> WorkerPool:
     )
 
 
-@click.group()
+class _Commands(click.Group):
+    """The gateway's commands and those other installed distributions add (entry points `epolicy.commands`).
+
+    The mocks' distribution adds `stack`, `mocks` and `demo`; the gateway's own wheel ships none of them. Added
+    commands are loaded only when named (or listed by --help), so that `epolicy worker` imports none of them.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_added()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in _added():
+            loaded = _added()[name].load()
+            command = loaded if isinstance(loaded, click.Command) else None
+        return command
+
+
+def _added() -> dict[str, EntryPoint]:
+    return {entry.name: entry for entry in entry_points(group="epolicy.commands")}
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """Integration gateway for ОМС e-policies."""
 
@@ -135,37 +158,6 @@ def worker(threads: int, log_level: str, log_format: str, metrics_port: int | No
         exporter.server_close()
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, envvar="EPOLICY_PORT")
-@click.option("--mocks-port", default=8090, show_default=True, envvar="EPOLICY_MOCKS_PORT")
-@_log_options
-def stack(host: str, port: int, mocks_port: int, log_level: str, log_format: str) -> None:
-    """The whole local stack in one process: mocks, mock OAuth, migrations, gateway and workers."""
-    _logging(log_level.upper(), log_format)
-    from werkzeug.serving import make_server
-
-    from mocks.app import create_app as create_mocks
-
-    stop = threading.Event()
-    _stop_on_signals(stop)
-    mocks_base = f"http://{host}:{mocks_port}"
-    mocks = make_server(host, mocks_port, create_mocks(), threaded=True)
-    threading.Thread(target=mocks.serve_forever, name="mocks", daemon=True).start()
-    log.info("mocks on %s (fund /fund, insurers /insurers/<code>, OAuth /oauth, faults /mock/faults)", mocks_base)
-    settings = Settings.from_env(
-        oauth_issuer=f"{mocks_base}/oauth",
-        fund_url=f"{mocks_base}/fund",
-        kz_fund_url=f"{mocks_base}/kz/fund",
-        insurer_url_template=f"{mocks_base}/insurers/{{code}}",
-    )
-    try:
-        _run_gateway(settings, host, port, 16, stop)
-    finally:
-        mocks.shutdown()
-        mocks.server_close()
-
-
 def _run_gateway(settings: Settings, host: str, port: int, threads: int, stop: threading.Event) -> None:
     from waitress.server import create_server
 
@@ -183,15 +175,6 @@ def _run_gateway(settings: Settings, host: str, port: int, threads: int, stop: t
     log.info("stopping")
     server.close()
     pool.stop()
-
-
-@main.command()
-@click.option("--port", default=8090, show_default=True, envvar="EPOLICY_MOCKS_PORT")
-def mocks(port: int) -> None:
-    """Only the mock back-ends and the mock OAuth server."""
-    from mocks.__main__ import main as mocks_main
-
-    sys.exit(mocks_main(["--port", str(port)]))
 
 
 @main.group()
@@ -256,21 +239,3 @@ def openapi(output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
-
-
-@main.command()
-@click.option("--gateway-url", default=None, help="the gateway [default: http://127.0.0.1:8080, or EPOLICY_PORT]")
-@click.option(
-    "--mocks-url", default=None, help="mocks and mock OAuth [default: http://127.0.0.1:8090, or EPOLICY_MOCKS_PORT]"
-)
-@click.option("--timeout", default=60.0, show_default=True, help="seconds to wait for each application to finish")
-def demo(gateway_url: str | None, mocks_url: str | None, timeout: float) -> None:
-    """Walk through apply → status → replace → a refusal on a running stack (`make run`), printing each step."""
-    from gateway.demo import DemoError, default_urls, run_demo
-
-    gateway, mocks = default_urls()
-    try:
-        run_demo(gateway_url or gateway, mocks_url or mocks, click.echo, timeout)
-    except DemoError as error:
-        click.echo(f"Ошибка: {error}", err=True)
-        sys.exit(1)

@@ -223,11 +223,10 @@ class FundReads(FundLookup, Protocol):
 
 
 class FundPort(FundRegistry, FundReads, Protocol):
-    """The territorial fund's registry (ТФОМС / ЕРЗЛ): the whole of its contract an adapter implements."""
+    """The territorial fund's registry (ТФОМС / ЕРЗЛ): what the gateway asks of it, the workers' part and the API's.
 
-    def attachment(self, message_id: str, enp: str) -> Attachment | None:
-        """The clinic an ЕНП's holder is attached to, or None; raises NotFound for an unknown ЕНП."""
-        ...
+    The contract's GetAttachment is not asked: GetPolicyCard answers the same clinic together with the policy.
+    """
 
 
 class InsurerPort(Protocol):

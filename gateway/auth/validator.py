@@ -85,10 +85,6 @@ class AccessTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
         self.leeway = leeway
         self.verified = VerifiedTokens(VERIFIED_TOKENS, leeway)
 
-    def get_jwks(self) -> KeySet:
-        """Return the cached key set of the authorization server."""
-        return self.jwks.key_set_for(None)
-
     def authenticate_token(self, token_string: str) -> AccessToken:
         """Verify the signature and every claim of `token_string`, or raise InvalidTokenError.
 

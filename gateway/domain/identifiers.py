@@ -103,9 +103,3 @@ def enp_facet(birth_date: date, sex: Sex) -> str:
     day = birth_date.day + (50 if sex is Sex.MALE else 0)
     plain = f"{month:02d}{str(birth_date.year)[::-1]}{day:02d}"
     return "".join(str(9 - int(digit)) for digit in plain)
-
-
-def make_enp(fund_code: str, birth_date: date, sex: Sex, serial: int) -> str:
-    """The ЕНП for a fund code, a person's birth date and sex and a serial, with its check digit."""
-    body = f"{fund_code}{enp_facet(birth_date, sex)}{serial:05d}"
-    return body + enp_check_digit(body)

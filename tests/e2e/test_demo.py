@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from gateway.catalogue import Catalogue
 from gateway.cli import main
-from gateway.demo import run_demo
+from mocks.demo import run_demo
 from tests.e2e.conftest import Stack, free_port
 
 

@@ -85,14 +85,14 @@ def test_the_clinics_of_a_region_are_listed_with_whether_they_take_more(fund: Fu
 
 
 def test_a_person_attaches_to_a_clinic_and_the_attachment_is_read_back(fund: FundAdapter, insured: str) -> None:
-    assert fund.attachment(message_id("attachment"), insured) is None
+    assert fund.policy_card(message_id("card"), insured).attachment is None
 
     made = fund.attach_to_clinic(message_id("attach"), AttachmentRequest(insured, "770102", TODAY))
 
     assert (made.enp, made.clinic_code, made.since, made.reason) == (insured, "770102", TODAY, AttachmentReason.CHOICE)
     assert made.clinic_name == "ГБУЗ «Городская поликлиника № 302»"
     assert made.attachment_id
-    assert fund.attachment(message_id("attachment"), insured) == made
+    assert fund.policy_card(message_id("card"), insured).attachment == made
 
 
 def test_attaching_again_with_the_same_message_id_answers_the_first_attachment(fund: FundAdapter, insured: str) -> None:
@@ -150,8 +150,6 @@ def test_attachment_operations_on_an_unknown_enp_are_not_found(fund: FundAdapter
     with pytest.raises(NotFound):
         fund.policy_card(message_id("card"), UNKNOWN_ENP)
     with pytest.raises(NotFound):
-        fund.attachment(message_id("attachment"), UNKNOWN_ENP)
-    with pytest.raises(NotFound):
         fund.attach_to_clinic(message_id("attach"), AttachmentRequest(UNKNOWN_ENP, "770101", TODAY))
 
 
@@ -207,7 +205,7 @@ def test_visits_never_reach_the_message_log_in_clear(fund: FundAdapter, caplog: 
 # --- faults -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("operation", ["GetVisits", "ListClinics", "AttachToClinic", "GetAttachment", "GetPolicyCard"])
+@pytest.mark.parametrize("operation", ["GetVisits", "ListClinics", "AttachToClinic", "GetPolicyCard"])
 def test_a_technical_fault_of_a_version_2_operation_is_an_outage(faulty: RunningMocks, operation: str) -> None:
     inject(faulty, target="fund", operation=operation, fault="technical_fault", count=1)
     fund = FundAdapter(faulty.fund_url, timeout=5)
@@ -217,7 +215,6 @@ def test_a_technical_fault_of_a_version_2_operation_is_an_outage(faulty: Running
         "AttachToClinic": lambda: fund.attach_to_clinic(
             message_id("attach"), AttachmentRequest(MOROZOV_ENP, "770102", TODAY)
         ),
-        "GetAttachment": lambda: fund.attachment(message_id("attachment"), MOROZOV_ENP),
         "GetPolicyCard": lambda: fund.policy_card(message_id("card"), MOROZOV_ENP),
     }
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import responses
 
-from gateway.demo import Walkthrough
+from mocks.demo import Walkthrough
 
 GATEWAY = "http://gateway.test"
 

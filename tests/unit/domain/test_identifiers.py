@@ -11,7 +11,6 @@ from gateway.domain.identifiers import (
     enp_facet,
     enp_violations,
     inn_violations,
-    make_enp,
     normalize_identifier,
     snils_check_number,
     snils_violations,
@@ -147,8 +146,9 @@ def test_computes_the_hl7_mod10_check_digit_of_the_standard_test_values(body: st
     assert enp_check_digit(body) == check
 
 
-def test_builds_the_enp_of_the_domain_example() -> None:
-    assert make_enp("77", date(1990, 5, 17), Sex.FEMALE, 1) == "7754900882000015"
+def test_the_enp_of_the_domain_example_is_its_fund_facet_serial_and_check_digit() -> None:
+    body = "77" + enp_facet(date(1990, 5, 17), Sex.FEMALE) + "00001"
+    assert body + enp_check_digit(body) == "7754900882000015"
 
 
 def test_accepts_an_enp_with_a_valid_check_digit() -> None:

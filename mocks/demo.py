@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from gateway.domain.identifiers import snils_check_number
+from mocks.snils import check_number
 
 DEFAULT_GATEWAY = "http://127.0.0.1:8080"
 DEFAULT_MOCKS = "http://127.0.0.1:8090"
@@ -98,7 +98,7 @@ def new_person(rng: random.Random, today: date) -> dict[str, Any]:
         "sex": sex,
         "birth_place": "г. Москва",
         "citizenship": "RUS",
-        "snils": first_nine + snils_check_number(first_nine),
+        "snils": first_nine + check_number(first_nine),
         "identity_document": {
             "type": "passport_rf",
             "series": f"45{rng.randint(0, 99):02d}",
