@@ -134,7 +134,7 @@ def _limit() -> int:
     raw = request.args.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:  # "²" is a digit to str.isdigit
         raise ProblemError(400, "bad-limit", f"limit должен быть целым числом от 1 до {maximum}.")
     return int(raw)
 

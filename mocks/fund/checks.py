@@ -30,7 +30,7 @@ _NUMBER = {
 
 def enp_is_valid(enp: str) -> bool:
     """Tell whether a 16-digit ЕНП has a valid check digit (HL7 Mod10 over 15 digits = Luhn over 16)."""
-    return len(enp) == 16 and enp.isdigit() and luhn.is_valid(enp)
+    return len(enp) == 16 and enp.isascii() and enp.isdigit() and luhn.is_valid(enp)
 
 
 def enp_facet(birth_date: date, sex: str) -> str:

@@ -31,4 +31,6 @@ def birth_date(iin: str) -> date | None:
 
 def is_valid(iin: str) -> bool:
     """Whether a 12-digit ИИН has a possible birth date and the right check digit."""
-    return len(iin) == 12 and iin.isdigit() and birth_date(iin) is not None and check_digit(iin[:11]) == int(iin[11])
+    if not (len(iin) == 12 and iin.isascii() and iin.isdigit()):  # "²" and "١" are digits to str.isdigit
+        return False
+    return birth_date(iin) is not None and check_digit(iin[:11]) == int(iin[11])

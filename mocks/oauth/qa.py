@@ -91,6 +91,6 @@ def _snils(body: dict[str, Any]) -> str | None:
 def _iin(body: dict[str, Any]) -> str | None:
     # The shape only: the gateway checks the ИИН's digits itself, and QA may want a token with a wrong one.
     value = _optional_text(body, "iin")
-    if value is not None and not (len(value) == 12 and value.isdigit()):
+    if value is not None and not (len(value) == 12 and value.isascii() and value.isdigit()):
         raise QARequestError("'iin' must be 12 digits.")
     return value

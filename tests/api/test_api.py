@@ -169,6 +169,11 @@ def test_the_list_is_paginated_newest_first_and_shows_only_ones_own(gateway: Gat
     assert len(seen) == len(set(seen)) == 5
     assert seen == sorted(seen, reverse=True), "ids are time-ordered, newest first"
     assert gateway.client.get("/api/v1/applications?limit=0", headers=gateway.auth()).status_code == 400
+    # Digits to str.isdigit that int() cannot read ("²") or that are not ASCII ("١٠") are no limit either.
+    for written in ("²", "١٠"):
+        answer = gateway.client.get("/api/v1/applications", query_string={"limit": written}, headers=gateway.auth())
+        assert answer.status_code == 400, written
+        assert answer.get_json()["type"].endswith("/bad-limit")
 
 
 def test_cancel_works_before_issuing_and_not_after(gateway: Gateway) -> None:

@@ -192,6 +192,8 @@ def test_the_mocks_iin_check_agrees_with_the_published_examples() -> None:
     assert is_valid("061211600012") and is_valid("791028302728")
     assert check_digit("90051740061") is None
     assert not is_valid(WRONG_CHECK_DIGIT)
+    assert not is_valid("٠٦١٢١١٦٠٠٠١٢")  # Arabic-Indic digits: digits to str.isdigit, no ИИН
+    assert not is_valid("²" * 12)
 
 
 # --- through the mocks app ---------------------------------------------------------------------------------
