@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -314,22 +315,13 @@ class Processor:
         entry = self.catalogue.entry(code)
         return Refused((self.catalogue.backend_reason(source, code, entry.message, field),))
 
-    def _refusals(self) -> _RefusalTranslator:
-        return _RefusalTranslator(self.catalogue)
-
-
-class _RefusalTranslator:
-    """Turns a back-end's business fault into a rejection with its catalogue reason."""
-
-    def __init__(self, catalogue: Catalogue):
-        self.catalogue = catalogue
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
-        if isinstance(error, BackendRefusal):
-            raise Refused((reason_of(error, self.catalogue),)) from error
+    @contextmanager
+    def _refusals(self) -> Iterator[None]:
+        """A back-end's business fault becomes a rejection with its catalogue reason (gateway.usecases.refusals)."""
+        try:
+            yield
+        except BackendRefusal as refusal:
+            raise Refused((reason_of(refusal, self.catalogue),)) from refusal
 
 
 def _representation(application: Application) -> dict[str, Any]:
