@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from gateway.domain.applications import Application
 from gateway.domain.clinics import (
@@ -29,6 +31,7 @@ from gateway.ports import (
     IdempotencyKey,
     InsurerApplication,
     InsurerResult,
+    InvalidCursor,
     NotFound,
     OutboxStats,
     Page,
@@ -40,6 +43,8 @@ from gateway.ports import (
     Stalled,
     Verification,
 )
+from gateway.storage.store import MAX_PAGE_SIZE, STALE_RESERVATION
+from gateway.storage.tables import LAST_ERROR_LENGTH
 
 
 class Outage:
@@ -311,18 +316,69 @@ class Entry:
     last_error: str | None = None
 
 
-class FakeStore:
-    """ApplicationStore in memory, with versions, an outbox and idempotency keys."""
+@dataclass
+class Key:
+    """An Idempotency-Key as the store keeps it."""
 
-    def __init__(self) -> None:
+    fingerprint: str
+    made_at: datetime
+    state: str = "in_progress"
+    status_code: int | None = None
+    body: str | None = None
+    application_id: str | None = None
+
+
+def _utc(value: datetime) -> datetime:
+    """A time as the SQL store gives it back: aware and in UTC; a naive one is refused as it refuses it."""
+    if value.tzinfo is None:
+        raise ValueError(f"a naive datetime would be ambiguous in the database: {value!r}")
+    return value.astimezone(UTC)
+
+
+def _as_stored(application: Application, version: int) -> Application:
+    """A copy of the application as the SQL store reads it back: its times in UTC, at the stored version."""
+    return replace(
+        application,
+        created_at=_utc(application.created_at),
+        updated_at=_utc(application.updated_at),
+        history=tuple(replace(entry, at=_utc(entry.at)) for entry in application.history),
+        version=version,
+    )
+
+
+def _write_cursor(last: Application) -> str:
+    return base64.urlsafe_b64encode(f"{last.created_at.isoformat()}|{last.id}".encode()).decode("ascii")
+
+
+def _read_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created_at, application_id = base64.urlsafe_b64decode(cursor.encode("ascii")).decode().split("|", 1)
+        position = datetime.fromisoformat(created_at)
+    except (binascii.Error, UnicodeError, ValueError) as error:
+        raise InvalidCursor(f"not a cursor of this list: {cursor!r}") from error
+    if position.tzinfo is None:
+        raise InvalidCursor(f"not a cursor of this list: {cursor!r}")
+    return position, application_id
+
+
+class FakeStore:
+    """ApplicationStore in memory, with versions, an outbox and idempotency keys.
+
+    It answers as `SqlApplicationStore` does: tests/integration/storage runs the same tests against both.
+    """
+
+    def __init__(self, *, stale_reservation: timedelta = STALE_RESERVATION) -> None:
         self.applications: dict[str, Application] = {}
         self.outbox: dict[str, Entry] = {}
-        self.keys: dict[tuple[str, str], dict[str, object]] = {}
-        self.lock = threading.Lock()
+        self.keys: dict[tuple[str, str], Key] = {}
+        self.stale_reservation = stale_reservation
+        self.lock = threading.RLock()
+
+    # --- idempotency keys ---------------------------------------------------------------------------------
 
     def purge_idempotency_keys(self, made_before: datetime) -> int:
         with self.lock:
-            old = [name for name, found in self.keys.items() if found["made_at"] < made_before]  # type: ignore[operator]
+            old = [name for name, found in self.keys.items() if found.made_at < _utc(made_before)]
             for name in old:
                 del self.keys[name]
             return len(old)
@@ -331,118 +387,156 @@ class FakeStore:
         with self.lock:
             found = self.keys.get((key.owner_sub, key.key))
             if found is None:
-                self.keys[(key.owner_sub, key.key)] = {
-                    "fingerprint": key.fingerprint,
-                    "state": "in_progress",
-                    "made_at": now,
-                }
+                self.keys[(key.owner_sub, key.key)] = Key(key.fingerprint, _utc(now))
                 return Reservation(ReservationState.NEW)
-            if found["fingerprint"] != key.fingerprint:
+            if found.fingerprint != key.fingerprint:
                 return Reservation(ReservationState.MISMATCH)
-            if found["state"] == "in_progress":
+            if found.state == "done":
+                return Reservation(ReservationState.REPLAY, found.status_code, found.body, found.application_id)
+            if now - found.made_at < self.stale_reservation:
                 return Reservation(ReservationState.IN_PROGRESS)
-            return Reservation(
-                ReservationState.REPLAY,
-                found["status_code"],  # type: ignore[arg-type]
-                found["body"],  # type: ignore[arg-type]
-                found["application_id"],  # type: ignore[arg-type]
-            )
+            found.made_at = _utc(now)  # a request that crashed: this retry takes its key over
+            return Reservation(ReservationState.NEW)
 
     def finish(self, key: IdempotencyKey, status_code: int, body: str, application_id: str | None) -> None:
-        self.keys[(key.owner_sub, key.key)].update(
-            state="done", status_code=status_code, body=body, application_id=application_id
-        )
+        with self.lock:
+            self._remember(key, status_code, body, application_id, datetime.now(UTC))
+
+    def _remember(
+        self, key: IdempotencyKey, status_code: int, body: str | None, application_id: str | None, at: datetime
+    ) -> None:
+        """Mark a reserved key done with its answer; a key that was never reserved is recorded done right away."""
+        found = self.keys.get((key.owner_sub, key.key))
+        if found is None:
+            found = self.keys[(key.owner_sub, key.key)] = Key(key.fingerprint, _utc(at))
+        elif found.fingerprint != key.fingerprint:
+            raise ValueError(f"the key {key.key!r} is held with another fingerprint")  # the SQL store's IntegrityError
+        found.state, found.status_code, found.body, found.application_id = "done", status_code, body, application_id
 
     def release(self, key: IdempotencyKey) -> None:
-        self.keys.pop((key.owner_sub, key.key), None)
+        with self.lock:
+            found = self.keys.get((key.owner_sub, key.key))
+            if found is not None and found.fingerprint == key.fingerprint and found.state == "in_progress":
+                del self.keys[(key.owner_sub, key.key)]
+
+    # --- applications -------------------------------------------------------------------------------------
 
     def add(self, application: Application, key: IdempotencyKey | None = None) -> None:
         with self.lock:
-            self.applications[application.id] = application
-            self.outbox[application.id] = Entry(application.created_at)
-        if key is not None:
-            self.keys[(key.owner_sub, key.key)].update(
-                state="done", status_code=202, body=None, application_id=application.id
-            )
+            if application.id in self.applications:
+                raise ValueError(f"application {application.id} is there already")  # the SQL store's IntegrityError
+            stored = _as_stored(application, application.version)
+            self.applications[application.id] = stored
+            self.outbox[application.id] = Entry(stored.updated_at)
+            if key is not None:
+                self._remember(key, 202, None, application.id, stored.created_at)
 
     def get(self, application_id: str) -> Application | None:
-        return self.applications.get(application_id)
+        with self.lock:
+            found = self.applications.get(application_id)
+            return None if found is None else replace(found)
 
     def list_for_owner(self, owner_sub: str, limit: int, cursor: str | None) -> Page:
-        mine = sorted(
-            (a for a in self.applications.values() if a.owner.sub == owner_sub),
-            key=lambda a: (a.created_at, a.id),
-            reverse=True,
-        )
-        start = int(cursor) if cursor else 0
-        items = mine[start : start + limit]
-        more = start + limit < len(mine)
-        return Page(items, str(start + limit) if more else None)
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be within 1..{MAX_PAGE_SIZE}, not {limit}")
+        after = None if cursor is None else _read_cursor(cursor)
+        with self.lock:
+            mine = sorted(
+                (a for a in self.applications.values() if a.owner.sub == owner_sub),
+                key=lambda a: (a.created_at, a.id),
+                reverse=True,
+            )
+        if after is not None:
+            mine = [a for a in mine if (a.created_at, a.id) < after]
+        items = [replace(a) for a in mine[:limit]]
+        return Page(items, _write_cursor(items[-1]) if len(mine) > limit else None)
 
     def owner_enps(self, owner_sub: str) -> frozenset[str]:
-        return frozenset(a.enp for a in self.applications.values() if a.owner.sub == owner_sub and a.enp is not None)
+        with self.lock:
+            return frozenset(
+                a.enp for a in self.applications.values() if a.owner.sub == owner_sub and a.enp is not None
+            )
 
     def policy_changed_at(self, enp: str) -> datetime | None:
         with self.lock:
             return max((a.updated_at for a in self.applications.values() if a.enp == enp), default=None)
 
+    def _update(self, application: Application) -> Application:
+        """Store the new state if nobody else did since `application` was read; returns it as stored."""
+        stored = self.applications.get(application.id)
+        if stored is None or stored.version != application.version:
+            raise ConcurrentUpdate(application.id, application.version)
+        updated = _as_stored(application, application.version + 1)
+        self.applications[application.id] = updated
+        return updated
+
+    def _schedule(self, application_id: str, at: datetime, failed_with: str | None = None) -> Entry:
+        """Make the outbox entry due at `at`, its lease freed; a failure counts one more, a success starts again."""
+        entry = self.outbox.get(application_id)
+        attempts = 0 if failed_with is None else (entry.attempts if entry is not None else 0) + 1
+        last_error = None if failed_with is None else failed_with[:LAST_ERROR_LENGTH]
+        self.outbox[application_id] = Entry(_utc(at), attempts, last_error=last_error)
+        return self.outbox[application_id]
+
     def save(self, application: Application, next_attempt_at: datetime | None) -> None:
         with self.lock:
-            stored = self.applications[application.id]
-            if stored.version != application.version:
-                raise ConcurrentUpdate(application.id, application.version)
-            self.applications[application.id] = replace(application, version=application.version + 1)
+            self._update(application)
             if next_attempt_at is None:
                 self.outbox.pop(application.id, None)
             else:
-                # As the real store: progress starts the count of failures in a row again.
-                self.outbox[application.id] = Entry(next_attempt_at)
+                self._schedule(application.id, next_attempt_at)
+
+    # --- the outbox ---------------------------------------------------------------------------------------
 
     def advance(self, application: Application, *, failures_cleared: bool = False) -> Application:
         with self.lock:
-            stored = self.applications[application.id]
-            if stored.version != application.version:
-                raise ConcurrentUpdate(application.id, application.version)
-            advanced = replace(application, version=application.version + 1)
-            self.applications[application.id] = advanced
+            advanced = self._update(application)
             entry = self.outbox.get(application.id)
             if failures_cleared and entry is not None:
                 entry.attempts, entry.last_error = 0, None
-            return advanced
+            return replace(advanced)
 
     def claim(self, worker_id: str, now: datetime, lease_seconds: float, limit: int) -> list[Claim]:
         with self.lock:
-            due = [
-                (app_id, entry)
-                for app_id, entry in self.outbox.items()
-                if entry.available_at <= now
-                and entry.stalled_at is None
-                and (entry.lease_until is None or entry.lease_until < now)
-            ]
-            due.sort(key=lambda item: item[1].available_at)
+            due = sorted(
+                (
+                    (entry.available_at, app_id, entry)
+                    for app_id, entry in self.outbox.items()
+                    if entry.available_at <= now
+                    and entry.stalled_at is None
+                    and (entry.lease_until is None or entry.lease_until < now)
+                ),
+                key=lambda item: item[:2],
+            )
             claims = []
-            for app_id, entry in due[:limit]:
-                entry.claimed_by, entry.lease_until = worker_id, now + timedelta(seconds=lease_seconds)
+            for _, app_id, entry in due[:limit]:
+                entry.claimed_by, entry.lease_until = worker_id, _utc(now) + timedelta(seconds=lease_seconds)
                 claims.append(Claim(app_id, entry.attempts))
             return claims
 
     def retry_later(self, application: Application, at: datetime, error: str) -> None:
-        attempts = self.outbox[application.id].attempts + 1 if application.id in self.outbox else 1
-        self.save(application, at)
-        self.outbox[application.id].attempts = attempts
-        self.outbox[application.id].last_error = error
+        with self.lock:
+            self._update(application)
+            self._schedule(application.id, at, failed_with=error)
 
     def stall(self, application: Application, at: datetime, error: str) -> None:
-        self.retry_later(application, at, error)
-        self.outbox[application.id].stalled_at = at
+        with self.lock:
+            self._update(application)
+            self._schedule(application.id, at, failed_with=error).stalled_at = _utc(at)
 
     def stalled(self) -> list[Stalled]:
-        parked = [(app_id, entry) for app_id, entry in self.outbox.items() if entry.stalled_at is not None]
-        parked.sort(key=lambda item: (item[1].stalled_at, item[0]))
-        return [Stalled(app_id, e.attempts, e.stalled_at, e.last_error) for app_id, e in parked]  # type: ignore[arg-type]
+        with self.lock:
+            parked = [
+                Stalled(app_id, entry.attempts, entry.stalled_at, entry.last_error)
+                for app_id, entry in self.outbox.items()
+                if entry.stalled_at is not None
+            ]
+        return sorted(parked, key=lambda entry: (entry.stalled_at, entry.application_id))
 
     def resume(self, application: Application, now: datetime) -> None:
-        self.save(application, now)
+        with self.lock:
+            self._update(application)
+            self._schedule(application.id, now)
 
     def outbox_stats(self, now: datetime) -> OutboxStats:
         with self.lock:
@@ -454,8 +548,6 @@ class FakeStore:
 
 def today_at(day: date) -> datetime:
     """A UTC noon on a day: a clock for tests."""
-    from datetime import UTC
-
     return datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
 
 

@@ -44,7 +44,9 @@ def test_a_purging_worker_forgets_keys_past_their_time_to_live_at_its_interval()
     now[0] += timedelta(seconds=1)
     assert worker.purge_if_due() == 1
 
-    assert store.reserve(key("new"), now[0]).state is ReservationState.IN_PROGRESS, "younger than 24 h: kept"
+    # Kept: the key is still held with its first body (a reservation that old is in progress no more).
+    other_body = IdempotencyKey("user-1", "new", "another fingerprint")
+    assert store.reserve(other_body, now[0]).state is ReservationState.MISMATCH, "younger than 24 h: kept"
 
 
 def test_only_the_first_worker_of_a_pool_purges() -> None:

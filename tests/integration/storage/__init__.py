@@ -1,4 +1,4 @@
-"""Integration tests of the SQL store on SQLite and PostgreSQL; builders of the data their modules share."""
+"""Integration tests of the store: the SQL store on SQLite and PostgreSQL, and FakeStore held to its answers."""
 
 from __future__ import annotations
 

@@ -18,13 +18,13 @@ OTHER = "5099000000000011"
 
 
 @pytest.fixture
-def filled(store: SqlApplicationStore) -> SqlApplicationStore:
-    store.add(accepted("app_1", request=replacement_request(ENP)))
-    store.add(accepted("app_2", request=replacement_request(OTHER)))
-    application = store.get("app_1")
+def filled(sql_store: SqlApplicationStore) -> SqlApplicationStore:
+    sql_store.add(accepted("app_1", request=replacement_request(ENP)))
+    sql_store.add(accepted("app_2", request=replacement_request(OTHER)))
+    application = sql_store.get("app_1")
     assert application is not None
-    store.save(application.move(Status.VERIFYING, Step.ISSUE, at(7)), at(7))
-    return store
+    sql_store.save(application.move(Status.VERIFYING, Step.ISSUE, at(7)), at(7))
+    return sql_store
 
 
 def test_each_read_answers_what_sqlalchemy_answers_for_the_same_statement(

@@ -32,13 +32,13 @@ def test_worker_processes_share_one_outbox_and_stop_on_ctrl_c(
 
 
 def run_two_worker_processes(
-    store: SqlApplicationStore, database: str, mocks_server: RunningMocks, tmp_path: Path
+    sql_store: SqlApplicationStore, database: str, mocks_server: RunningMocks, tmp_path: Path
 ) -> None:
     ids = []
     for _ in range(APPLICATIONS):
         request = NewPolicyRequest(Relation.SELF, applicant(), "77", "77001", PolicyForm.ELECTRONIC)
         application = Application.accept(new_application_id(), Owner("user-p"), request, datetime.now(UTC))
-        store.add(application)
+        sql_store.add(application)
         ids.append(application.id)
     before = stats(mocks_server)
     env = dict(
@@ -60,7 +60,7 @@ def run_two_worker_processes(
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if all((app := store.get(app_id)) is not None and app.status.is_final for app_id in ids):
+            if all((app := sql_store.get(app_id)) is not None and app.status.is_final for app_id in ids):
                 break
             time.sleep(0.1)
     finally:
@@ -69,7 +69,7 @@ def run_two_worker_processes(
         codes = [process.wait(timeout=15) for process in processes]
     output = "\n".join(log.read_text(errors="replace") for log in logs)
     assert codes == [0, 0], output
-    statuses = [store.get(app_id).status.value for app_id in ids]  # type: ignore[union-attr]
+    statuses = [sql_store.get(app_id).status.value for app_id in ids]  # type: ignore[union-attr]
     assert statuses == ["issued"] * APPLICATIONS, output
     after = stats(mocks_server)
     assert calls(after, "fund", "RegisterPolicy") - calls(before, "fund", "RegisterPolicy") == APPLICATIONS

@@ -65,7 +65,7 @@ def applicant() -> Person:
 
 
 def test_two_workers_racing_over_one_outbox_finish_every_application_once(
-    store: SqlApplicationStore, mocks_server: RunningMocks
+    sql_store: SqlApplicationStore, mocks_server: RunningMocks
 ) -> None:
     ids = []
     for index in range(APPLICATIONS):
@@ -73,10 +73,10 @@ def test_two_workers_racing_over_one_outbox_finish_every_application_once(
             Relation.SELF, applicant(), "77", ("77001", "77002")[index % 2], PolicyForm.ELECTRONIC
         )
         application = Application.accept(new_application_id(), Owner(f"user-{index}"), request, datetime.now(UTC))
-        store.add(application)
+        sql_store.add(application)
         ids.append(application.id)
     before = stats(mocks_server)
-    built = services(store, mocks_server)
+    built = services(sql_store, mocks_server)
     stop = threading.Event()
     workers = [Worker(built, f"racer-{n}", poll_seconds=0.02, lease_seconds=30, batch=3, stop=stop) for n in range(2)]
     threads = [threading.Thread(target=worker.run_forever) for worker in workers]
@@ -85,7 +85,7 @@ def test_two_workers_racing_over_one_outbox_finish_every_application_once(
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:
-            finished = [store.get(app_id) for app_id in ids]
+            finished = [sql_store.get(app_id) for app_id in ids]
             if all(app is not None and app.status.is_final for app in finished):
                 break
             time.sleep(0.1)
@@ -93,7 +93,7 @@ def test_two_workers_racing_over_one_outbox_finish_every_application_once(
         stop.set()
         for thread in threads:
             thread.join(10)
-    finished = [store.get(app_id) for app_id in ids]
+    finished = [sql_store.get(app_id) for app_id in ids]
     assert all(app is not None and app.status.value == "issued" for app in finished), [
         (app.id, app.status, app.rejection) for app in finished if app and app.status.value != "issued"
     ]
@@ -112,4 +112,4 @@ def test_two_workers_racing_over_one_outbox_finish_every_application_once(
     issued = sum(calls(after, f"insurers/{code}", "IssuePolicy") - calls(before, f"insurers/{code}", "IssuePolicy")
                  for code in ("77001", "77002"))  # fmt: skip
     assert issued == APPLICATIONS
-    assert store.claim("late", datetime.now(UTC), 30, 100) == [], "the outbox is empty"
+    assert sql_store.claim("late", datetime.now(UTC), 30, 100) == [], "the outbox is empty"
