@@ -20,7 +20,17 @@ from gateway.domain.clinics import (
     PolicyEventType,
     Visit,
 )
-from gateway.domain.model import Holder, Insurer, InsurerState, Person, Policy, PolicyStatus, Source
+from gateway.domain.identifiers import make_enp, snils_violations
+from gateway.domain.model import (
+    Holder,
+    Insurer,
+    InsurerState,
+    Person,
+    Policy,
+    PolicyStatus,
+    RegistryApplicationType,
+    Source,
+)
 from gateway.kz.ports import InsuranceStatus
 from gateway.ports import (
     AttachmentRequest,
@@ -67,11 +77,20 @@ def unavailable(source: Source, operation: str) -> BackendUnavailable:
 
 
 def a_year_after(day: date) -> date:
-    """The same day a year later (1 March after 29 February)."""
+    """The same day a year later; 29 February falls on 28 February, as the fund counts a term in years."""
     try:
         return day.replace(year=day.year + 1)
     except ValueError:
-        return date(day.year + 1, 3, 1)
+        return date(day.year + 1, 2, 28)
+
+
+def fake_insurers() -> list[Insurer]:
+    """The insurers the mocks admit today: two in region 77, one in 50 (fake_fund_like_the_mocks: their names)."""
+    return [
+        Insurer("77001", "СМО 77001", "77", ("electronic", "paper", "plastic")),
+        Insurer("77002", "СМО 77002", "77", ("electronic", "paper", "plastic")),
+        Insurer("50001", "СМО 50001", "50", ("electronic", "paper")),
+    ]
 
 
 def fake_clinics() -> dict[str, Clinic]:
@@ -87,6 +106,36 @@ def fake_clinics() -> dict[str, Clinic]:
     }
 
 
+def _check_snils(person: Person) -> None:
+    """The fund's format-logical control of a СНИЛС, as far as the gateway relies on it."""
+    for violation in [] if person.snils is None else snils_violations(person.snils):
+        raise BackendRefusal(Source.FUND, violation.code, "СНИЛС не прошёл проверку", violation.field)
+
+
+_EVENT_OF_REPLACEMENT = {
+    RegistryApplicationType.REISSUE: PolicyEventType.REISSUED,
+    RegistryApplicationType.DUPLICATE: PolicyEventType.DUPLICATE_ISSUED,
+    RegistryApplicationType.DATA_CHANGE: PolicyEventType.DATA_CHANGED,
+}
+
+
+def _event_of(registration: Registration, previous: Policy | None) -> PolicyEventType:
+    """The history event a registration makes, as the fund names it."""
+    if registration.type is not RegistryApplicationType.INSURER_CHOICE:
+        return _EVENT_OF_REPLACEMENT[registration.type]
+    if previous is None or not _in_force(previous, registration.application_date):
+        return PolicyEventType.ISSUED
+    return PolicyEventType.INSURER_CHANGED
+
+
+def _in_force(policy: Policy, day: date) -> bool:
+    return (
+        policy.status is PolicyStatus.ACTIVE
+        and policy.valid_from <= day
+        and (policy.valid_to is None or day <= policy.valid_to)
+    )
+
+
 @dataclass
 class FakeFund(Outage):
     """A registry in memory: persons by ЕНП, policies, registrations by message id."""
@@ -98,9 +147,11 @@ class FakeFund(Outage):
     # Policy history, clinics, attachments (current by ЕНП, made by message id) and visits by ЕНП.
     events: dict[str, list[PolicyEvent]] = field(default_factory=dict)
     clinics: dict[str, Clinic] = field(default_factory=fake_clinics)
+    insurers: list[Insurer] = field(default_factory=fake_insurers)
     attachments: dict[str, Attachment] = field(default_factory=dict)
     attached: dict[str, Attachment] = field(default_factory=dict)
     visit_log: dict[str, list[Visit]] = field(default_factory=dict)
+    choices: dict[str, date] = field(default_factory=dict)  # the day of each ЕНП's last attachment by choice
 
     def __post_init__(self) -> None:
         Outage.__init__(self)
@@ -114,6 +165,7 @@ class FakeFund(Outage):
     def verify_person(self, message_id: str, person: Person, enp: str | None = None) -> Verification:
         self.calls.append("verify_person")
         self.check("verify_person")
+        _check_snils(person)
         found = (enp, *self.persons[enp]) if enp in self.persons else self._by_snils(person.snils)
         if found is None:
             return Verification(known=False)
@@ -158,8 +210,12 @@ class FakeFund(Outage):
         self.check("register_policy")
         if message_id in self.registrations:
             return self.registrations[message_id]
-        enp = registration.enp or f"77{next(self.serial):013d}0"
         person = registration.person
+        previous = self.persons[registration.enp][1] if registration.enp in self.persons else None
+        _check_snils(person)
+        if registration.insurer_code not in {i.code for i in self.list_insurers(message_id, registration.region_code)}:
+            raise BackendRefusal(Source.FUND, "INSURER_NOT_ADMITTED", "СМО не допущена в регионе", "insurer_code")
+        enp = registration.enp or make_enp(registration.region_code, person.birth_date, person.sex, next(self.serial))
         policy = Policy(
             enp=enp,
             status=PolicyStatus.ACTIVE,
@@ -170,14 +226,25 @@ class FakeFund(Outage):
             holder=Holder(person.last_name, person.first_name, person.birth_date, person.sex, person.middle_name),
         )
         self.persons[enp] = (person, policy)
-        result = RegistrationResult(f"RG-{len(self.registrations) + 1}", enp, registration.enp is None, policy)
+        registration_id = f"RG-{registration.application_date:%Y%m%d}-{len(self.registrations) + 1:06d}"
+        result = RegistrationResult(registration_id, enp, registration.enp is None, policy)
         self.registrations[message_id] = result
+        event_type = _event_of(registration, previous)
+        event = PolicyEvent(
+            registration.application_date,
+            event_type,
+            policy.insurer_code,
+            policy.region_code,
+            policy.policy_form,
+            registration.reason.value,
+        )
+        self.events.setdefault(enp, []).append(event)
         return result
 
     def list_insurers(self, message_id: str, region_code: str) -> list[Insurer]:
         self.calls.append("list_insurers")
         self.check("list_insurers")
-        return [Insurer("77001", "СМО 77001", "77", ("electronic", "paper", "plastic"))] if region_code == "77" else []
+        return sorted((i for i in self.insurers if i.region_code == region_code), key=lambda insurer: insurer.code)
 
     def _known_policy(self, enp: str) -> Policy | None:
         if enp not in self.persons:
@@ -201,6 +268,8 @@ class FakeFund(Outage):
         self.calls.append("visits")
         self.check("visits")
         self._known_policy(enp)
+        if period.start is not None and period.end is not None and period.start > period.end:
+            raise BackendRefusal(Source.FUND, "VISITS_PERIOD_INVALID", "начало периода позже окончания")
         return [
             visit
             for visit in self.visit_log.get(enp, [])
@@ -220,14 +289,19 @@ class FakeFund(Outage):
         policy = self._known_policy(request.enp)
         clinic = self.clinics.get(request.clinic_code)
         current = self.attachments.get(request.enp)
+        # The checks in the fund's order: the clinic, the policy in force, its region, the clinic held, the year.
         if clinic is None:
             raise BackendRefusal(Source.FUND, "CLINIC_UNKNOWN", "нет такой организации")
-        if policy is None or clinic.region_code != policy.region_code:
+        if policy is None or not _in_force(policy, request.application_date):
+            raise BackendRefusal(Source.FUND, "POLICY_NOT_ACTIVE", "полис не действует", "enp")
+        if clinic.region_code != policy.region_code:
             raise BackendRefusal(Source.FUND, "CLINIC_OTHER_REGION", "организация другого региона")
         if current is not None and current.clinic_code == clinic.code:
             raise BackendRefusal(Source.FUND, "CLINIC_ALREADY_ATTACHED", "уже прикреплён")
-        if current is not None and request.reason is AttachmentReason.CHOICE:
-            allowed_from = a_year_after(current.since)
+        # A year from the last attachment by choice, whatever came after it (a relocation does not count).
+        last_choice = self.choices.get(request.enp)
+        if last_choice is not None and request.reason is AttachmentReason.CHOICE:
+            allowed_from = a_year_after(last_choice)
             if request.application_date < allowed_from:
                 raise BackendRefusal(Source.FUND, "CLINIC_CHANGE_LIMIT", "раз в год", None, allowed_from)
         if not clinic.accepts_attachment:
@@ -241,6 +315,8 @@ class FakeFund(Outage):
             f"AT-{len(self.attached) + 1}",
         )
         self.attachments[request.enp] = self.attached[message_id] = attachment
+        if request.reason is AttachmentReason.CHOICE:
+            self.choices[request.enp] = request.application_date
         return attachment
 
     def attachment(self, message_id: str, enp: str) -> Attachment | None:
@@ -567,3 +643,25 @@ class FakeKzFund(Outage):
         if iin not in self.answers:
             raise NotFound("no such ИИН")
         return self.answers[iin]
+
+
+def fake_fund_like_the_mocks() -> FakeFund:
+    """A FakeFund holding the insurers admitted today and the clinics of the mocks' seed (mocks/data/registry.yaml)."""
+    from mocks.app import SEED
+    from mocks.calendar import moscow_today
+    from mocks.fund.clinic_seed import load_clinic_seed
+    from mocks.fund.seed import load_seed
+
+    insurers, _ = load_seed(SEED)
+    today = moscow_today()
+    return FakeFund(
+        insurers=[
+            Insurer(i.code, i.name, i.region_code, i.policy_forms, i.phone, i.website)
+            for i in insurers
+            if i.admitted_on(today, i.region_code)
+        ],
+        clinics={
+            c.code: Clinic(c.code, c.name, c.region_code, c.attached < c.capacity, c.address, c.phone)
+            for c in load_clinic_seed(SEED).clinics
+        },
+    )

@@ -206,7 +206,7 @@ def test_the_catalogue_is_public(gateway: Gateway) -> None:
 def test_insurers_of_a_region_come_from_the_fund(gateway: Gateway) -> None:
     answer = gateway.client.get("/api/v1/insurers?region_code=77", headers=gateway.auth())
     assert answer.status_code == 200
-    assert [item["code"] for item in answer.get_json()["items"]] == ["77001"]
+    assert [item["code"] for item in answer.get_json()["items"]] == ["77001", "77002"]
     assert gateway.client.get("/api/v1/insurers?region_code=7", headers=gateway.auth()).status_code == 400
 
 

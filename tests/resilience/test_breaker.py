@@ -145,4 +145,4 @@ def test_the_guarded_fund_counts_outages_of_every_read_together(clock: Clock) ->
         guarded_fund.list_insurers("rd_3", "77")
     assert fund.calls == calls, "an open breaker does not reach the fund"
     clock.now += 30
-    assert [insurer.code for insurer in guarded_fund.list_insurers("rd_4", "77")] == ["77001"]
+    assert [insurer.code for insurer in guarded_fund.list_insurers("rd_4", "77")] == ["77001", "77002"]

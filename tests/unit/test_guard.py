@@ -39,7 +39,7 @@ def test_every_call_runs_through_the_guards_first_outermost_named_as_the_port_na
     fund = FakeFund()
     reads = guarded(fund, FundReads, guard("breaker"), guard("metrics"))
 
-    assert [insurer.code for insurer in reads.list_insurers("rd_1", "77")] == ["77001"]
+    assert [insurer.code for insurer in reads.list_insurers("rd_1", "77")] == ["77001", "77002"]
     assert seen == ["breaker>list_insurers", "metrics>list_insurers", "metrics<list_insurers", "breaker<list_insurers"]
     assert fund.calls == ["list_insurers"]
 
