@@ -11,9 +11,8 @@ import pytest
 
 from gateway.domain.model import PolicyStatus
 from mocks.oauth.state import EXTENSION_KEY
-from tests.api.conftest import Gateway
-from tests.api.test_api import BODY
-from tests.api.test_clinics_api import MINE, SNILS, THEIRS, insure
+from tests.support.bodies import BODY
+from tests.support.gateway import MINE, SNILS, THEIRS, Gateway, insure
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from gateway.app import create_app
 from gateway.catalogue import Catalogue
 from gateway.openapi import document, operations
-from tests.api.conftest import Gateway
-from tests.fakes import FakeFund, FakeInsurers, FakeStore
+from tests.support.fakes import FakeFund, FakeInsurers, FakeStore
+from tests.support.gateway import Gateway
 
 EXTERNAL = re.compile(r"https?://|//[a-z0-9]", re.IGNORECASE)
 CONTENT_TYPES = {".css": {"text/css"}, ".js": {"text/javascript", "application/javascript"}, ".png": {"image/png"}}

@@ -8,8 +8,8 @@ from typing import Any
 
 from gateway.domain.model import Source
 from gateway.ports import BackendUnavailable
-from tests.api.conftest import Gateway
-from tests.api.test_api import BODY
+from tests.support.bodies import BODY
+from tests.support.gateway import Gateway
 
 
 def child_body() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 import contracts
-from tests.browser.conftest import Tab, save_screenshot, skip_module_without_browser
+from tests.support.browser import Tab, save_screenshot, skip_module_without_browser
 
 skip_module_without_browser()
 from playwright.sync_api import Locator, Page, expect  # noqa: E402  -- the package is a dev dependency

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from gateway.app import create_app
-from tests.fakes import FakeFund, FakeInsurers, FakeStore
+from tests.support.fakes import FakeFund, FakeInsurers, FakeStore
 
 ISSUER = "http://127.0.0.1:18090/oauth"
 

@@ -15,9 +15,8 @@ from zeep.exceptions import Fault
 from zeep.transports import Transport
 
 import contracts
-from tests.conftest import RunningMocks
-from tests.contract.soap import COMMON_NS, SOAP_ENV, SchemaCheck, ServiceUnderTest, fault_info
-from tests.contract.test_contract_files import body_payload, shape
+from tests.support.services import RunningMocks
+from tests.support.soap import COMMON_NS, SOAP_ENV, SchemaCheck, ServiceUnderTest, body_payload, fault_info, shape
 
 KZ = "urn:epolicy:kz:osms:v1"
 WSDL = contracts.path("kz", "osms.wsdl")

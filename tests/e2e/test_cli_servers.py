@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from gateway.storage import current, head
-from tests.e2e.conftest import EPOLICY, free_port
+from tests.support.stack import EPOLICY, free_port
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from gateway.catalogue import Catalogue
 from gateway.cli import main
 from gateway.demo import run_demo
-from tests.e2e.conftest import Stack, free_port
+from tests.support.stack import Stack, free_port
 
 
 def test_the_demo_issues_replaces_and_shows_a_refusal_with_its_recommendation(stack: Stack) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from mocks.calendar import almaty_today
-from tests.e2e.conftest import Stack
+from tests.support.stack import Stack
 
 # Seed persons of mocks/data/kz.yaml.
 EMPLOYEE = "791028302728"

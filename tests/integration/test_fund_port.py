@@ -19,9 +19,9 @@ from gateway.domain.identifiers import enp_facet, enp_violations
 from gateway.domain.model import Holder, Person, Policy, PolicyStatus, Source
 from gateway.ports import AttachmentRequest, BackendRefusal, FundPort, NotFound, RegistrationResult
 from mocks.calendar import anniversary, moscow_today
-from tests.conftest import RunningMocks
-from tests.fakes import fake_fund_like_the_mocks
-from tests.integration import first_choice, message_id, new_person
+from tests.support.applicants import first_choice, message_id, new_person
+from tests.support.fakes import fake_fund_like_the_mocks
+from tests.support.services import RunningMocks
 
 UNKNOWN_ENP = "7754900882999992"  # a valid check digit, no such person in either registry
 

@@ -25,8 +25,8 @@ from gateway.domain.model import (
     Source,
 )
 from gateway.ports import BackendRefusal, BackendUnavailable, InsurerApplication
-from tests.conftest import RunningMocks
-from tests.integration import first_choice, inject, message_id, new_person
+from tests.support.applicants import first_choice, message_id, new_person
+from tests.support.services import RunningMocks, inject
 
 CODES = ("77001", "77002", "50001")
 

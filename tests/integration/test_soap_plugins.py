@@ -32,8 +32,8 @@ from gateway.domain.model import (
     Source,
 )
 from gateway.ports import BackendRefusal, BackendUnavailable, InsurerApplication
-from tests.conftest import RunningMocks
-from tests.integration import first_choice, message_id, new_person
+from tests.support.applicants import first_choice, message_id, new_person
+from tests.support.services import RunningMocks
 
 FUND_URL = "http://fund.test/ws"
 INSURER_URL = "http://insurer.test/ws"

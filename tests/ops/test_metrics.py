@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 from gateway.domain.model import Source
 from gateway.ports import BackendRefusal
 from gateway.worker import Worker
-from tests.api.conftest import Gateway
-from tests.api.test_api import BODY
-from tests.api.test_clinics_api import insure
-from tests.fakes import unavailable
-from tests.ops.conftest import MakeGateway, value
+from tests.support.bodies import BODY
+from tests.support.fakes import unavailable
+from tests.support.gateway import Gateway, insure
+from tests.support.ops import MakeGateway, value
 
 ENP = "7754900882000015"
 POLICY_ROUTE = "/api/v1/policies/<enp>"

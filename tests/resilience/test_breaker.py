@@ -10,7 +10,7 @@ from gateway.breaker import BreakerState, CircuitBreaker
 from gateway.domain.model import Source
 from gateway.guard import guarded
 from gateway.ports import BackendRefusal, BackendUnavailable, FundPort, NotFound
-from tests.fakes import FakeFund, unavailable
+from tests.support.fakes import FakeFund, unavailable
 
 
 class Clock:

@@ -11,8 +11,8 @@ from flask import Flask
 from gateway.app import create_app
 from gateway.domain.model import Source
 from gateway.ports import BackendUnavailable
-from tests.conftest import RunningMocks
-from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore, unavailable
+from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore, unavailable
+from tests.support.services import RunningMocks
 
 
 class Clock:

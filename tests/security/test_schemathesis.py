@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.security.conftest import running_stack
+from tests.support.stack import running_stack
 
 SCHEMA = Path(__file__).parents[2] / "contracts" / "openapi.yaml"
 ST = Path(sys.executable).with_name("st")

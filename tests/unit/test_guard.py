@@ -9,7 +9,7 @@ import pytest
 
 from gateway.guard import Guarded, GuardedInsurers, guarded, operations_of
 from gateway.ports import FundPort, FundReads, FundRegistry, InsurerPort
-from tests.fakes import FakeFund, FakeInsurer, FakeInsurers
+from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers
 
 
 def test_the_operations_of_a_port_include_those_of_its_bases() -> None:

@@ -9,7 +9,7 @@ from gateway.catalogue import Catalogue
 from gateway.domain.reference import load_reference
 from gateway.ports import IdempotencyKey, ReservationState
 from gateway.worker import PURGE_EVERY_SECONDS, Worker, worker_pool
-from tests.fakes import FakeFund, FakeInsurers, FakeStore
+from tests.support.fakes import FakeFund, FakeInsurers, FakeStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

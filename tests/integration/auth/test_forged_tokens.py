@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from joserfc.jwk import RSAKey
 
-from tests.integration.auth import (
+from tests.support.auth import (
     CountingSession,
     FakeClock,
     KeyServer,

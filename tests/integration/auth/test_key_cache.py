@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from joserfc.jwk import RSAKey
 
 from gateway.auth import JwksCache, JwksUnavailable
-from tests.integration.auth import (
+from tests.support.auth import (
     MIN_REFETCH_INTERVAL,
     CountingSession,
     FakeClock,

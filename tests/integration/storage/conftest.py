@@ -3,59 +3,24 @@ and FakeStore, which the tests of the port hold to the same answers."""
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, select, text
 
 from gateway.ports import ApplicationStore
 from gateway.storage import SqlApplicationStore, make_engine, upgrade
 from gateway.storage.tables import metadata, outbox
-from tests.conftest import missing_service
-from tests.fakes import FakeStore
+from tests.support.databases import fresh_schema
+from tests.support.fakes import FakeStore
+from tests.support.storage import OutboxEntry
 
-POSTGRESQL_URL = os.environ.get("EPOLICY_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgresql"]
 STORES = [*BACKENDS, "fake"]
-
-
-@pytest.fixture(scope="session")
-def postgresql_server() -> str:
-    """The PostgreSQL URL, once it answers; unreachable, the tests skip (and fail on CI, where it must be there)."""
-    engine = create_engine(POSTGRESQL_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except OperationalError as error:
-        cause = " ".join(str(error.orig).split())
-        reason = f"PostgreSQL is unreachable at {engine.url!r} (set EPOLICY_TEST_POSTGRESQL_URL): {cause}"
-        missing_service(reason)
-    finally:
-        engine.dispose()
-    return POSTGRESQL_URL
-
-
-@contextmanager
-def fresh_schema(server_url: str) -> Iterator[str]:
-    """A URL whose connections work in a new, empty schema; the schema is dropped afterwards."""
-    schema = f"epolicy_t_{secrets.token_hex(6)}"
-    admin = create_engine(server_url)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        # In the URL, not only in connect_args, so that `upgrade(url)` migrates the same schema.
-        yield f"{server_url}?options=-csearch_path%3D{schema}"
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +72,6 @@ def engine(database: str) -> Iterator[Engine]:
 def sql_store(engine: Engine) -> SqlApplicationStore:
     """The SQL store alone, for what only a database has: statements, plans, pools, other processes."""
     return SqlApplicationStore(engine)
-
-
-OutboxEntry = Callable[[str], "dict[str, Any] | None"]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import StatementError
 from gateway.domain.applications import Application, Progress, Status, Step
 from gateway.domain.model import IssuedPolicy, Reason, Source
 from gateway.ports import ApplicationStore, ConcurrentUpdate, InvalidCursor
-from tests.integration.storage import accepted, at, replacement_request
+from tests.support.storage import accepted, at, replacement_request
 
 ENP = "7754900882000015"
 

@@ -6,7 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from gateway.ports import ApplicationStore, IdempotencyKey, Reservation, ReservationState
-from tests.integration.storage import accepted, at
+from tests.support.storage import accepted, at
 
 KEY = IdempotencyKey("user-1", "key-1", "fingerprint-a")
 

@@ -8,8 +8,7 @@ import pytest
 
 from gateway.domain.applications import Application, Status, Step
 from gateway.ports import ApplicationStore, ConcurrentUpdate
-from tests.integration.storage import accepted, at
-from tests.integration.storage.conftest import OutboxEntry
+from tests.support.storage import OutboxEntry, accepted, at
 
 LEASE = 30.0
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, event, inspect
 
 from gateway.storage import SqlApplicationStore, downgrade, make_engine, upgrade
-from tests.integration.storage import accepted, at
+from tests.support.storage import accepted, at
 
 LEASE = 30.0
 

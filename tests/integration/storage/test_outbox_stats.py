@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.domain.applications import Application, Status, Step
 from gateway.ports import ApplicationStore, OutboxStats
-from tests.integration.storage import accepted, at
+from tests.support.storage import accepted, at
 
 
 def _stored(store: ApplicationStore, application_id: str) -> Application:

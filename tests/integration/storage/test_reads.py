@@ -11,7 +11,7 @@ from gateway.storage import SqlApplicationStore, make_engine
 from gateway.storage.reads import Reads
 from gateway.storage.store import _OWNER_ENPS, _POLICY_CHANGED_AT
 from gateway.storage.tables import applications
-from tests.integration.storage import accepted, at, replacement_request
+from tests.support.storage import accepted, at, replacement_request
 
 ENP = "7754900882000015"
 OTHER = "5099000000000011"

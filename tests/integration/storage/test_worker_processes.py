@@ -14,8 +14,8 @@ from gateway.domain.applications import Application, Owner
 from gateway.domain.model import NewPolicyRequest, PolicyForm, Relation
 from gateway.ids import new_application_id
 from gateway.storage import SqlApplicationStore, make_engine
-from tests.conftest import RunningMocks
-from tests.integration.storage.test_workers import applicant, calls, stats
+from tests.support.services import RunningMocks
+from tests.support.workers import applicant, calls, stats
 
 EPOLICY = Path(sys.executable).with_name("epolicy")
 APPLICATIONS = 20

@@ -5,23 +5,20 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Any
-
-import requests
 
 from adapters.fund import FundAdapter
 from adapters.insurer import InsurerDirectory
 from gateway.bootstrap import Services
 from gateway.catalogue import Catalogue
 from gateway.domain.applications import Application, Owner
-from gateway.domain.model import Document, DocumentType, NewPolicyRequest, Person, PolicyForm, Relation, Sex
+from gateway.domain.model import NewPolicyRequest, PolicyForm, Relation
 from gateway.domain.reference import load_reference
 from gateway.ids import new_application_id
 from gateway.storage import SqlApplicationStore
 from gateway.usecases.processing import RetryPolicy
 from gateway.worker import Worker
-from tests.conftest import RunningMocks
-from tests.contract.people import new_snils, person
+from tests.support.services import RunningMocks
+from tests.support.workers import applicant, calls, stats
 
 APPLICATIONS = 40
 
@@ -35,32 +32,6 @@ def services(store: SqlApplicationStore, mocks: RunningMocks) -> Services:
         fund=FundAdapter(mocks.fund_url, timeout=10),
         insurers=InsurerDirectory({code: mocks.insurer_url(code) for code in codes}, timeout=10),
         retry=RetryPolicy(0.05, 0.2),
-    )
-
-
-def stats(mocks: RunningMocks) -> dict[str, Any]:
-    answer: dict[str, Any] = requests.get(f"{mocks.base_url}/mock/stats", timeout=5).json()
-    return answer
-
-
-def calls(snapshot: dict[str, Any], target: str, operation: str) -> int:
-    return int(snapshot["calls"].get(target, {}).get(operation, 0))
-
-
-def applicant() -> Person:
-    made = person()
-    document = made["IdentityDocument"]
-    return Person(
-        last_name=made["LastName"],
-        first_name=made["FirstName"],
-        middle_name=made["MiddleName"],
-        birth_date=made["BirthDate"],
-        sex=Sex(made["Sex"]),
-        citizenship="RUS",
-        snils=new_snils(),
-        identity_document=Document(
-            DocumentType.PASSPORT_RF, document["Number"], document["IssueDate"], document["Series"]
-        ),
     )
 
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gateway.domain.applications import Application, Status, Step
 from gateway.ports import ApplicationStore
-from tests.integration.storage import accepted, at
+from tests.support.storage import accepted, at
 
 APPLICATIONS = 200
 BATCH = 7

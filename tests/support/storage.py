@@ -1,7 +1,8 @@
-"""Integration tests of the store: the SQL store on SQLite and PostgreSQL, and FakeStore held to its answers."""
+"""Builders of applications for the store's tests: a moment, an applicant, requests, an accepted application."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -87,3 +88,6 @@ def accepted(
 ) -> Application:
     """A new application as the API accepts it."""
     return Application.accept(application_id, Owner(owner_sub, "11223344595"), request or new_policy_request(), when)
+
+
+OutboxEntry = Callable[[str], "dict[str, Any] | None"]

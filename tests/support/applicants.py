@@ -1,4 +1,4 @@
-"""Integration tests of the SOAP adapters against the mocks over real sockets; helpers their modules share.
+"""Applicants and registrations for the adapters' tests, and message ids no other call of the session uses.
 
 Applicants are made up from a counter, so a run is the same every time and never meets the seed's persons.
 """
@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
-import requests
-
 from gateway.domain.model import Document, DocumentType, Person, RegistryApplicationType, RegistryReason, Sex
 from gateway.ports import Registration
-from tests.conftest import RunningMocks, serve_mocks
 
 _serial = itertools.count(1)
 
@@ -72,26 +67,3 @@ def first_choice(person: Person, insurer_code: str = "77001", on: date | None = 
         policy_form="electronic",
     )
     return replace(registration, **changes)
-
-
-@contextmanager
-def own_mocks() -> Iterator[RunningMocks]:
-    """A mocks server of one module's own, so the faults it injects never reach other tests."""
-    server, thread = serve_mocks()
-    try:
-        yield RunningMocks(f"http://127.0.0.1:{server.port}", server)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()
-
-
-def inject(mocks: RunningMocks, **rule: Any) -> None:
-    """Inject a fault (README: QA, the mocks)."""
-    answer = requests.post(f"{mocks.base_url}/mock/faults", json=rule, timeout=5)
-    assert answer.status_code == 201, answer.text
-
-
-def clear_faults(mocks: RunningMocks) -> None:
-    """Remove every injected fault."""
-    assert requests.delete(f"{mocks.base_url}/mock/faults", timeout=5).status_code == 204

@@ -1,4 +1,4 @@
-"""Integration tests of access token checks: a small Flask app protected by `gateway.auth`, keys over real HTTP.
+"""Access tokens for tests: a small Flask app protected by `gateway.auth`, keys over real HTTP.
 
 Real tokens come from the mock OAuth server; bad ones are forged here with joserfc and keys of the tests' own,
 published by a `KeyServer` that stands in for an authorization server whose keys the test changes.
@@ -27,7 +27,7 @@ from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from gateway.auth import JwksCache, current_token, init_auth, require_scope
-from tests.conftest import RunningMocks
+from tests.support.services import RunningMocks
 
 AUDIENCE = "epolicy-gateway"  # the mock server's default audience
 CITIZEN_SNILS = "11223344595"
