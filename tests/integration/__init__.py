@@ -1,0 +1,1 @@
+"""Integration tests of the SOAP adapters against the mocks over real sockets."""

@@ -1,0 +1,1 @@
+"""Tokens as the mock OAuth server signs them, verified by the gateway."""
