@@ -10,12 +10,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from gateway.domain.applications import Application, Owner
 from gateway.domain.model import NewPolicyRequest, PolicyForm, Relation
 from gateway.ids import new_application_id
 from gateway.storage import SqlApplicationStore, make_engine
 from tests.support.services import RunningMocks
 from tests.support.workers import applicant, calls, stats
+
+# The tests talk to the mocks over HTTP, from worker processes.
+pytestmark = pytest.mark.network
 
 EPOLICY = Path(sys.executable).with_name("epolicy")
 APPLICATIONS = 20
@@ -60,7 +65,10 @@ def run_two_worker_processes(
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if all((app := sql_store.get(app_id)) is not None and app.status.is_final for app_id in ids):
+            finished = all((app := sql_store.get(app_id)) is not None and app.status.is_final for app_id in ids)
+            # Ctrl-C before a process has set up its handler aborts it: stop them only once both have started.
+            started = sum(log.read_text(errors="replace").count("started") for log in logs)
+            if finished and started == 4:
                 break
             time.sleep(0.1)
     finally:
