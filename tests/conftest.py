@@ -15,6 +15,7 @@ from gateway.app import create_app
 from tests.support.databases import POSTGRESQL_URL
 from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore
 from tests.support.gateway import Gateway
+from tests.support.network import MARKER, block_network
 from tests.support.services import RunningMocks, missing_service, serve_mocks
 
 
@@ -24,6 +25,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--fund-url", help="address of the fund service under test (default: the mocks)")
     group.addoption("--insurer-url", help="address of the insurer service under test (default: the mocks)")
     group.addoption("--insurer-code", help="code of the insurer at --insurer-url (as the fund lists it)")
+
+
+@pytest.fixture(autouse=True)
+def network_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches a server unless it opts in with `@pytest.mark.network` (tests/support/network.py)."""
+    if request.node.get_closest_marker(MARKER) is None:
+        block_network(request.node.nodeid, monkeypatch)
 
 
 @pytest.fixture(scope="session")

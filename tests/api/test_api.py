@@ -12,6 +12,9 @@ from gateway.ports import IdempotencyKey
 from tests.support.bodies import BODY, body
 from tests.support.gateway import Gateway
 
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 
 def test_the_example_of_api_md_is_accepted_with_a_location(gateway: Gateway) -> None:
     answer = gateway.client.post("/api/v1/applications", json=BODY, headers=gateway.auth())

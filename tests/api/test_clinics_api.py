@@ -15,6 +15,9 @@ from gateway.ports import BackendUnavailable
 from gateway.usecases.processing import MOSCOW
 from tests.support.gateway import MINE, SNILS, THEIRS, Gateway, insure
 
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 TODAY = datetime.now(MOSCOW).date()  # the gateway dates applications on the registry's calendar
 
 

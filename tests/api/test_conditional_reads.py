@@ -14,6 +14,9 @@ from mocks.oauth.state import EXTENSION_KEY
 from tests.support.bodies import BODY
 from tests.support.gateway import MINE, SNILS, THEIRS, Gateway, insure
 
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 
 @pytest.fixture
 def insured(gateway: Gateway) -> Gateway:

@@ -16,6 +16,9 @@ from tests.support.fhir import r4_problems
 from tests.support.gateway import Gateway
 from tests.support.persons import ANNA, ENP, INSURER, POLICY, SNILS
 
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 FHIR_CHECK = "/api/v1/fhir/CoverageEligibilityRequest/$check"
 
 

@@ -274,6 +274,7 @@ def test_a_schema_violation_in_an_example_would_be_caught() -> None:
     assert not _validator(spec, schema).is_valid(broken)
 
 
+@pytest.mark.network
 @pytest.mark.parametrize("name", ["self", "child", "foreigner"])
 def test_the_application_examples_pass_the_gateways_own_checks(gateway: Gateway, name: str) -> None:
     (value,) = [v for path, _, n, v, _ in _body_examples(document()) if path == "/api/v1/applications" and n == name]

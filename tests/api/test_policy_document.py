@@ -17,6 +17,9 @@ from tests.support.fakes import unavailable
 from tests.support.gateway import Gateway
 from tests.support.persons import ANNA, ENP, INSURER, POLICY
 
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 DOCUMENT = f"/api/v1/policies/{ENP}/document"
 
 

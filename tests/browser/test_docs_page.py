@@ -31,6 +31,9 @@ from playwright.sync_api import (  # noqa: E402  -- the package is a dev depende
     expect,
 )
 
+# The tests talk to a browser and the gateway's pages.
+pytestmark = pytest.mark.network
+
 expect.set_options(timeout=15_000)  # the Swagger UI bundle is 1.5 MB of script on a shared machine
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 TOKEN = "eyJ0ZXN0IjoidG9rZW4ifQ.e30.c2lnbmF0dXJl"

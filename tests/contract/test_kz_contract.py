@@ -18,6 +18,9 @@ import contracts
 from tests.support.services import RunningMocks
 from tests.support.soap import COMMON_NS, SOAP_ENV, SchemaCheck, ServiceUnderTest, body_payload, fault_info, shape
 
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
+
 KZ = "urn:epolicy:kz:osms:v1"
 WSDL = contracts.path("kz", "osms.wsdl")
 XSD = contracts.path("kz", "osms.xsd")

@@ -18,6 +18,9 @@ from pypdf import PdfReader
 from tests.support.fhir import r4_problems
 from tests.support.stack import Api, Stack, adult, application, citizen
 
+# The tests talk to the whole stack in a subprocess.
+pytestmark = pytest.mark.network
+
 FHIR_CHECK = "/api/v1/fhir/CoverageEligibilityRequest/$check"
 INSURER_77001 = "АО «Столичная медицинская страховая компания»"
 DECEASED_ENP = "7770150846000012"  # mocks/data/registry.yaml: died 2025-03-10, the policy reads as annulled

@@ -13,6 +13,9 @@ import requests
 from mocks.calendar import moscow_today
 from tests.support.stack import Api, Stack, adult, application, apply_and_wait, citizen
 
+# The tests talk to the whole stack in a subprocess.
+pytestmark = pytest.mark.network
+
 TODAY = moscow_today()  # the gateway and the registry work in Moscow calendar days
 
 

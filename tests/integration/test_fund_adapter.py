@@ -15,6 +15,9 @@ from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.services import RunningMocks, inject
 
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
+
 # Seed persons of mocks/data/registry.yaml.
 MOROZOV_ENP = "7748410819000012"
 UNKNOWN_ENP = "7754900882999992"  # a valid check digit, no such person

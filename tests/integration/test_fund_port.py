@@ -26,7 +26,7 @@ from tests.support.services import RunningMocks
 UNKNOWN_ENP = "7754900882999992"  # a valid check digit, no such person in either registry
 
 
-@pytest.fixture(params=["fake", "mocks"])
+@pytest.fixture(params=["fake", pytest.param("mocks", marks=pytest.mark.network)])
 def fund(request: pytest.FixtureRequest) -> Iterator[FundPort]:
     if request.param == "fake":
         yield fake_fund_like_the_mocks()

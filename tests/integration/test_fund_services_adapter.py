@@ -15,6 +15,9 @@ from gateway.ports import AttachmentRequest, BackendRefusal, BackendUnavailable,
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.services import RunningMocks, inject
 
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
+
 # Seed of mocks/data/registry.yaml.
 MOROZOV_ENP = "7748410819000012"  # 77002 from 2012, 77001 by own wish from 2023; four fixed visits
 UNKNOWN_ENP = "7754900882999992"  # a valid check digit, no such person

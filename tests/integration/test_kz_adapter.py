@@ -21,6 +21,9 @@ from mocks.calendar import almaty_today
 from tests.support.applicants import message_id
 from tests.support.services import RunningMocks, inject
 
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
+
 # Seed persons of mocks/data/kz.yaml.
 EMPLOYEE = "791028302728"
 UNPAID = "850314401236"

@@ -35,6 +35,9 @@ from gateway.ports import BackendRefusal, BackendUnavailable, InsurerApplication
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.services import RunningMocks
 
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
+
 FUND_URL = "http://fund.test/ws"
 INSURER_URL = "http://insurer.test/ws"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

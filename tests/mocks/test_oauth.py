@@ -535,6 +535,7 @@ def test_userinfo_refuses_a_token_without_openid_scope(client: FlaskClient) -> N
     assert response.get_json()["error"] == "insufficient_scope"
 
 
+@pytest.mark.network
 def test_gateway_can_reach_the_server_over_real_http(mocks_server: RunningMocks) -> None:
     issuer = f"{mocks_server.base_url}/oauth"
     doc = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=5).json()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from gateway.domain.model import Source
 from gateway.ports import BackendRefusal
 from gateway.worker import Worker
@@ -11,6 +13,9 @@ from tests.support.bodies import BODY
 from tests.support.fakes import unavailable
 from tests.support.gateway import Gateway, insure
 from tests.support.ops import MakeGateway, value
+
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 ENP = "7754900882000015"
 POLICY_ROUTE = "/api/v1/policies/<enp>"

@@ -20,6 +20,9 @@ from gateway.storage import upgrade
 from tests.support.ops import value, wait_until_healthy
 from tests.support.stack import EPOLICY, free_port
 
+# The tests talk to gunicorn and a worker process.
+pytestmark = pytest.mark.network
+
 ROOT = Path(__file__).parents[2]
 CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 GUNICORN = Path(sys.executable).with_name("gunicorn")

@@ -14,6 +14,9 @@ from gateway.ports import BackendUnavailable
 from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore, unavailable
 from tests.support.services import RunningMocks
 
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 
 class Clock:
     def __init__(self) -> None:

@@ -23,6 +23,9 @@ from tests.support.report import REPORT
 from tests.support.services import RunningMocks, serve_mocks
 from tests.support.workers import adult, calls, stats
 
+# The tests talk to the mocks and worker processes.
+pytestmark = pytest.mark.network
+
 EPOLICY = Path(sys.executable).with_name("epolicy")
 LEASE_SECONDS = 2
 SLOW_MS = 3000  # longer than the lease: the second worker takes over while the first call is still answered

@@ -45,6 +45,9 @@ from tests.support.report import REPORT
 from tests.support.services import RunningMocks, serve_mocks
 from tests.support.workers import adult
 
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
+
 TIMEOUT = 0.5  # the adapters' timeout: a "timeout" answers later than this, a "slow" one just before it
 FAULTS: dict[str, int] = {
     "timeout": 900,

@@ -21,6 +21,9 @@ from stdnum.ru import inn as inn_number
 from tests.support.people import new_snils
 from tests.support.stack import Api, Stack, application, running_stack
 
+# The tests talk to the whole stack in a subprocess.
+pytestmark = pytest.mark.network
+
 BIRTH = date(1987, 3, 14)
 LAST_NAME, NEW_LAST_NAME = "Прохоренкова", "Веденеева"
 

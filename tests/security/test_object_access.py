@@ -15,6 +15,9 @@ from gateway.domain.identifiers import enp_check_digit
 from tests.support.bodies import BODY
 from tests.support.gateway import MINE, SNILS, THEIRS, Gateway, insure
 
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 BORIS_SNILS = "01024236877"
 NOBODYS_ENP = "770000000000000" + enp_check_digit("770000000000000")  # valid, but held by no one
 ANNA_SECRETS = ("Иванова", "11223344595", "112-233-445 95", "500100732259", "123456", "1990-05-17", MINE)

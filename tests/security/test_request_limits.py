@@ -18,6 +18,9 @@ from gateway.api import schemas
 from tests.support.bodies import BODY, body
 from tests.support.gateway import Gateway
 
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 DECOMPOSED_SHORT_I = "\u0438\u0306"  # «и» + combining breve: how some keyboards and PDFs send «й»
 
 

@@ -17,6 +17,9 @@ import requests
 
 from tests.support.stack import running_stack
 
+# The tests talk to the whole stack in a subprocess.
+pytestmark = pytest.mark.network
+
 SCHEMA = Path(__file__).parents[2] / "contracts" / "openapi.yaml"
 ST = Path(sys.executable).with_name("st")
 CHECKS = (

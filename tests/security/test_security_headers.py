@@ -8,6 +8,9 @@ from werkzeug.test import TestResponse
 from tests.support.bodies import BODY
 from tests.support.gateway import MINE, SNILS, Gateway, insure
 
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 PERSONAL = [
     ("GET", "/api/v1/applications"),
     ("POST", "/api/v1/applications"),

@@ -24,6 +24,9 @@ from tests.support.auth import (
     serving,
 )
 
+# The tests talk to key servers and the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 ISSUER = "https://esia.test/oauth"
 LEEWAY = 60
 

@@ -31,6 +31,9 @@ from tests.support.auth import (
 )
 from tests.support.services import RunningMocks
 
+# The tests talk to the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 
 @pytest.fixture
 def issuer(mocks_server: RunningMocks) -> str:

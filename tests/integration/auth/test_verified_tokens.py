@@ -27,6 +27,9 @@ from tests.support.auth import (
     serving,
 )
 
+# The tests talk to key servers over HTTP.
+pytestmark = pytest.mark.network
+
 ISSUER = "https://esia.test/oauth"
 
 

@@ -19,7 +19,8 @@ from tests.support.databases import fresh_schema
 from tests.support.fakes import FakeStore
 from tests.support.storage import OutboxEntry
 
-BACKENDS = ["sqlite", "postgresql"]
+# PostgreSQL is a server on loopback: the tests on it opt in to the network (tests/support/network.py).
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.network)]
 STORES = [*BACKENDS, "fake"]
 
 

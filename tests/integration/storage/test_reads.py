@@ -91,6 +91,7 @@ def test_every_statement_is_shown_to_an_observer_with_its_parameters(filled: Sql
     assert ENP in (list(parameters.values()) if isinstance(parameters, dict) else list(parameters))
 
 
+@pytest.mark.network
 def test_a_read_whose_connection_the_server_closed_is_made_again_on_a_new_one(postgresql_schema: str) -> None:
     # PostgreSQL only: SQLite has no server to close a connection, and its reads share the main pool.
     engine = make_engine(postgresql_schema, pool_size=2)

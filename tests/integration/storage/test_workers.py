@@ -6,6 +6,8 @@ import threading
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from adapters.fund import FundAdapter
 from adapters.insurer import InsurerDirectory
 from gateway.bootstrap import Services
@@ -19,6 +21,9 @@ from gateway.usecases.processing import RetryPolicy
 from gateway.worker import Worker
 from tests.support.services import RunningMocks
 from tests.support.workers import applicant, calls, stats
+
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
 
 APPLICATIONS = 40
 
