@@ -45,7 +45,7 @@ from gateway.app import create_app
 from gateway.domain.model import Source
 from gateway.storage.migrate import upgrade
 from mocks.app import create_app as create_mocks
-from tests.fakes import FakeInsurers, FakeKzFund
+from tests.support.fakes import FakeInsurers, FakeKzFund
 
 ENP = "7754900882000015"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -56,7 +56,7 @@ from gateway.domain.model import (
 from gateway.storage import SqlApplicationStore, make_engine
 from gateway.storage.codec import dump
 from gateway.storage.tables import application_history, applications, outbox
-from tests.contract.people import snils_check
+from tests.support.people import snils_check
 
 TARGET = 1.3
 PAGE = 20  # PAGE_SIZE_DEFAULT of the API

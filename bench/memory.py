@@ -36,7 +36,7 @@ from stdnum import luhn
 
 from bench._common import KeepAlive, Stack
 from gateway.api.docs import APPLICATION_EXAMPLES
-from tests.contract.people import new_snils
+from tests.support.people import new_snils
 
 KNOWN_ENPS = ("7748410819000012", "7752020876000012", "7757110838000013", "7796789779000018", "7770150846000012")
 CLIENTS = 4

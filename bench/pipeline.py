@@ -40,7 +40,7 @@ from gateway.storage import upgrade
 from gateway.storage.tables import application_history, applications, outbox
 from gateway.usecases.submission import new_application
 from gateway.worker import worker_pool
-from tests.contract.people import snils_check
+from tests.support.people import snils_check
 
 POSTGRESQL_URL = os.environ.get("EPOLICY_BENCH_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 WORKER_COUNTS = (1, 2, 4)

@@ -1,54 +1,22 @@
-"""Fixtures shared by every test folder: the mocks served on a real socket."""
+"""Fixtures shared by every test folder: the mocks on a real socket, PostgreSQL, the gateway app on fakes.
+
+What tests share besides fixtures (data, builders, fakes, helpers) lives in tests/support/.
+"""
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import NoReturn
 
 import pytest
-from werkzeug.serving import BaseWSGIServer, make_server
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
-from mocks.app import create_app
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI") == "true"
-
-
-def missing_service(reason: str, *, module: bool = False) -> NoReturn:
-    """A service the tests need is not there: skip on a developer's machine, fail in CI (`CI=true`), which has it.
-
-    `module`: skip the calling test module as a whole (at import time).
-    """
-    if in_ci():
-        pytest.fail(f"must run in CI: {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=module)
-
-
-@dataclass(frozen=True)
-class RunningMocks:
-    """The mocks listening on a loopback port."""
-
-    base_url: str
-    server: BaseWSGIServer
-
-    @property
-    def fund_url(self) -> str:
-        return f"{self.base_url}/fund"
-
-    def insurer_url(self, code: str) -> str:
-        return f"{self.base_url}/insurers/{code}"
-
-
-def serve_mocks() -> tuple[BaseWSGIServer, threading.Thread]:
-    """Start a fresh mocks app on a free loopback port, in a daemon thread."""
-    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="mocks", daemon=True)
-    thread.start()
-    return server, thread
+from gateway.app import create_app
+from tests.support.databases import POSTGRESQL_URL
+from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore
+from tests.support.gateway import Gateway
+from tests.support.network import MARKER, block_network
+from tests.support.services import RunningMocks, missing_service, serve_mocks
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,6 +27,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--insurer-code", help="code of the insurer at --insurer-url (as the fund lists it)")
 
 
+@pytest.fixture(autouse=True)
+def network_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches a server unless it opts in with `@pytest.mark.network` (tests/support/network.py)."""
+    if request.node.get_closest_marker(MARKER) is None:
+        block_network(request.node.nodeid, monkeypatch)
+
+
 @pytest.fixture(scope="session")
 def mocks_server() -> Iterator[RunningMocks]:
     """The mocks served over real HTTP for the whole session."""
@@ -67,3 +42,34 @@ def mocks_server() -> Iterator[RunningMocks]:
     server.shutdown()
     thread.join(timeout=5)
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> str:
+    """The PostgreSQL URL, once it answers; unreachable, the tests skip (and fail on CI, where it must be there)."""
+    engine = create_engine(POSTGRESQL_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        cause = " ".join(str(error.orig).split())
+        reason = f"PostgreSQL is unreachable at {engine.url!r} (set EPOLICY_TEST_POSTGRESQL_URL): {cause}"
+        missing_service(reason)
+    finally:
+        engine.dispose()
+    return POSTGRESQL_URL
+
+
+@pytest.fixture
+def gateway(mocks_server: RunningMocks) -> Gateway:
+    """The gateway app with fakes for the store and the back-ends, real tokens from the mock OAuth server."""
+    store, fund = FakeStore(), FakeFund()
+    insurers = FakeInsurers({code: FakeInsurer(code) for code in ("77001", "77002", "50001")})
+    app = create_app(
+        {"TESTING": True, "WORKER_THREADS": 0, "OAUTH_ISSUER": f"{mocks_server.base_url}/oauth"},
+        store=store,
+        fund=fund,
+        insurers=insurers,
+        kz_fund=FakeKzFund(),
+    )
+    return Gateway(app, app.test_client(), store, fund, mocks_server)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,40 +9,11 @@ import pytest
 
 from gateway.api.common import fingerprint
 from gateway.ports import IdempotencyKey
-from tests.api.conftest import Gateway
+from tests.support.bodies import BODY, body
+from tests.support.gateway import Gateway
 
-BODY: dict[str, Any] = {
-    "relation": "self",
-    "person": {
-        "last_name": "Иванова",
-        "first_name": "Анна",
-        "middle_name": "Сергеевна",
-        "birth_date": "1990-05-17",
-        "sex": "female",
-        "birth_place": "г. Москва",
-        "citizenship": "RUS",
-        "snils": "112-233-445 95",
-        "inn": "500100732259",
-        "identity_document": {
-            "type": "passport_rf",
-            "series": "4510",
-            "number": "123456",
-            "issue_date": "2010-06-01",
-            "issuer": "ОВД района Арбат г. Москвы",
-        },
-        "residence_document": None,
-    },
-    "region_code": "77",
-    "insurer_code": "77001",
-    "policy_form": "electronic",
-    "contacts": {"phone": "+79161234567", "email": "anna@example.ru"},
-}
-
-
-def body(**person: Any) -> dict[str, Any]:
-    data = copy.deepcopy(BODY)
-    data["person"].update(person)
-    return data
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 
 def test_the_example_of_api_md_is_accepted_with_a_location(gateway: Gateway) -> None:
@@ -211,7 +181,7 @@ def test_the_catalogue_is_public(gateway: Gateway) -> None:
 def test_insurers_of_a_region_come_from_the_fund(gateway: Gateway) -> None:
     answer = gateway.client.get("/api/v1/insurers?region_code=77", headers=gateway.auth())
     assert answer.status_code == 200
-    assert [item["code"] for item in answer.get_json()["items"]] == ["77001"]
+    assert [item["code"] for item in answer.get_json()["items"]] == ["77001", "77002"]
     assert gateway.client.get("/api/v1/insurers?region_code=7", headers=gateway.auth()).status_code == 400
 
 

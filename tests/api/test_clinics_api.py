@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,20 +13,12 @@ from gateway.domain.model import Source
 from gateway.openapi import build_spec
 from gateway.ports import BackendUnavailable
 from gateway.usecases.processing import MOSCOW
-from tests.api.conftest import Gateway
-from tests.persons import ANNA, active_policy
+from tests.support.gateway import MINE, SNILS, THEIRS, Gateway, insure
 
-MINE = "7754900882000015"  # the holder's СНИЛС is the token's
-THEIRS = "7748410819000012"  # someone else's
-SNILS = "11223344595"
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
+
 TODAY = datetime.now(MOSCOW).date()  # the gateway dates applications on the registry's calendar
-
-
-def insure(gateway: Gateway, enp: str, snils: str, region: str = "77") -> None:
-    """Put a person with an active policy into the fake registry."""
-    person = replace(ANNA, middle_name=None, snils=snils)
-    policy = active_policy(enp, region, person=person)
-    gateway.fund.persons[enp] = (person, policy)
 
 
 @pytest.fixture
@@ -217,8 +208,8 @@ def test_a_clinic_sees_the_attachment_in_the_status_too(insured: Gateway) -> Non
     assert (body["attachment"]["since"], body["attachment"]["reason"]) == ("2024-05-06", "relocation")
 
 
-def test_the_status_when_the_attachment_cannot_be_read_is_a_503(insured: Gateway) -> None:
-    insured.fund.fail("attachment", outage("GetAttachment"))
+def test_the_status_when_the_policy_card_cannot_be_read_is_a_503(insured: Gateway) -> None:
+    insured.fund.fail("policy_card", outage("GetPolicyCard"))
     assert insured.client.get(f"/api/v1/policies/{MINE}", headers=insured.auth()).status_code == 503
 
 

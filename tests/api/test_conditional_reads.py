@@ -11,9 +11,11 @@ import pytest
 
 from gateway.domain.model import PolicyStatus
 from mocks.oauth.state import EXTENSION_KEY
-from tests.api.conftest import Gateway
-from tests.api.test_api import BODY
-from tests.api.test_clinics_api import MINE, SNILS, THEIRS, insure
+from tests.support.bodies import BODY
+from tests.support.gateway import MINE, SNILS, THEIRS, Gateway, insure
+
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 
 @pytest.fixture
@@ -24,7 +26,7 @@ def insured(gateway: Gateway) -> Gateway:
 
 
 def fund_reads(gateway: Gateway) -> int:
-    return sum(call in ("insurance_status", "attachment", "policy_card") for call in gateway.fund.calls)
+    return sum(call in ("insurance_status", "policy_card") for call in gateway.fund.calls)
 
 
 def clinic(gateway: Gateway) -> dict[str, str]:

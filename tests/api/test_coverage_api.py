@@ -11,14 +11,14 @@ from werkzeug.test import TestResponse
 
 from gateway.api.coverage import CoverageOut
 from gateway.domain.model import PolicyStatus, Source
-from tests.api.conftest import Gateway
-from tests.fakes import unavailable
-from tests.persons import ANNA, ENP, SNILS, active_policy
-from tests.unit.test_fhir import r4_problems
+from tests.support.fakes import unavailable
+from tests.support.fhir import r4_problems
+from tests.support.gateway import Gateway
+from tests.support.persons import ANNA, ENP, INSURER, POLICY, SNILS
 
-POLICY = active_policy()
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
-INSURER = "АО «Столичная медицинская страховая компания»"
 FHIR_CHECK = "/api/v1/fhir/CoverageEligibilityRequest/$check"
 
 

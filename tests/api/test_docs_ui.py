@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from gateway.app import create_app
 from gateway.catalogue import Catalogue
 from gateway.openapi import document, operations
-from tests.api.conftest import Gateway
-from tests.fakes import FakeFund, FakeInsurers, FakeStore
+from tests.support.fakes import FakeFund, FakeInsurers, FakeStore
+from tests.support.gateway import Gateway
 
 EXTERNAL = re.compile(r"https?://|//[a-z0-9]", re.IGNORECASE)
 CONTENT_TYPES = {".css": {"text/css"}, ".js": {"text/javascript", "application/javascript"}, ".png": {"image/png"}}
@@ -274,6 +274,7 @@ def test_a_schema_violation_in_an_example_would_be_caught() -> None:
     assert not _validator(spec, schema).is_valid(broken)
 
 
+@pytest.mark.network
 @pytest.mark.parametrize("name", ["self", "child", "foreigner"])
 def test_the_application_examples_pass_the_gateways_own_checks(gateway: Gateway, name: str) -> None:
     (value,) = [v for path, _, n, v, _ in _body_examples(document()) if path == "/api/v1/applications" and n == name]

@@ -6,10 +6,15 @@ import copy
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
 from gateway.domain.model import Source
 from gateway.ports import BackendUnavailable
-from tests.api.conftest import Gateway
-from tests.api.test_api import BODY
+from tests.support.bodies import BODY
+from tests.support.gateway import Gateway
+
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 
 def child_body() -> dict[str, Any]:

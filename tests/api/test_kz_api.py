@@ -16,9 +16,12 @@ from gateway.domain.model import Source
 from gateway.kz.domain import InsurancePeriod, InsuranceStatus, PackageCode
 from gateway.ports import BackendRefusal, BackendUnavailable
 from mocks.oauth.state import EXTENSION_KEY
-from tests.api.conftest import Gateway
-from tests.conftest import RunningMocks
-from tests.fakes import FakeFund, FakeInsurers, FakeKzFund, FakeStore
+from tests.support.fakes import FakeFund, FakeInsurers, FakeKzFund, FakeStore
+from tests.support.gateway import Gateway
+from tests.support.services import RunningMocks
+
+# The tests take tokens from the mock OAuth server over HTTP and the Kazakh fund's mock.
+pytestmark = pytest.mark.network
 
 INSURED = "791028302728"  # a man born 1979-10-28
 NOT_INSURED = "850314401236"  # a woman born 1985-03-14

@@ -13,9 +13,12 @@ from pypdf import PdfReader
 
 from gateway.documents import PolicyExtract, render_policy_extract
 from gateway.domain.model import Policy, PolicyStatus, Restriction, Source
-from tests.api.conftest import Gateway
-from tests.api.test_coverage_api import ANNA, ENP, INSURER, POLICY
-from tests.fakes import unavailable
+from tests.support.fakes import unavailable
+from tests.support.gateway import Gateway
+from tests.support.persons import ANNA, ENP, INSURER, POLICY
+
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 DOCUMENT = f"/api/v1/policies/{ENP}/document"
 

@@ -6,43 +6,17 @@ the playwright package, the browser tests skip with the reason, except in CI (CI
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import in_ci, missing_service
-from tests.e2e.conftest import Stack, running_stack
+from tests.support.browser import CHROMIUM, VIEWPORT, Tab, missing_browser
+from tests.support.services import missing_service
+from tests.support.stack import Stack, running_stack
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page
-
-CHROMIUM = Path(os.environ.get("EPOLICY_CHROMIUM", "/usr/bin/chromium"))
-VIEWPORT = {"width": 1280, "height": 900}
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Set to a folder to keep the screenshots the tests take (they always go to the test's tmp_path first).
-SCREENSHOTS_ENV = "EPOLICY_PORTAL_SCREENSHOTS"
-
-
-def missing_browser() -> str | None:
-    """Why the browser tests cannot run here, or None."""
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright Python package is not installed"
-    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
-        return f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)"
-    return None
-
-
-def skip_module_without_browser() -> None:
-    """Outside CI, skip the calling test module when the browser is missing (in CI `chromium` fails each test)."""
-    reason = missing_browser()
-    if reason is not None and not in_ci():
-        missing_service(reason, module=True)
+    from playwright.sync_api import Browser, ConsoleMessage
 
 
 @pytest.fixture(scope="session")
@@ -69,19 +43,6 @@ def stack(chromium: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield running
 
 
-@dataclass
-class Tab:
-    """One page of a fresh browser context, with what the console said."""
-
-    page: Page
-    stack: Stack
-    console: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def open_portal(self) -> None:
-        self.page.goto(f"{self.stack.gateway}/portal/")
-
-
 @pytest.fixture
 def tab(chromium: Browser, stack: Stack) -> Iterator[Tab]:
     """A fresh context (no session left from another test), Russian locale; fails on script errors and CSP."""
@@ -102,18 +63,3 @@ def tab(chromium: Browser, stack: Stack) -> Iterator[Tab]:
     violations = [line for line in found.console if "Content Security Policy" in line]
     assert not violations, violations
     assert not found.errors, found.errors
-
-
-def save_screenshot(page: Page, path: Path) -> bytes:
-    """Take a full-page PNG, check that it is a real picture, and keep a copy where SCREENSHOTS_ENV says."""
-    page.screenshot(path=str(path), full_page=True)
-    data = path.read_bytes()
-    assert data.startswith(PNG_SIGNATURE), "not a PNG"
-    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert width == VIEWPORT["width"] and height >= VIEWPORT["height"], (width, height)
-    assert len(data) > 20_000, f"a {len(data)}-byte screenshot is too small to show the page"
-    keep = os.environ.get(SCREENSHOTS_ENV)
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, Path(keep) / path.name)
-    return data

@@ -17,8 +17,8 @@ from werkzeug.serving import make_server
 import contracts
 from gateway.app import create_app
 from gateway.catalogue import Catalogue
-from tests.browser.conftest import VIEWPORT, skip_module_without_browser
-from tests.fakes import FakeFund, FakeInsurers, FakeStore
+from tests.support.browser import VIEWPORT, skip_module_without_browser
+from tests.support.fakes import FakeFund, FakeInsurers, FakeStore
 
 skip_module_without_browser()
 from playwright.sync_api import (  # noqa: E402  -- the package is a dev dependency
@@ -30,6 +30,9 @@ from playwright.sync_api import (  # noqa: E402  -- the package is a dev depende
     ViewportSize,
     expect,
 )
+
+# The tests talk to a browser and the gateway's pages.
+pytestmark = pytest.mark.network
 
 expect.set_options(timeout=15_000)  # the Swagger UI bundle is 1.5 MB of script on a shared machine
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

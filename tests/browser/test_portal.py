@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 import contracts
-from tests.browser.conftest import Tab, save_screenshot, skip_module_without_browser
+from tests.support.browser import Tab, save_screenshot, skip_module_without_browser
 
 skip_module_without_browser()
 from playwright.sync_api import Locator, Page, expect  # noqa: E402  -- the package is a dev dependency
+
+# The tests talk to a browser and the whole stack.
+pytestmark = pytest.mark.network
 
 PROCESSING = 20_000  # ms for an application to go through the fund and the insurer
 expect.set_options(timeout=10_000)  # a shared machine may be slow; a missing element still fails in seconds

@@ -13,7 +13,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from gateway.app import create_app
-from tests.fakes import FakeFund, FakeInsurers, FakeStore
+from tests.support.fakes import FakeFund, FakeInsurers, FakeStore
+
+# The tests talk to a browser and the gateway's pages.
+pytestmark = pytest.mark.network
 
 ISSUER = "http://127.0.0.1:18090/oauth"
 

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import pytest
 
-from tests.contract.people import message_id
-from tests.contract.soap import ServiceUnderTest, client_for
-
-# Regions whose admitted insurers the suite uses; the contract's test registry has insurers in both.
-HOME_REGION = "77"
-OTHER_REGION = "50"
-
-
-@dataclass(frozen=True)
-class InsurerUnderTest:
-    """An insurer's service and what the fund says of it."""
-
-    code: str
-    region_code: str
-    policy_forms: tuple[str, ...]
-    soap: ServiceUnderTest
+from tests.support.conformance import HOME_REGION, OTHER_REGION, InsurerUnderTest, admitted_insurers
+from tests.support.soap import ServiceUnderTest, client_for
 
 
 @pytest.fixture(scope="session")
@@ -32,13 +15,6 @@ def fund(request: pytest.FixtureRequest) -> ServiceUnderTest:
     if url is None:
         url = request.getfixturevalue("mocks_server").fund_url
     return client_for("fund", url)
-
-
-def admitted_insurers(fund: ServiceUnderTest, region: str) -> list[dict[str, Any]]:
-    """Insurers the fund lists as admitted in a region today."""
-    answer = fund.call("ListInsurers", MessageId=message_id("list"), RegionCode=region)
-    insurers: list[dict[str, Any]] = answer["Insurer"]
-    return insurers
 
 
 @pytest.fixture(scope="session")

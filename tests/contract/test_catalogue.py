@@ -11,47 +11,12 @@ import pytest
 import yaml
 
 import contracts
+from tests.support.fhir import FHIR_R4_ISSUE_TYPES
 
 SOURCES = frozenset({"gateway", "fund", "insurer"})
 HTTP_STATUSES = frozenset({400, 403, 404, 409, 422, 503})
 SEVERITIES = frozenset({"error", "warning"})
 
-# http://hl7.org/fhir/R4/valueset-issue-type.html
-FHIR_R4_ISSUE_TYPES = frozenset(
-    {
-        "invalid",
-        "structure",
-        "required",
-        "value",
-        "invariant",
-        "security",
-        "login",
-        "unknown",
-        "expired",
-        "forbidden",
-        "suppressed",
-        "processing",
-        "not-supported",
-        "duplicate",
-        "multiple-matches",
-        "not-found",
-        "deleted",
-        "too-long",
-        "code-invalid",
-        "extension",
-        "too-costly",
-        "business-rule",
-        "conflict",
-        "transient",
-        "lock-error",
-        "no-store",
-        "exception",
-        "timeout",
-        "incomplete",
-        "throttled",
-        "informational",
-    }
-)
 
 REQUIRED_KEYS: dict[str, type | tuple[type, ...]] = {
     "code": str,

@@ -13,7 +13,7 @@ from lxml import etree
 from zeep import Client, Settings
 
 import contracts
-from tests.contract.soap import COMMON_NS, SERVICES, SOAP_ENV, load_schema
+from tests.support.soap import COMMON_NS, SERVICES, SOAP_ENV, body_payload, load_schema, shape
 
 SAMPLES = contracts.path("samples")
 KINDS = sorted(SERVICES)
@@ -39,27 +39,6 @@ def port_type_operations(kind: str) -> list[str]:
     wsdl = etree.parse(str(contracts.path(SERVICES[kind][0])))
     ns = {"wsdl": "http://schemas.xmlsoap.org/wsdl/"}
     return sorted(str(name) for name in wsdl.xpath("//wsdl:portType/wsdl:operation/@name", namespaces=ns))
-
-
-def body_payload(path: Path) -> etree._Element:
-    """The element inside soap:Body, or the detail element inside a soap:Fault."""
-    root = etree.parse(str(path)).getroot()
-    assert root.tag == f"{{{SOAP_ENV}}}Envelope", path
-    body = root.find(f"{{{SOAP_ENV}}}Body")
-    assert body is not None
-    assert len(body) == 1
-    payload = body[0]
-    if payload.tag == f"{{{SOAP_ENV}}}Fault":
-        detail = payload.find("detail")
-        assert detail is not None
-        return detail[0]
-    return payload
-
-
-def shape(elem: etree._Element) -> tuple[Any, ...]:
-    """A structural view of an element: tag, text and children, without prefixes or whitespace."""
-    text = (elem.text or "").strip()
-    return (elem.tag, text, tuple(shape(child) for child in elem if isinstance(child.tag, str)))
 
 
 def sample_paths(kind: str) -> list[Path]:

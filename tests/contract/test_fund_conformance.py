@@ -12,11 +12,12 @@ import pytest
 from stdnum import luhn
 from zeep.exceptions import Fault
 
-from tests.contract.conftest import HOME_REGION, OTHER_REGION, admitted_insurers
-from tests.contract.people import bad_snils, enp_facet, message_id, new_enp, new_snils, person
-from tests.contract.soap import FaultInfo, ServiceUnderTest, fault_info
+from tests.support.conformance import HOME_REGION, OTHER_REGION, admitted_insurers
+from tests.support.people import bad_snils, enp_facet, message_id, new_enp, new_snils, person
+from tests.support.soap import FaultInfo, ServiceUnderTest, fault_info
 
-pytestmark = pytest.mark.conformance
+# The tests talk to the service under test (the mocks over HTTP by default).
+pytestmark = [pytest.mark.conformance, pytest.mark.network]
 
 TODAY = date.today()
 

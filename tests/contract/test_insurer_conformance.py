@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from zeep.exceptions import Fault
 
-from tests.contract.conftest import InsurerUnderTest
-from tests.contract.people import message_id, new_enp, person
-from tests.contract.soap import FaultInfo, ServiceUnderTest, fault_info
+from tests.support.conformance import InsurerUnderTest
+from tests.support.people import message_id, new_enp, person
+from tests.support.soap import FaultInfo, ServiceUnderTest, fault_info
 
-pytestmark = pytest.mark.conformance
+# The tests talk to the service under test (the mocks over HTTP by default).
+pytestmark = [pytest.mark.conformance, pytest.mark.network]
 
 TODAY = date.today()
 FORMS = ("electronic", "paper", "plastic")

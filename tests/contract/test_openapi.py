@@ -28,7 +28,7 @@ def test_the_cli_prints_the_same_document() -> None:
 
 def test_every_route_of_the_app_is_documented_and_nothing_else() -> None:
     from gateway.app import create_app
-    from tests.fakes import FakeFund, FakeInsurers, FakeStore
+    from tests.support.fakes import FakeFund, FakeInsurers, FakeStore
 
     app = create_app(
         {"TESTING": True, "WORKER_THREADS": 0}, store=FakeStore(), fund=FakeFund(), insurers=FakeInsurers({})

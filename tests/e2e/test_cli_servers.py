@@ -10,10 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 
 from gateway.storage import current, head
-from tests.e2e.conftest import EPOLICY, free_port
+from tests.support.stack import EPOLICY, free_port
+
+# The tests talk to servers started by the CLI.
+pytestmark = pytest.mark.network
 
 
 @contextmanager

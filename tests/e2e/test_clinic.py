@@ -15,9 +15,11 @@ import requests
 import zxingcpp
 from pypdf import PdfReader
 
-from tests.e2e.conftest import Stack
-from tests.e2e.test_walkthrough import Api, adult, application, citizen
-from tests.unit.test_fhir import r4_problems
+from tests.support.fhir import r4_problems
+from tests.support.stack import Api, Stack, adult, application, citizen
+
+# The tests talk to the whole stack in a subprocess.
+pytestmark = pytest.mark.network
 
 FHIR_CHECK = "/api/v1/fhir/CoverageEligibilityRequest/$check"
 INSURER_77001 = "АО «Столичная медицинская страховая компания»"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from gateway.usecases.processing import MOSCOW
-from tests.e2e.conftest import Stack
-from tests.e2e.test_walkthrough import Api, adult, application, apply_and_wait, citizen
+from tests.support.stack import Api, Stack, adult, application, apply_and_wait, citizen
+
+# The tests talk to the whole stack in a subprocess.
+pytestmark = pytest.mark.network
 
 TODAY = datetime.now(MOSCOW).date()  # the gateway dates applications on the registry's calendar
 MOROZOV_ENP, MOROZOV_SNILS = "7748410819000012", "14830157653"  # seeded in mocks/data/registry.yaml

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from click.testing import CliRunner
 
 from gateway.catalogue import Catalogue
 from gateway.cli import main
 from mocks.demo import run_demo
-from tests.e2e.conftest import Stack, free_port
+from tests.support.stack import Stack, free_port
+
+# The tests talk to the demo and the stack in subprocesses.
+pytestmark = pytest.mark.network
 
 
 def test_the_demo_issues_replaces_and_shows_a_refusal_with_its_recommendation(stack: Stack) -> None:

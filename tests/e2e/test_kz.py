@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from mocks.calendar import almaty_today
-from tests.e2e.conftest import Stack
+from tests.support.stack import Stack
+
+# The tests talk to the whole stack in a subprocess.
+pytestmark = pytest.mark.network
 
 # Seed persons of mocks/data/kz.yaml.
 EMPLOYEE = "791028302728"

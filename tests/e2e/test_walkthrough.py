@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -12,88 +11,12 @@ import pytest
 import requests
 
 from mocks.calendar import moscow_today
-from tests.contract.people import new_snils
-from tests.e2e.conftest import Stack
+from tests.support.stack import Api, Stack, adult, application, apply_and_wait, citizen
+
+# The tests talk to the whole stack in a subprocess.
+pytestmark = pytest.mark.network
 
 TODAY = moscow_today()  # the gateway and the registry work in Moscow calendar days
-
-
-class Api:
-    """A small client acting as one token's holder."""
-
-    def __init__(self, stack: Stack, token: str):
-        self.base = stack.gateway
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.session.get(self.base + path, timeout=10, **kwargs)
-
-    def post(self, path: str, body: Any, **kwargs: Any) -> requests.Response:
-        return self.session.post(self.base + path, json=body, timeout=10, **kwargs)
-
-    def delete(self, path: str) -> requests.Response:
-        return self.session.delete(self.base + path, timeout=10)
-
-    def until_final(self, location: str, seconds: float = 20) -> dict[str, Any]:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            body: dict[str, Any] = self.get(location).json()
-            if body["status"] in ("issued", "rejected", "cancelled"):
-                return body
-            time.sleep(0.1)
-        raise AssertionError(f"{location} did not finish: {body}")
-
-
-def passport(issued: date) -> dict[str, Any]:
-    return {
-        "type": "passport_rf",
-        "series": f"{random.randint(1, 9999):04d}",
-        "number": f"{random.randint(1, 999_999):06d}",
-        "issue_date": issued.isoformat(),
-        "issuer": "ГУ МВД России по г. Москве",
-    }
-
-
-def adult(snils: str, **changes: Any) -> dict[str, Any]:
-    person: dict[str, Any] = {
-        "last_name": "Иванова",
-        "first_name": "Анна",
-        "middle_name": "Сергеевна",
-        "birth_date": "1990-05-17",
-        "sex": "female",
-        "birth_place": "г. Москва",
-        "citizenship": "RUS",
-        "snils": snils,
-        "identity_document": passport(date(2010, 6, 1)),
-    }
-    person.update(changes)
-    return person
-
-
-def application(person: dict[str, Any], insurer: str = "77001", region: str = "77", **changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "relation": "self",
-        "person": person,
-        "region_code": region,
-        "insurer_code": insurer,
-        "policy_form": "electronic",
-        "contacts": {"phone": "+79161234567", "email": "anna@example.ru"},
-    }
-    body.update(changes)
-    return body
-
-
-def citizen(stack: Stack) -> tuple[Api, str]:
-    snils = new_snils()
-    return Api(stack, stack.token(f"user-{uuid.uuid4().hex[:8]}", snils)), snils
-
-
-def apply_and_wait(api: Api, body: dict[str, Any]) -> dict[str, Any]:
-    answer = api.post("/api/v1/applications", body)
-    assert answer.status_code == 202, answer.text
-    assert answer.json()["status"] == "accepted"
-    return api.until_final(answer.headers["Location"])
 
 
 def test_a_citizens_new_policy_is_issued_and_its_status_can_be_read(stack: Stack) -> None:

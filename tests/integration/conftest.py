@@ -7,8 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from adapters import FundAdapter
-from tests.conftest import RunningMocks
-from tests.integration import clear_faults, own_mocks
+from tests.support.services import RunningMocks, clear_faults, own_mocks
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,11 @@ from adapters.mapping import field_path
 from gateway.domain.eligibility import insured_category
 from gateway.domain.model import Document, DocumentType, PolicyStatus, RegistryReason, Sex, Source
 from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
-from tests.conftest import RunningMocks
-from tests.integration import first_choice, inject, message_id, new_person
+from tests.support.applicants import first_choice, message_id, new_person
+from tests.support.services import RunningMocks, inject
+
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
 
 # Seed persons of mocks/data/registry.yaml.
 MOROZOV_ENP = "7748410819000012"
@@ -302,7 +305,7 @@ def test_a_foreigner_with_a_residence_permit_is_registered_until_the_end_of_the_
 
 
 def test_find_person_by_snils_reads_the_record_or_none(mocks_server: RunningMocks) -> None:
-    from tests.contract.people import new_snils
+    from tests.support.people import new_snils
 
     fund = FundAdapter(mocks_server.fund_url, timeout=10)
     found = fund.find_person_by_snils("qa-by-snils-1", "14830157653")

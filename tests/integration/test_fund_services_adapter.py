@@ -12,8 +12,11 @@ from adapters import FundAdapter
 from gateway.domain.clinics import AttachmentReason, CareKind, Period, PolicyCard, PolicyEventType
 from gateway.domain.model import RegistryReason, Source
 from gateway.ports import AttachmentRequest, BackendRefusal, BackendUnavailable, NotFound
-from tests.conftest import RunningMocks
-from tests.integration import first_choice, inject, message_id, new_person
+from tests.support.applicants import first_choice, message_id, new_person
+from tests.support.services import RunningMocks, inject
+
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
 
 # Seed of mocks/data/registry.yaml.
 MOROZOV_ENP = "7748410819000012"  # 77002 from 2012, 77001 by own wish from 2023; four fixed visits

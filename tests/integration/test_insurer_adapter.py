@@ -25,8 +25,11 @@ from gateway.domain.model import (
     Source,
 )
 from gateway.ports import BackendRefusal, BackendUnavailable, InsurerApplication
-from tests.conftest import RunningMocks
-from tests.integration import first_choice, inject, message_id, new_person
+from tests.support.applicants import first_choice, message_id, new_person
+from tests.support.services import RunningMocks, inject
+
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
 
 CODES = ("77001", "77002", "50001")
 

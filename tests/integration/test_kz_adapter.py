@@ -18,8 +18,11 @@ from gateway.domain.model import Source
 from gateway.kz.domain import InsurancePeriod, PackageCode
 from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
 from mocks.calendar import almaty_today
-from tests.conftest import RunningMocks
-from tests.integration import inject, message_id
+from tests.support.applicants import message_id
+from tests.support.services import RunningMocks, inject
+
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
 
 # Seed persons of mocks/data/kz.yaml.
 EMPLOYEE = "791028302728"

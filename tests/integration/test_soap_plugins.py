@@ -32,8 +32,11 @@ from gateway.domain.model import (
     Source,
 )
 from gateway.ports import BackendRefusal, BackendUnavailable, InsurerApplication
-from tests.conftest import RunningMocks
-from tests.integration import first_choice, message_id, new_person
+from tests.support.applicants import first_choice, message_id, new_person
+from tests.support.services import RunningMocks
+
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
 
 FUND_URL = "http://fund.test/ws"
 INSURER_URL = "http://insurer.test/ws"

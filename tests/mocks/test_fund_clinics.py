@@ -18,7 +18,8 @@ import contracts
 from mocks.fund import Registry, create_fund_service
 from mocks.fund.visits import SERVICES
 from mocks.soap import SoapService
-from tests.mocks.envelopes import Answer, send
+from tests.support.envelopes import Answer, send
+from tests.support.xml import assert_same_xml
 
 SEED = Path(__file__).resolve().parents[2] / "mocks" / "data" / "registry.yaml"
 TODAY = date(2026, 6, 15)
@@ -236,7 +237,7 @@ def test_refuses_an_application_dated_after_today(fund: SoapService) -> None:
 def test_the_same_message_id_attaches_once_and_answers_the_same(registry: Registry, fund: SoapService) -> None:
     first = attach(fund, SOKOLOVA, "770101", message_id="attach-once")
     again = attach(fund, SOKOLOVA, "770102", message_id="attach-once")
-    assert etree.tostring(again.element) == etree.tostring(first.element)
+    assert_same_xml(again.element, first.element)
     assert registry.clinics.attachment_count() == 1
     assert attachment(fund, SOKOLOVA).get("Attachment/ClinicCode") == "770101"
 

@@ -18,7 +18,7 @@ import contracts
 from mocks.fund import Registry, create_fund_service
 from mocks.fund.checks import enp_facet, enp_is_valid, make_enp
 from mocks.soap import SoapService
-from tests.mocks.envelopes import Answer, send
+from tests.support.envelopes import Answer, send
 
 SEED = Path(__file__).resolve().parents[2] / "mocks" / "data" / "registry.yaml"
 TODAY = date(2026, 6, 15)

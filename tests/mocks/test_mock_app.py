@@ -15,9 +15,12 @@ from zeep import Client
 from zeep.exceptions import Fault, TransportError
 
 import contracts
-from tests.conftest import RunningMocks, serve_mocks
-from tests.contract.people import message_id, person
-from tests.contract.soap import COMMON_NS, SERVICES, SOAP_ENV, ServiceUnderTest, client_for, fault_info
+from tests.support.people import message_id, person
+from tests.support.services import RunningMocks, serve_mocks
+from tests.support.soap import COMMON_NS, SERVICES, SOAP_ENV, ServiceUnderTest, client_for, fault_info
+
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
 
 SAMPLES = contracts.path("samples")
 

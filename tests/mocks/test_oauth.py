@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import secrets
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -25,12 +21,11 @@ from mocks.oauth.codes import AuthorizationCode, CodeStore
 from mocks.oauth.directory import DirectoryError, load_directory
 from mocks.oauth.redirects import redirect_uri_matches
 from mocks.snils import parse as normalize_snils
-from tests.conftest import RunningMocks
+from tests.support.oauth import PORTAL, PORTAL_REDIRECT, Pkce, new_pkce, portal_request, redirect_params
+from tests.support.services import RunningMocks
 
 ISSUER = "http://localhost/oauth"
 AUDIENCE = "epolicy-gateway"
-PORTAL = "epolicy-portal"
-PORTAL_REDIRECT = "http://127.0.0.1:5173/callback"
 CLINIC = ("clinic-demo", "clinic-demo-secret")
 QA = ("qa-client", "qa-client-secret")
 IVANOVA = {"login": "ivanova", "password": "ivanova-test", "sub": "1000000001", "snils": "11223344595"}
@@ -39,41 +34,10 @@ IVANOVA = {"login": "ivanova", "password": "ivanova-test", "sub": "1000000001", 
 # --- helpers: the moves a client makes ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Pkce:
-    verifier: str
-    challenge: str
-
-
-def new_pkce() -> Pkce:
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return Pkce(verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii"))
-
-
-def portal_request(pkce: Pkce | None, **overrides: str) -> dict[str, str]:
-    params = {
-        "response_type": "code",
-        "client_id": PORTAL,
-        "redirect_uri": PORTAL_REDIRECT,
-        "scope": "openid fullname birthdate snils epolicy.apply epolicy.read",
-        "state": "state-123",
-        "nonce": "nonce-456",
-    }
-    if pkce is not None:
-        params |= {"code_challenge": pkce.challenge, "code_challenge_method": "S256"}
-    return params | overrides
-
-
 def log_in(client: FlaskClient, params: dict[str, str], login: str, password: str) -> TestResponse:
     return client.post(
         "/oauth/authorize", query_string=params, data={"login": login, "password": password, "action": "login"}
     )
-
-
-def redirect_params(response: TestResponse) -> dict[str, str]:
-    assert response.status_code == 302, response.text
-    return {key: values[0] for key, values in parse_qs(urlsplit(response.headers["Location"]).query).items()}
 
 
 def code_for(client: FlaskClient, pkce: Pkce, **overrides: str) -> str:
@@ -571,6 +535,7 @@ def test_userinfo_refuses_a_token_without_openid_scope(client: FlaskClient) -> N
     assert response.get_json()["error"] == "insufficient_scope"
 
 
+@pytest.mark.network
 def test_gateway_can_reach_the_server_over_real_http(mocks_server: RunningMocks) -> None:
     issuer = f"{mocks_server.base_url}/oauth"
     doc = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=5).json()

@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mocks.oauth.cors import is_loopback_origin
-from tests.mocks.test_oauth import PORTAL, new_pkce, portal_request, redirect_params
+from tests.support.oauth import PORTAL, new_pkce, portal_request, redirect_params
 
 PORTAL_ORIGIN = "http://127.0.0.1:18080"
 

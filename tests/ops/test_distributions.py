@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+# pip builds each wheel in a subprocess, fetching setuptools from the package index for its build environment.
+pytestmark = pytest.mark.network
+
 ROOT = Path(__file__).resolve().parents[2]
 SKIPPED = shutil.ignore_patterns(
     ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "instance", ".*_cache", "tests", "bench"

@@ -15,9 +15,12 @@ from gateway.cli import main
 from gateway.domain.model import Source
 from gateway.logs import configure_logging, make_handler, mask_personal_numbers
 from gateway.worker import Worker
-from tests.api.conftest import Gateway
-from tests.api.test_api import BODY
-from tests.fakes import unavailable
+from tests.support.bodies import BODY
+from tests.support.fakes import unavailable
+from tests.support.gateway import Gateway
+
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 # The applicant's personal data as BODY sends it, and as the digits alone.
 PERSONAL = ("11223344595", "112-233-445 95", "500100732259", "4510", "123456", "Иванова", "Анна", "1990-05-17")

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from gateway.domain.model import Source
 from gateway.ports import BackendRefusal
 from gateway.worker import Worker
-from tests.api.conftest import Gateway
-from tests.api.test_api import BODY
-from tests.api.test_clinics_api import insure
-from tests.fakes import unavailable
-from tests.ops.conftest import MakeGateway, value
+from tests.support.bodies import BODY
+from tests.support.fakes import unavailable
+from tests.support.gateway import Gateway, insure
+from tests.support.ops import MakeGateway, value
+
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 ENP = "7754900882000015"
 POLICY_ROUTE = "/api/v1/policies/<enp>"

@@ -17,8 +17,11 @@ import requests
 from gunicorn.config import Config  # type: ignore[import-untyped]
 
 from gateway.storage import upgrade
-from tests.e2e.conftest import EPOLICY, free_port
-from tests.ops.conftest import value, wait_until_healthy
+from tests.support.ops import value, wait_until_healthy
+from tests.support.stack import EPOLICY, free_port
+
+# The tests talk to gunicorn and a worker process.
+pytestmark = pytest.mark.network
 
 ROOT = Path(__file__).parents[2]
 CONFIG = ROOT / "deploy" / "gunicorn.conf.py"

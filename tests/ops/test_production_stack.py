@@ -12,14 +12,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
-from tests.api.test_api import BODY
-from tests.e2e.conftest import free_port
-from tests.integration.storage.conftest import fresh_schema, postgresql_server
-from tests.ops.conftest import value, wait_until_healthy
+from tests.support.bodies import BODY
+from tests.support.databases import fresh_schema
+from tests.support.ops import value, wait_until_healthy
+from tests.support.stack import free_port
 
-__all__ = ["postgresql_server"]
+# The tests talk to the production stack on PostgreSQL.
+pytestmark = pytest.mark.network
 
 ROOT = Path(__file__).parents[2]
 SCRIPT = ROOT / "deploy" / "production_stack.py"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-# Lines the tests add; printed in the terminal summary so that `make test` shows them.
-REPORT: list[str] = []
+from tests.support.report import REPORT
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

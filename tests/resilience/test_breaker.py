@@ -10,7 +10,7 @@ from gateway.breaker import BreakerState, CircuitBreaker
 from gateway.domain.model import Source
 from gateway.guard import guarded
 from gateway.ports import BackendRefusal, BackendUnavailable, FundPort, NotFound
-from tests.fakes import FakeFund, unavailable
+from tests.support.fakes import FakeFund, unavailable
 
 
 class Clock:
@@ -145,4 +145,4 @@ def test_the_guarded_fund_counts_outages_of_every_read_together(clock: Clock) ->
         guarded_fund.list_insurers("rd_3", "77")
     assert fund.calls == calls, "an open breaker does not reach the fund"
     clock.now += 30
-    assert [insurer.code for insurer in guarded_fund.list_insurers("rd_4", "77")] == ["77001"]
+    assert [insurer.code for insurer in guarded_fund.list_insurers("rd_4", "77")] == ["77001", "77002"]

@@ -11,8 +11,11 @@ from flask import Flask
 from gateway.app import create_app
 from gateway.domain.model import Source
 from gateway.ports import BackendUnavailable
-from tests.conftest import RunningMocks
-from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore, unavailable
+from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore, unavailable
+from tests.support.services import RunningMocks
+
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 
 class Clock:

@@ -12,7 +12,7 @@ from gateway.cli import main
 from gateway.domain.applications import Application, Owner, Status, Step
 from gateway.storage import SqlApplicationStore, make_engine, upgrade
 from gateway.usecases.processing import RESUMED_NOTE, STALLED_NOTE
-from tests.integration.storage import at, new_policy_request
+from tests.support.storage import at, new_policy_request
 
 
 @pytest.fixture

@@ -19,10 +19,12 @@ from gateway.domain.applications import Application, Owner
 from gateway.domain.model import NewPolicyRequest, PolicyForm, Relation
 from gateway.ids import new_application_id
 from gateway.storage import SqlApplicationStore, make_engine, upgrade
-from tests.conftest import RunningMocks, serve_mocks
-from tests.integration.storage.test_workers import calls, stats
-from tests.resilience.conftest import REPORT
-from tests.resilience.test_fault_matrix import adult
+from tests.support.report import REPORT
+from tests.support.services import RunningMocks, serve_mocks
+from tests.support.workers import adult, calls, stats
+
+# The tests talk to the mocks and worker processes.
+pytestmark = pytest.mark.network
 
 EPOLICY = Path(sys.executable).with_name("epolicy")
 LEASE_SECONDS = 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,12 @@ from gateway.ids import new_application_id
 from gateway.storage import SqlApplicationStore, make_engine, upgrade
 from gateway.usecases.processing import RetryPolicy
 from gateway.worker import Worker
-from tests.conftest import RunningMocks, serve_mocks
-from tests.integration.storage.test_workers import applicant
-from tests.resilience.conftest import REPORT
+from tests.support.report import REPORT
+from tests.support.services import RunningMocks, serve_mocks
+from tests.support.workers import adult
+
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
 
 TIMEOUT = 0.5  # the adapters' timeout: a "timeout" answers later than this, a "slow" one just before it
 FAULTS: dict[str, int] = {
@@ -99,14 +102,6 @@ def worker(tmp_path: Path, mocks: RunningMocks) -> Iterator[Worker]:
     )
     yield Worker(services, "faults", poll_seconds=0.01, lease_seconds=30, batch=5)
     engine.dispose()
-
-
-def adult() -> Person:
-    """A random applicant of 30-something whose passport stays valid (random ones may be due for a new one)."""
-    made = applicant()
-    born = date(1990, 1, 1) + timedelta(days=made.birth_date.toordinal() % 3000)
-    document = replace(made.identity_document, issue_date=born + timedelta(days=365 * 21))
-    return replace(made, birth_date=born, identity_document=document)
 
 
 def new_request() -> NewPolicyRequest:

@@ -15,12 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
-from tests.contract.people import new_snils
-from tests.e2e.conftest import Stack
-from tests.resilience.conftest import REPORT
-from tests.security.conftest import running_stack
+from tests.support.people import new_snils
+from tests.support.report import REPORT
+from tests.support.stack import Stack, running_stack
+
+# The tests talk to the whole stack in a subprocess.
+pytestmark = pytest.mark.network
 
 APPLICATIONS = int(os.environ.get("EPOLICY_SOAK_APPLICATIONS", "40"))
 CLIENTS = int(os.environ.get("EPOLICY_SOAK_CLIENTS", "6"))

@@ -8,8 +8,8 @@ from gateway.api.render import application as render_application
 from gateway.catalogue import Catalogue
 from gateway.domain.model import ApplicationStatus, Source
 from gateway.usecases.processing import RESUMED_NOTE, STALLED_NOTE, Processor, RetryPolicy, resume
-from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeStore, unavailable
-from tests.unit.test_processing import Clock, new_request, submit
+from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeStore, unavailable
+from tests.support.processing import Clock, new_request, submit
 
 
 def world(max_attempts: int) -> tuple[Processor, FakeStore, FakeFund, Clock]:

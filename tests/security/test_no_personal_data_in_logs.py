@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 from stdnum.ru import inn as inn_number
 
-from tests.contract.people import new_snils
-from tests.e2e.conftest import Stack
-from tests.e2e.test_walkthrough import Api, application
-from tests.security.conftest import running_stack
+from tests.support.people import new_snils
+from tests.support.stack import Api, Stack, application, running_stack
+
+# The tests talk to the whole stack in a subprocess.
+pytestmark = pytest.mark.network
 
 BIRTH = date(1987, 3, 14)
 LAST_NAME, NEW_LAST_NAME = "Прохоренкова", "Веденеева"

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from gateway.domain.identifiers import enp_check_digit
-from tests.api.conftest import Gateway
-from tests.api.test_api import BODY
-from tests.api.test_clinics_api import MINE, SNILS, THEIRS, insure
+from tests.support.bodies import BODY
+from tests.support.gateway import MINE, SNILS, THEIRS, Gateway, insure
+
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 BORIS_SNILS = "01024236877"
 NOBODYS_ENP = "770000000000000" + enp_check_digit("770000000000000")  # valid, but held by no one

@@ -13,9 +13,12 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from gateway.app import create_app
-from tests.conftest import RunningMocks, missing_service
-from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore
-from tests.integration.auth import PORTAL_CLIENT_ID, portal_login, service_token
+from tests.support.auth import PORTAL_CLIENT_ID, portal_login, service_token
+from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore
+from tests.support.services import RunningMocks, missing_service
+
+# The tests talk to the mock OAuth server and Redis.
+pytestmark = pytest.mark.network
 
 REDIS_URL = os.environ.get("EPOLICY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 SMALL = {

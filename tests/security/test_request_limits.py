@@ -15,8 +15,11 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from gateway.api import schemas
-from tests.api.conftest import Gateway
-from tests.api.test_api import BODY, body
+from tests.support.bodies import BODY, body
+from tests.support.gateway import Gateway
+
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 DECOMPOSED_SHORT_I = "\u0438\u0306"  # «и» + combining breve: how some keyboards and PDFs send «й»
 

@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.security.conftest import running_stack
+from tests.support.stack import running_stack
+
+# The tests talk to the whole stack in a subprocess.
+pytestmark = pytest.mark.network
 
 SCHEMA = Path(__file__).parents[2] / "contracts" / "openapi.yaml"
 ST = Path(sys.executable).with_name("st")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from werkzeug.test import TestResponse
 
-from tests.api.conftest import Gateway
-from tests.api.test_api import BODY
-from tests.api.test_clinics_api import MINE, SNILS, insure
+from tests.support.bodies import BODY
+from tests.support.gateway import MINE, SNILS, Gateway, insure
+
+# The tests take tokens from the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 PERSONAL = [
     ("GET", "/api/v1/applications"),

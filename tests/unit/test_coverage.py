@@ -20,8 +20,8 @@ from gateway.domain.reference import load_reference
 from gateway.ports import BackendUnavailable, RegistryPerson
 from gateway.usecases.coverage import CoverageContext, NotInRegistry, check_coverage
 from gateway.usecases.errors import InputRejected, ServiceUnavailable
-from tests.fakes import FakeFund, unavailable
-from tests.persons import ANNA, ENP, SNILS, active_policy
+from tests.support.fakes import FakeFund, unavailable
+from tests.support.persons import ANNA, ENP, SNILS, active_policy
 
 POLICY = active_policy()
 

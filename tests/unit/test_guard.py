@@ -9,7 +9,7 @@ import pytest
 
 from gateway.guard import Guarded, GuardedInsurers, guarded, operations_of
 from gateway.ports import FundPort, FundReads, FundRegistry, InsurerPort
-from tests.fakes import FakeFund, FakeInsurer, FakeInsurers
+from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers
 
 
 def test_the_operations_of_a_port_include_those_of_its_bases() -> None:
@@ -38,7 +38,7 @@ def test_every_call_runs_through_the_guards_first_outermost_named_as_the_port_na
     fund = FakeFund()
     reads = guarded(fund, FundReads, guard("breaker"), guard("metrics"))
 
-    assert [insurer.code for insurer in reads.list_insurers("rd_1", "77")] == ["77001"]
+    assert [insurer.code for insurer in reads.list_insurers("rd_1", "77")] == ["77001", "77002"]
     assert seen == ["breaker>list_insurers", "metrics>list_insurers", "metrics<list_insurers", "breaker<list_insurers"]
     assert fund.calls == ["list_insurers"]
 

@@ -10,7 +10,7 @@ from adapters.mapping import person_payload
 from gateway.api.schemas import ApplicationSchema, PersonChangesSchema
 from gateway.domain.eligibility import check_new_application
 from gateway.domain.model import NewPolicyRequest, PersonChanges
-from tests.unit.domain.test_application_rules import REFERENCE
+from tests.support.reference import REFERENCE
 
 # The patterns of contracts/common/common.xsd (c:Snils, c:Inn).
 XSD_SNILS = re.compile(r"[0-9]{11}")

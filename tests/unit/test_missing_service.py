@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import missing_service
+from tests.support.services import missing_service
 
 
 def test_in_ci_a_missing_service_fails(monkeypatch: pytest.MonkeyPatch) -> None:

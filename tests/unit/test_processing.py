@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from gateway.catalogue import Catalogue
-from gateway.domain.applications import Application, Owner, Step
+from gateway.domain.applications import Application, Step
 from gateway.domain.model import (
     ApplicationStatus,
     Authority,
@@ -35,20 +35,11 @@ from gateway.ports import BackendRefusal, Registration, RegistrationResult
 from gateway.usecases.errors import InputRejected
 from gateway.usecases.policies import ask_fund
 from gateway.usecases.processing import Processor, RetryPolicy
-from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeStore, unavailable
-from tests.persons import ANNA
+from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeStore, unavailable
+from tests.support.persons import ANNA
+from tests.support.processing import NOW, Clock, new_request, submit
 
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 Status = ApplicationStatus
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
 
 
 @pytest.fixture
@@ -63,17 +54,6 @@ def world() -> tuple[Processor, FakeStore, FakeFund, FakeInsurers]:
     )
     processor = Processor(store, fund, insurers, Catalogue.load(), Clock(), RetryPolicy(1, 60))
     return processor, store, fund, insurers
-
-
-def submit(store: FakeStore, request: NewPolicyRequest | ReplacementRequest, app_id: str = "app_1") -> Application:
-    application = Application.accept(app_id, Owner("user-1", "11223344595"), request, NOW)
-    store.add(application)
-    return application
-
-
-def new_request(**changes: object) -> NewPolicyRequest:
-    request = NewPolicyRequest(Relation.SELF, ANNA, "77", "77001", PolicyForm.ELECTRONIC)
-    return replace(request, **changes)  # type: ignore[arg-type]
 
 
 def run_until_done(processor: Processor, store: FakeStore, app_id: str, limit: int = 10) -> Application:

@@ -14,8 +14,8 @@ from gateway.domain.reference import load_reference
 from gateway.ports import IdempotencyKey
 from gateway.usecases.errors import InputRejected, KeyInProgress, KeyReused
 from gateway.usecases.submission import Context, submit_application
-from tests.fakes import FakeStore
-from tests.persons import ANNA
+from tests.support.fakes import FakeStore
+from tests.support.persons import ANNA
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 OWNER = Owner("user-1", "11223344595")

@@ -9,7 +9,7 @@ from gateway.catalogue import Catalogue
 from gateway.domain.reference import load_reference
 from gateway.ports import IdempotencyKey, ReservationState
 from gateway.worker import PURGE_EVERY_SECONDS, Worker, worker_pool
-from tests.fakes import FakeFund, FakeInsurers, FakeStore
+from tests.support.fakes import FakeFund, FakeInsurers, FakeStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -44,7 +44,9 @@ def test_a_purging_worker_forgets_keys_past_their_time_to_live_at_its_interval()
     now[0] += timedelta(seconds=1)
     assert worker.purge_if_due() == 1
 
-    assert store.reserve(key("new"), now[0]).state is ReservationState.IN_PROGRESS, "younger than 24 h: kept"
+    # Kept: the key is still held with its first body (a reservation that old is in progress no more).
+    other_body = IdempotencyKey("user-1", "new", "another fingerprint")
+    assert store.reserve(other_body, now[0]).state is ReservationState.MISMATCH, "younger than 24 h: kept"
 
 
 def test_only_the_first_worker_of_a_pool_purges() -> None:

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from joserfc.jwk import RSAKey
 
-from tests.integration.auth import (
+from tests.support.auth import (
     CountingSession,
     FakeClock,
     KeyServer,
@@ -23,6 +23,9 @@ from tests.integration.auth import (
     protected_app,
     serving,
 )
+
+# The tests talk to key servers and the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 ISSUER = "https://esia.test/oauth"
 LEEWAY = 60

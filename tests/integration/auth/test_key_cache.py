@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from joserfc.jwk import RSAKey
 
 from gateway.auth import JwksCache, JwksUnavailable
-from tests.integration.auth import (
+from tests.support.auth import (
     MIN_REFETCH_INTERVAL,
     CountingSession,
     FakeClock,
@@ -26,6 +26,9 @@ from tests.integration.auth import (
     protected_app,
     serving,
 )
+
+# The tests talk to key servers over HTTP.
+pytestmark = pytest.mark.network
 
 ISSUER = "https://esia.test/oauth"
 TTL = 300

@@ -10,8 +10,7 @@ from flask.testing import FlaskClient
 from joserfc.jwk import RSAKey
 
 from gateway.auth import AccessTokenValidator
-from tests.conftest import RunningMocks
-from tests.integration.auth import (
+from tests.support.auth import (
     AUDIENCE,
     CITIZEN_SNILS,
     CountingSession,
@@ -30,6 +29,10 @@ from tests.integration.auth import (
     service_token,
     unsigned,
 )
+from tests.support.services import RunningMocks
+
+# The tests talk to the mock OAuth server over HTTP.
+pytestmark = pytest.mark.network
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from joserfc.jwk import RSAKey
 from gateway.auth import validator as validator_module
 from gateway.auth.protector import EXTENSION_KEY
 from gateway.auth.validator import AccessToken, VerifiedTokens
-from tests.integration.auth import (
+from tests.support.auth import (
     CountingSession,
     FakeClock,
     KeyServer,
@@ -26,6 +26,9 @@ from tests.integration.auth import (
     protected_app,
     serving,
 )
+
+# The tests talk to key servers over HTTP.
+pytestmark = pytest.mark.network
 
 ISSUER = "https://esia.test/oauth"
 

@@ -1,55 +1,27 @@
-"""Databases for the storage tests: an SQLite file per test, a PostgreSQL schema per test module."""
+"""Stores for the storage tests: the SQL store on an SQLite file per test or a PostgreSQL schema per test module,
+and FakeStore, which the tests of the port hold to the same answers."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, select, text
 
+from gateway.ports import ApplicationStore
 from gateway.storage import SqlApplicationStore, make_engine, upgrade
-from gateway.storage.tables import metadata
-from tests.conftest import missing_service
+from gateway.storage.tables import metadata, outbox
+from tests.support.databases import fresh_schema
+from tests.support.fakes import FakeStore
+from tests.support.storage import OutboxEntry
 
-POSTGRESQL_URL = os.environ.get("EPOLICY_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-BACKENDS = ["sqlite", "postgresql"]
-
-
-@pytest.fixture(scope="session")
-def postgresql_server() -> str:
-    """The PostgreSQL URL, once it answers; unreachable, the tests skip (and fail on CI, where it must be there)."""
-    engine = create_engine(POSTGRESQL_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except OperationalError as error:
-        cause = " ".join(str(error.orig).split())
-        reason = f"PostgreSQL is unreachable at {engine.url!r} (set EPOLICY_TEST_POSTGRESQL_URL): {cause}"
-        missing_service(reason)
-    finally:
-        engine.dispose()
-    return POSTGRESQL_URL
-
-
-@contextmanager
-def fresh_schema(server_url: str) -> Iterator[str]:
-    """A URL whose connections work in a new, empty schema; the schema is dropped afterwards."""
-    schema = f"epolicy_t_{secrets.token_hex(6)}"
-    admin = create_engine(server_url)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        # In the URL, not only in connect_args, so that `upgrade(url)` migrates the same schema.
-        yield f"{server_url}?options=-csearch_path%3D{schema}"
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
+# PostgreSQL is a server on loopback: the tests on it opt in to the network (tests/support/network.py).
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.network)]
+STORES = [*BACKENDS, "fake"]
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +42,10 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
             yield url
 
 
-@pytest.fixture(params=BACKENDS)
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a migrated database holding no rows."""
-    if request.param == "sqlite":
+@contextmanager
+def _migrated_database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a migrated database holding no rows: a new SQLite file, or the module's PostgreSQL schema."""
+    if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'gateway.sqlite'}"
         upgrade(url)
         yield url
@@ -81,6 +53,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url = request.getfixturevalue("postgresql_schema")
     yield url
     _empty(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a migrated database holding no rows."""
+    with _migrated_database(request.param, request, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -91,8 +70,56 @@ def engine(database: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def store(engine: Engine) -> SqlApplicationStore:
+def sql_store(engine: Engine) -> SqlApplicationStore:
+    """The SQL store alone, for what only a database has: statements, plans, pools, other processes."""
     return SqlApplicationStore(engine)
+
+
+@dataclass(frozen=True)
+class StoreUnderTest:
+    """A store, and a look at its outbox entries that the port does not give (claimed by, last error...)."""
+
+    store: ApplicationStore
+    outbox_entry: OutboxEntry
+
+
+@pytest.fixture(params=STORES)
+def store_under_test(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreUnderTest]:
+    """The SQL store on each database, and the in-memory fake that the unit tests use in its place."""
+    if request.param == "fake":
+        fake = FakeStore()
+
+        def fake_entry(application_id: str) -> dict[str, Any] | None:
+            entry = fake.outbox.get(application_id)
+            return None if entry is None else asdict(entry)
+
+        yield StoreUnderTest(fake, fake_entry)
+        return
+    with _migrated_database(request.param, request, tmp_path) as url:
+        engine = make_engine(url, pool_size=5)
+
+        def sql_entry(application_id: str) -> dict[str, Any] | None:
+            with engine.connect() as connection:
+                query = select(outbox).where(outbox.c.application_id == application_id)
+                row = connection.execute(query).one_or_none()
+            return None if row is None else {k: v for k, v in row._mapping.items() if k != "application_id"}
+
+        try:
+            yield StoreUnderTest(SqlApplicationStore(engine), sql_entry)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def store(store_under_test: StoreUnderTest) -> ApplicationStore:
+    """The `ApplicationStore` port: the same tests hold for the SQL store and for FakeStore."""
+    return store_under_test.store
+
+
+@pytest.fixture
+def outbox_entry(store_under_test: StoreUnderTest) -> OutboxEntry:
+    """The outbox entry of an application in the store under test, as a dict (None: there is none)."""
+    return store_under_test.outbox_entry
 
 
 def _empty(url: str) -> None:

@@ -30,7 +30,7 @@ from gateway.storage.codec import (
     load_reasons,
     load_request,
 )
-from tests.integration.storage import T0, new_policy_request, passport, person, replacement_request
+from tests.support.storage import T0, new_policy_request, passport, person, replacement_request
 
 
 def through_json(value: object) -> Json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.pool import QueuePool
 
@@ -48,6 +49,7 @@ def test_an_in_memory_sqlite_database_is_one_database_for_every_checkout() -> No
         engine.dispose()
 
 
+@pytest.mark.network
 def test_a_postgresql_engine_pings_connections_and_sizes_its_pool(postgresql_server: str) -> None:
     engine = make_engine(postgresql_server, pool_size=3)
     try:

@@ -5,31 +5,30 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from gateway.ports import IdempotencyKey, Reservation, ReservationState
-from gateway.storage import SqlApplicationStore
-from tests.integration.storage import accepted, at
+from gateway.ports import ApplicationStore, IdempotencyKey, Reservation, ReservationState
+from tests.support.storage import accepted, at
 
 KEY = IdempotencyKey("user-1", "key-1", "fingerprint-a")
 
 
-def test_a_key_seen_for_the_first_time_is_reserved_as_new(store: SqlApplicationStore) -> None:
+def test_a_key_seen_for_the_first_time_is_reserved_as_new(store: ApplicationStore) -> None:
     assert store.reserve(KEY, at(0)) == Reservation(ReservationState.NEW)
 
 
-def test_a_retry_while_the_first_request_runs_is_in_progress(store: SqlApplicationStore) -> None:
+def test_a_retry_while_the_first_request_runs_is_in_progress(store: ApplicationStore) -> None:
     store.reserve(KEY, at(0))
 
     assert store.reserve(KEY, at(59)).state is ReservationState.IN_PROGRESS
 
 
-def test_a_finished_key_replays_the_first_answer(store: SqlApplicationStore) -> None:
+def test_a_finished_key_replays_the_first_answer(store: ApplicationStore) -> None:
     store.reserve(KEY, at(0))
     store.finish(KEY, 422, '{"status": 422}', None)
 
     assert store.reserve(KEY, at(1)) == Reservation(ReservationState.REPLAY, 422, '{"status": 422}', None)
 
 
-def test_an_added_application_finishes_its_key_with_202(store: SqlApplicationStore) -> None:
+def test_an_added_application_finishes_its_key_with_202(store: ApplicationStore) -> None:
     store.reserve(KEY, at(0))
 
     store.add(accepted("app_1"), KEY)
@@ -38,7 +37,13 @@ def test_an_added_application_finishes_its_key_with_202(store: SqlApplicationSto
     assert store.reserve(KEY, at(1)) == Reservation(ReservationState.REPLAY, 202, None, "app_1")
 
 
-def test_the_same_key_with_another_body_is_a_mismatch(store: SqlApplicationStore) -> None:
+def test_an_application_added_with_a_key_never_reserved_records_the_key_as_done(store: ApplicationStore) -> None:
+    store.add(accepted("app_1"), KEY)
+
+    assert store.reserve(KEY, at(1)) == Reservation(ReservationState.REPLAY, 202, None, "app_1")
+
+
+def test_the_same_key_with_another_body_is_a_mismatch(store: ApplicationStore) -> None:
     store.reserve(KEY, at(0))
     other_body = IdempotencyKey("user-1", "key-1", "fingerprint-b")
 
@@ -47,13 +52,13 @@ def test_the_same_key_with_another_body_is_a_mismatch(store: SqlApplicationStore
     assert store.reserve(other_body, at(2)).state is ReservationState.MISMATCH
 
 
-def test_keys_of_different_owners_never_meet(store: SqlApplicationStore) -> None:
+def test_keys_of_different_owners_never_meet(store: ApplicationStore) -> None:
     store.reserve(KEY, at(0))
 
     assert store.reserve(IdempotencyKey("user-2", "key-1", "fingerprint-b"), at(1)).state is ReservationState.NEW
 
 
-def test_a_reservation_in_progress_for_over_a_minute_is_taken_over(store: SqlApplicationStore) -> None:
+def test_a_reservation_in_progress_for_over_a_minute_is_taken_over(store: ApplicationStore) -> None:
     store.reserve(KEY, at(0))
 
     assert store.reserve(KEY, at(61)).state is ReservationState.NEW
@@ -61,7 +66,7 @@ def test_a_reservation_in_progress_for_over_a_minute_is_taken_over(store: SqlApp
     assert store.reserve(KEY, at(62)).state is ReservationState.IN_PROGRESS
 
 
-def test_a_released_key_can_be_reserved_again(store: SqlApplicationStore) -> None:
+def test_a_released_key_can_be_reserved_again(store: ApplicationStore) -> None:
     store.reserve(KEY, at(0))
 
     store.release(KEY)
@@ -69,7 +74,7 @@ def test_a_released_key_can_be_reserved_again(store: SqlApplicationStore) -> Non
     assert store.reserve(KEY, at(1)).state is ReservationState.NEW
 
 
-def test_releasing_leaves_a_finished_key_alone(store: SqlApplicationStore) -> None:
+def test_releasing_leaves_a_finished_key_alone(store: ApplicationStore) -> None:
     store.reserve(KEY, at(0))
     store.finish(KEY, 202, "{}", None)
 
@@ -78,7 +83,7 @@ def test_releasing_leaves_a_finished_key_alone(store: SqlApplicationStore) -> No
     assert store.reserve(KEY, at(1)).state is ReservationState.REPLAY
 
 
-def test_of_requests_racing_with_one_key_exactly_one_goes_on(store: SqlApplicationStore) -> None:
+def test_of_requests_racing_with_one_key_exactly_one_goes_on(store: ApplicationStore) -> None:
     start = threading.Barrier(4)
 
     def reserve(_: int) -> ReservationState:
@@ -91,7 +96,7 @@ def test_of_requests_racing_with_one_key_exactly_one_goes_on(store: SqlApplicati
     assert sorted(states) == sorted([ReservationState.NEW] + [ReservationState.IN_PROGRESS] * 3)
 
 
-def test_of_retries_racing_for_a_stale_key_exactly_one_takes_it_over(store: SqlApplicationStore) -> None:
+def test_of_retries_racing_for_a_stale_key_exactly_one_takes_it_over(store: ApplicationStore) -> None:
     store.reserve(KEY, at(0))
     start = threading.Barrier(4)
 
@@ -105,7 +110,7 @@ def test_of_retries_racing_for_a_stale_key_exactly_one_takes_it_over(store: SqlA
     assert sorted(states) == sorted([ReservationState.NEW] + [ReservationState.IN_PROGRESS] * 3)
 
 
-def test_keys_made_before_the_cut_off_are_forgotten_and_newer_ones_kept(store: SqlApplicationStore) -> None:
+def test_keys_made_before_the_cut_off_are_forgotten_and_newer_ones_kept(store: ApplicationStore) -> None:
     old, new = KEY, IdempotencyKey("user-1", "key-2", "fingerprint-a")
     store.reserve(old, at(0))
     store.finish(old, 422, '{"status": 422}', None)

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, select, update
 
 from gateway.storage import SqlApplicationStore, current, downgrade, head, make_engine, upgrade
 from gateway.storage.tables import applications, metadata, outbox
-from tests.integration.storage import accepted, at, replacement_request
+from tests.support.storage import accepted, at, replacement_request
 
 TABLES = {"alembic_version", "applications", "application_history", "outbox", "idempotency_keys"}
 

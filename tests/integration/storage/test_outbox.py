@@ -5,24 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
 
 from gateway.domain.applications import Application, Status, Step
-from gateway.ports import ConcurrentUpdate
-from gateway.storage import SqlApplicationStore
-from gateway.storage.tables import outbox
-from tests.integration.storage import accepted, at
+from gateway.ports import ApplicationStore, ConcurrentUpdate
+from tests.support.storage import OutboxEntry, accepted, at
 
 LEASE = 30.0
 
 
-def test_a_new_application_is_due_at_once(store: SqlApplicationStore) -> None:
+def test_a_new_application_is_due_at_once(store: ApplicationStore) -> None:
     store.add(accepted("app_1", when=at(0)))
 
     assert [claim.application_id for claim in store.claim("w1", at(0), LEASE, 10)] == ["app_1"]
 
 
-def test_only_due_entries_are_claimed_oldest_first(store: SqlApplicationStore) -> None:
+def test_only_due_entries_are_claimed_oldest_first(store: ApplicationStore) -> None:
     for number, accepted_at in enumerate([5, 1, 3, 60]):
         store.add(accepted(f"app_{number}", when=at(accepted_at)))
 
@@ -32,7 +29,14 @@ def test_only_due_entries_are_claimed_oldest_first(store: SqlApplicationStore) -
     assert all(claim.attempts == 0 for claim in claims)
 
 
-def test_a_claim_takes_no_more_than_the_limit(store: SqlApplicationStore) -> None:
+def test_entries_due_at_the_same_moment_are_claimed_in_the_order_of_their_ids(store: ApplicationStore) -> None:
+    for application_id in ("app_c", "app_a", "app_b"):
+        store.add(accepted(application_id, when=at(1)))
+
+    assert [claim.application_id for claim in store.claim("w1", at(1), LEASE, 2)] == ["app_a", "app_b"]
+
+
+def test_a_claim_takes_no_more_than_the_limit(store: ApplicationStore) -> None:
     for number in range(5):
         store.add(accepted(f"app_{number}", when=at(number)))
 
@@ -40,7 +44,7 @@ def test_a_claim_takes_no_more_than_the_limit(store: SqlApplicationStore) -> Non
     assert [claim.application_id for claim in store.claim("w2", at(10), LEASE, 2)] == ["app_2", "app_3"]
 
 
-def test_an_entry_under_lease_is_not_claimed_again(store: SqlApplicationStore) -> None:
+def test_an_entry_under_lease_is_not_claimed_again(store: ApplicationStore) -> None:
     store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
 
@@ -48,18 +52,18 @@ def test_an_entry_under_lease_is_not_claimed_again(store: SqlApplicationStore) -
     assert store.claim("w2", at(1 + LEASE), LEASE, 10) == []
 
 
-def test_an_entry_whose_lease_ended_is_claimed_again(store: SqlApplicationStore, engine: Engine) -> None:
+def test_an_entry_whose_lease_ended_is_claimed_again(store: ApplicationStore, outbox_entry: OutboxEntry) -> None:
     store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
 
     claims = store.claim("w2", at(2 + LEASE), LEASE, 10)
 
     assert [claim.application_id for claim in claims] == ["app_1"]
-    assert _entry(engine, "app_1")["claimed_by"] == "w2"
+    assert _entry(outbox_entry, "app_1")["claimed_by"] == "w2"
 
 
 def test_retry_later_makes_the_entry_due_later_with_one_more_attempt(
-    store: SqlApplicationStore, engine: Engine
+    store: ApplicationStore, outbox_entry: OutboxEntry
 ) -> None:
     store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
@@ -70,48 +74,50 @@ def test_retry_later_makes_the_entry_due_later_with_one_more_attempt(
     assert store.claim("w1", at(59), LEASE, 10) == []
     (claim,) = store.claim("w1", at(60), LEASE, 10)
     assert (claim.application_id, claim.attempts) == ("app_1", 1)
-    assert _entry(engine, "app_1")["last_error"] == "fund:VerifyPerson timeout"
+    assert _entry(outbox_entry, "app_1")["last_error"] == "fund:VerifyPerson timeout"
     assert _stored(store, "app_1").history[-1].note == "фонд недоступен"
 
 
 def test_every_retry_counts_and_a_successful_step_starts_the_count_again(
-    store: SqlApplicationStore, engine: Engine
+    store: ApplicationStore, outbox_entry: OutboxEntry
 ) -> None:
     store.add(accepted("app_1"))
     for attempt in range(3):
         store.retry_later(_stored(store, "app_1").note_retry(at(attempt), "повтор"), at(attempt), "x" * 1000)
     assert store.claim("w1", at(10), LEASE, 10)[0].attempts == 3
-    assert len(_entry(engine, "app_1")["last_error"]) == 500
+    assert len(_entry(outbox_entry, "app_1")["last_error"]) == 500
 
     store.save(_stored(store, "app_1").move(Status.VERIFYING, Step.ISSUE, at(11)), at(11))
 
     assert store.claim("w1", at(11), LEASE, 10)[0].attempts == 0
-    assert _entry(engine, "app_1")["last_error"] is None
+    assert _entry(outbox_entry, "app_1")["last_error"] is None
 
 
-def test_saving_with_a_next_attempt_frees_the_lease_and_reschedules(store: SqlApplicationStore, engine: Engine) -> None:
+def test_saving_with_a_next_attempt_frees_the_lease_and_reschedules(
+    store: ApplicationStore, outbox_entry: OutboxEntry
+) -> None:
     store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
 
     store.save(_stored(store, "app_1").move(Status.VERIFYING, Step.VERIFY, at(2)), at(5))
 
-    entry = _entry(engine, "app_1")
+    entry = _entry(outbox_entry, "app_1")
     assert (entry["claimed_by"], entry["lease_until"], entry["available_at"]) == (None, None, at(5))
     assert [claim.application_id for claim in store.claim("w2", at(5), LEASE, 10)] == ["app_1"]
 
 
-def test_saving_with_no_next_attempt_removes_the_entry(store: SqlApplicationStore, engine: Engine) -> None:
+def test_saving_with_no_next_attempt_removes_the_entry(store: ApplicationStore, outbox_entry: OutboxEntry) -> None:
     store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
 
     store.save(_stored(store, "app_1").cancel(at(2)), None)
 
-    assert _entry_or_none(engine, "app_1") is None
+    assert outbox_entry("app_1") is None
     assert store.claim("w1", at(3600), LEASE, 10) == []
     assert _stored(store, "app_1").status is Status.CANCELLED
 
 
-def test_saving_a_finished_application_with_a_next_attempt_puts_it_back(store: SqlApplicationStore) -> None:
+def test_saving_a_finished_application_with_a_next_attempt_puts_it_back(store: ApplicationStore) -> None:
     store.add(accepted("app_1"))
     store.save(_stored(store, "app_1").move(Status.VERIFYING, Step.VERIFY, at(1)), None)
 
@@ -121,7 +127,7 @@ def test_saving_a_finished_application_with_a_next_attempt_puts_it_back(store: S
 
 
 def test_a_step_stored_on_the_way_keeps_the_lease_and_returns_the_stored_application(
-    store: SqlApplicationStore, engine: Engine
+    store: ApplicationStore, outbox_entry: OutboxEntry
 ) -> None:
     store.add(accepted("app_1"))
     store.claim("w1", at(1), LEASE, 10)
@@ -132,12 +138,14 @@ def test_a_step_stored_on_the_way_keeps_the_lease_and_returns_the_stored_applica
     assert advanced == _stored(store, "app_1")
     assert advanced.version == verifying.version + 1
     assert [entry.status for entry in advanced.history] == [Status.ACCEPTED, Status.VERIFYING]
-    assert _entry(engine, "app_1")["claimed_by"] == "w1"
+    assert _entry(outbox_entry, "app_1")["claimed_by"] == "w1"
     assert store.claim("w2", at(3), LEASE, 10) == [], "still leased to the worker going on with it"
     store.advance(advanced.move(Status.ISSUING, Step.ISSUE, at(4)))  # the version it returned is the one stored
 
 
-def test_a_step_stored_after_failures_starts_their_count_again(store: SqlApplicationStore, engine: Engine) -> None:
+def test_a_step_stored_after_failures_starts_their_count_again(
+    store: ApplicationStore, outbox_entry: OutboxEntry
+) -> None:
     store.add(accepted("app_1"))
     store.retry_later(_stored(store, "app_1").note_retry(at(1), "повтор"), at(1), "fund:VerifyPerson timeout")
     (claim,) = store.claim("w1", at(2), LEASE, 10)
@@ -145,11 +153,11 @@ def test_a_step_stored_after_failures_starts_their_count_again(store: SqlApplica
 
     store.advance(_stored(store, "app_1").move(Status.VERIFYING, Step.ISSUE, at(3)), failures_cleared=True)
 
-    entry = _entry(engine, "app_1")
+    entry = _entry(outbox_entry, "app_1")
     assert (entry["attempts"], entry["last_error"], entry["claimed_by"]) == (0, None, "w1")
 
 
-def test_a_step_stored_on_a_stale_copy_is_refused(store: SqlApplicationStore) -> None:
+def test_a_step_stored_on_a_stale_copy_is_refused(store: ApplicationStore) -> None:
     store.add(accepted("app_1"))
     stale = _stored(store, "app_1")
     store.advance(stale.move(Status.VERIFYING, Step.VERIFY, at(1)))
@@ -158,19 +166,13 @@ def test_a_step_stored_on_a_stale_copy_is_refused(store: SqlApplicationStore) ->
         store.advance(stale.cancel(at(2)))
 
 
-def _stored(store: SqlApplicationStore, application_id: str) -> Application:
+def _stored(store: ApplicationStore, application_id: str) -> Application:
     application = store.get(application_id)
     assert application is not None
     return application
 
 
-def _entry_or_none(engine: Engine, application_id: str) -> dict[str, Any] | None:
-    with engine.connect() as connection:
-        row = connection.execute(select(outbox).where(outbox.c.application_id == application_id)).one_or_none()
-    return None if row is None else dict(row._mapping)
-
-
-def _entry(engine: Engine, application_id: str) -> dict[str, Any]:
-    entry = _entry_or_none(engine, application_id)
+def _entry(outbox_entry: OutboxEntry, application_id: str) -> dict[str, Any]:
+    entry = outbox_entry(application_id)
     assert entry is not None
     return entry

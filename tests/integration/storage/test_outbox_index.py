@@ -7,18 +7,18 @@ from typing import Any
 from sqlalchemy import Engine, event, inspect
 
 from gateway.storage import SqlApplicationStore, downgrade, make_engine, upgrade
-from tests.integration.storage import accepted, at
+from tests.support.storage import accepted, at
 
 LEASE = 30.0
 
 
 def test_the_claim_reads_the_due_index_in_its_own_order_without_sorting(
-    store: SqlApplicationStore, engine: Engine
+    sql_store: SqlApplicationStore, engine: Engine
 ) -> None:
     for number in range(3):
-        store.add(accepted(f"app_{number}", when=at(number)))
+        sql_store.add(accepted(f"app_{number}", when=at(number)))
 
-    plan = _plan(engine, *_claim_select(store, engine))
+    plan = _plan(engine, *_claim_select(sql_store, engine))
 
     assert "ix_outbox_due" in plan, plan
     assert "sort" not in plan.lower() and "b-tree" not in plan.lower(), plan

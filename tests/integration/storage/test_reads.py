@@ -11,20 +11,20 @@ from gateway.storage import SqlApplicationStore, make_engine
 from gateway.storage.reads import Reads
 from gateway.storage.store import _OWNER_ENPS, _POLICY_CHANGED_AT
 from gateway.storage.tables import applications
-from tests.integration.storage import accepted, at, replacement_request
+from tests.support.storage import accepted, at, replacement_request
 
 ENP = "7754900882000015"
 OTHER = "5099000000000011"
 
 
 @pytest.fixture
-def filled(store: SqlApplicationStore) -> SqlApplicationStore:
-    store.add(accepted("app_1", request=replacement_request(ENP)))
-    store.add(accepted("app_2", request=replacement_request(OTHER)))
-    application = store.get("app_1")
+def filled(sql_store: SqlApplicationStore) -> SqlApplicationStore:
+    sql_store.add(accepted("app_1", request=replacement_request(ENP)))
+    sql_store.add(accepted("app_2", request=replacement_request(OTHER)))
+    application = sql_store.get("app_1")
     assert application is not None
-    store.save(application.move(Status.VERIFYING, Step.ISSUE, at(7)), at(7))
-    return store
+    sql_store.save(application.move(Status.VERIFYING, Step.ISSUE, at(7)), at(7))
+    return sql_store
 
 
 def test_each_read_answers_what_sqlalchemy_answers_for_the_same_statement(
@@ -91,6 +91,7 @@ def test_every_statement_is_shown_to_an_observer_with_its_parameters(filled: Sql
     assert ENP in (list(parameters.values()) if isinstance(parameters, dict) else list(parameters))
 
 
+@pytest.mark.network
 def test_a_read_whose_connection_the_server_closed_is_made_again_on_a_new_one(postgresql_schema: str) -> None:
     # PostgreSQL only: SQLite has no server to close a connection, and its reads share the main pool.
     engine = make_engine(postgresql_schema, pool_size=2)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from gateway.domain.applications import Application, Status, Step
-from gateway.storage import SqlApplicationStore
-from tests.integration.storage import accepted, at
+from gateway.ports import ApplicationStore
+from tests.support.storage import accepted, at
 
 LEASE = 30.0
 
 
-def _stored(store: SqlApplicationStore, application_id: str) -> Application:
+def _stored(store: ApplicationStore, application_id: str) -> Application:
     found = store.get(application_id)
     assert found is not None
     return found
 
 
-def _stall(store: SqlApplicationStore, application_id: str, when: float) -> None:
+def _stall(store: ApplicationStore, application_id: str, when: float) -> None:
     store.add(accepted(application_id, when=at(when)))
     store.claim("w1", at(when), LEASE, 10)
     waiting = _stored(store, application_id).move(Status.VERIFYING, Step.VERIFY, at(when + 1))
@@ -24,7 +24,7 @@ def _stall(store: SqlApplicationStore, application_id: str, when: float) -> None
     store.stall(parked, at(when + 2), "fund:VerifyPerson")
 
 
-def test_a_stalled_entry_is_never_claimed_and_is_listed_with_its_attempts(store: SqlApplicationStore) -> None:
+def test_a_stalled_entry_is_never_claimed_and_is_listed_with_its_attempts(store: ApplicationStore) -> None:
     _stall(store, "app_2", when=10)
     _stall(store, "app_1", when=0)
     store.add(accepted("app_3", when=at(0)))
@@ -38,7 +38,7 @@ def test_a_stalled_entry_is_never_claimed_and_is_listed_with_its_attempts(store:
     assert (_stored(store, "app_1").stalled, _stored(store, "app_3").stalled) == (True, False)
 
 
-def test_a_resumed_entry_is_due_at_once_with_its_attempts_reset(store: SqlApplicationStore) -> None:
+def test_a_resumed_entry_is_due_at_once_with_its_attempts_reset(store: ApplicationStore) -> None:
     _stall(store, "app_1", when=0)
 
     store.resume(_stored(store, "app_1").resume(at(100), "возобновлено оператором"), at(100))
@@ -51,7 +51,7 @@ def test_a_resumed_entry_is_due_at_once_with_its_attempts_reset(store: SqlApplic
     assert not _stored(store, "app_1").stalled
 
 
-def test_a_resumed_entry_whose_outbox_row_was_gone_is_scheduled_again(store: SqlApplicationStore) -> None:
+def test_a_resumed_entry_whose_outbox_row_was_gone_is_scheduled_again(store: ApplicationStore) -> None:
     store.add(accepted("app_1"))
     store.save(_stored(store, "app_1"), None)  # no outbox entry left
 

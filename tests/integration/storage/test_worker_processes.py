@@ -10,12 +10,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from gateway.domain.applications import Application, Owner
 from gateway.domain.model import NewPolicyRequest, PolicyForm, Relation
 from gateway.ids import new_application_id
 from gateway.storage import SqlApplicationStore, make_engine
-from tests.conftest import RunningMocks
-from tests.integration.storage.test_workers import applicant, calls, stats
+from tests.support.services import RunningMocks
+from tests.support.workers import applicant, calls, stats
+
+# The tests talk to the mocks over HTTP, from worker processes.
+pytestmark = pytest.mark.network
 
 EPOLICY = Path(sys.executable).with_name("epolicy")
 APPLICATIONS = 20
@@ -32,13 +37,13 @@ def test_worker_processes_share_one_outbox_and_stop_on_ctrl_c(
 
 
 def run_two_worker_processes(
-    store: SqlApplicationStore, database: str, mocks_server: RunningMocks, tmp_path: Path
+    sql_store: SqlApplicationStore, database: str, mocks_server: RunningMocks, tmp_path: Path
 ) -> None:
     ids = []
     for _ in range(APPLICATIONS):
         request = NewPolicyRequest(Relation.SELF, applicant(), "77", "77001", PolicyForm.ELECTRONIC)
         application = Application.accept(new_application_id(), Owner("user-p"), request, datetime.now(UTC))
-        store.add(application)
+        sql_store.add(application)
         ids.append(application.id)
     before = stats(mocks_server)
     env = dict(
@@ -60,7 +65,10 @@ def run_two_worker_processes(
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if all((app := store.get(app_id)) is not None and app.status.is_final for app_id in ids):
+            finished = all((app := sql_store.get(app_id)) is not None and app.status.is_final for app_id in ids)
+            # Ctrl-C before a process has set up its handler aborts it: stop them only once both have started.
+            started = sum(log.read_text(errors="replace").count("started") for log in logs)
+            if finished and started == 4:
                 break
             time.sleep(0.1)
     finally:
@@ -69,7 +77,7 @@ def run_two_worker_processes(
         codes = [process.wait(timeout=15) for process in processes]
     output = "\n".join(log.read_text(errors="replace") for log in logs)
     assert codes == [0, 0], output
-    statuses = [store.get(app_id).status.value for app_id in ids]  # type: ignore[union-attr]
+    statuses = [sql_store.get(app_id).status.value for app_id in ids]  # type: ignore[union-attr]
     assert statuses == ["issued"] * APPLICATIONS, output
     after = stats(mocks_server)
     assert calls(after, "fund", "RegisterPolicy") - calls(before, "fund", "RegisterPolicy") == APPLICATIONS

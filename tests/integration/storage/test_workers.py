@@ -5,23 +5,25 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
-from typing import Any
 
-import requests
+import pytest
 
 from adapters.fund import FundAdapter
 from adapters.insurer import InsurerDirectory
 from gateway.bootstrap import Services
 from gateway.catalogue import Catalogue
 from gateway.domain.applications import Application, Owner
-from gateway.domain.model import Document, DocumentType, NewPolicyRequest, Person, PolicyForm, Relation, Sex
+from gateway.domain.model import NewPolicyRequest, PolicyForm, Relation
 from gateway.domain.reference import load_reference
 from gateway.ids import new_application_id
 from gateway.storage import SqlApplicationStore
 from gateway.usecases.processing import RetryPolicy
 from gateway.worker import Worker
-from tests.conftest import RunningMocks
-from tests.contract.people import new_snils, person
+from tests.support.services import RunningMocks
+from tests.support.workers import applicant, calls, stats
+
+# The tests talk to the mocks over HTTP.
+pytestmark = pytest.mark.network
 
 APPLICATIONS = 40
 
@@ -38,34 +40,8 @@ def services(store: SqlApplicationStore, mocks: RunningMocks) -> Services:
     )
 
 
-def stats(mocks: RunningMocks) -> dict[str, Any]:
-    answer: dict[str, Any] = requests.get(f"{mocks.base_url}/mock/stats", timeout=5).json()
-    return answer
-
-
-def calls(snapshot: dict[str, Any], target: str, operation: str) -> int:
-    return int(snapshot["calls"].get(target, {}).get(operation, 0))
-
-
-def applicant() -> Person:
-    made = person()
-    document = made["IdentityDocument"]
-    return Person(
-        last_name=made["LastName"],
-        first_name=made["FirstName"],
-        middle_name=made["MiddleName"],
-        birth_date=made["BirthDate"],
-        sex=Sex(made["Sex"]),
-        citizenship="RUS",
-        snils=new_snils(),
-        identity_document=Document(
-            DocumentType.PASSPORT_RF, document["Number"], document["IssueDate"], document["Series"]
-        ),
-    )
-
-
 def test_two_workers_racing_over_one_outbox_finish_every_application_once(
-    store: SqlApplicationStore, mocks_server: RunningMocks
+    sql_store: SqlApplicationStore, mocks_server: RunningMocks
 ) -> None:
     ids = []
     for index in range(APPLICATIONS):
@@ -73,10 +49,10 @@ def test_two_workers_racing_over_one_outbox_finish_every_application_once(
             Relation.SELF, applicant(), "77", ("77001", "77002")[index % 2], PolicyForm.ELECTRONIC
         )
         application = Application.accept(new_application_id(), Owner(f"user-{index}"), request, datetime.now(UTC))
-        store.add(application)
+        sql_store.add(application)
         ids.append(application.id)
     before = stats(mocks_server)
-    built = services(store, mocks_server)
+    built = services(sql_store, mocks_server)
     stop = threading.Event()
     workers = [Worker(built, f"racer-{n}", poll_seconds=0.02, lease_seconds=30, batch=3, stop=stop) for n in range(2)]
     threads = [threading.Thread(target=worker.run_forever) for worker in workers]
@@ -85,7 +61,7 @@ def test_two_workers_racing_over_one_outbox_finish_every_application_once(
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:
-            finished = [store.get(app_id) for app_id in ids]
+            finished = [sql_store.get(app_id) for app_id in ids]
             if all(app is not None and app.status.is_final for app in finished):
                 break
             time.sleep(0.1)
@@ -93,7 +69,7 @@ def test_two_workers_racing_over_one_outbox_finish_every_application_once(
         stop.set()
         for thread in threads:
             thread.join(10)
-    finished = [store.get(app_id) for app_id in ids]
+    finished = [sql_store.get(app_id) for app_id in ids]
     assert all(app is not None and app.status.value == "issued" for app in finished), [
         (app.id, app.status, app.rejection) for app in finished if app and app.status.value != "issued"
     ]
@@ -112,4 +88,4 @@ def test_two_workers_racing_over_one_outbox_finish_every_application_once(
     issued = sum(calls(after, f"insurers/{code}", "IssuePolicy") - calls(before, f"insurers/{code}", "IssuePolicy")
                  for code in ("77001", "77002"))  # fmt: skip
     assert issued == APPLICATIONS
-    assert store.claim("late", datetime.now(UTC), 30, 100) == [], "the outbox is empty"
+    assert sql_store.claim("late", datetime.now(UTC), 30, 100) == [], "the outbox is empty"

@@ -1,4 +1,4 @@
-"""Workers racing for the outbox: every application is processed exactly once, on both databases."""
+"""Workers racing for the outbox: every application is processed exactly once, on both databases and the fake."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from gateway.domain.applications import Application, Status, Step
-from gateway.storage import SqlApplicationStore
-from tests.integration.storage import accepted, at
+from gateway.ports import ApplicationStore
+from tests.support.storage import accepted, at
 
 APPLICATIONS = 200
 BATCH = 7
 WORKERS = 3
 
 
-def test_racing_workers_process_every_application_exactly_once(store: SqlApplicationStore) -> None:
+def test_racing_workers_process_every_application_exactly_once(store: ApplicationStore) -> None:
     for number in range(APPLICATIONS):
         store.add(accepted(f"app_{number:03d}", when=at(number / 1000)))
     now = at(10)
@@ -48,7 +48,7 @@ def test_racing_workers_process_every_application_exactly_once(store: SqlApplica
     assert versions == {1}
 
 
-def _all(store: SqlApplicationStore) -> list[Application]:
+def _all(store: ApplicationStore) -> list[Application]:
     page = store.list_for_owner("user-1", 100, None)
     items = list(page.items)
     while page.next_cursor is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
-from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -26,24 +25,12 @@ from gateway.domain.model import (
     Representative,
     Violation,
 )
-from gateway.domain.reference import InsurerInfo, Reference
-from tests.persons import ANNA
+from tests.support.persons import ANNA
+from tests.support.reference import REFERENCE
 
 DT = DocumentType
 TODAY = date(2026, 6, 15)
-ALL_FORMS = ("electronic", "paper", "plastic")
 
-REFERENCE = Reference(
-    regions=MappingProxyType({"77": "Москва", "50": "Московская область"}),
-    insurers=MappingProxyType(
-        {
-            "77001": InsurerInfo("77001", "СМО 1", "77", date(2011, 1, 1), policy_forms=ALL_FORMS),
-            "77002": InsurerInfo("77002", "СМО 2", "77", date(2015, 1, 1), policy_forms=ALL_FORMS),
-            "77003": InsurerInfo("77003", "СМО 3", "77", date(2012, 1, 1), date(2024, 12, 31), ("paper",)),
-            "50001": InsurerInfo("50001", "СМО 4", "50", date(2013, 1, 1), policy_forms=("electronic", "paper")),
-        }
-    ),
-)
 
 BIRTH_CERTIFICATE = Document(DT.BIRTH_CERTIFICATE_RF, "123456", date(2018, 3, 12), series="IV-МЮ")
 CHILD = replace(ANNA, first_name="Варвара", birth_date=date(2018, 3, 1), identity_document=BIRTH_CERTIFICATE)

@@ -15,7 +15,7 @@ from gateway.ports import BackendRefusal
 from gateway.usecases import clinics
 from gateway.usecases.errors import InputRejected, NotVisible
 from gateway.usecases.policies import PolicyContext, Reader, policy_card
-from tests.fakes import FakeFund, FakeStore
+from tests.support.fakes import FakeFund, FakeStore
 
 ENP = "7754900882000015"
 

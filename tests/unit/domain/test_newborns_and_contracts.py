@@ -21,7 +21,7 @@ from gateway.domain.model import (
     Sex,
 )
 from gateway.domain.reference import load_reference
-from tests.persons import ANNA
+from tests.support.persons import ANNA
 
 BORN = date(2026, 5, 1)
 CHILD = replace(

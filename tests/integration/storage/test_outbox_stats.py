@@ -1,28 +1,24 @@
-"""The SQL store's outbox figures for the metrics, on SQLite and PostgreSQL (as the other storage tests)."""
+"""The store's outbox figures for the metrics, on SQLite, PostgreSQL and the fake (as the other storage tests)."""
 
 from __future__ import annotations
 
 from gateway.domain.applications import Application, Status, Step
-from gateway.ports import OutboxStats
-from gateway.storage import SqlApplicationStore
-from tests.integration.storage import accepted, at
-from tests.integration.storage.conftest import database, engine, postgresql_schema, postgresql_server, store
-
-__all__ = ["database", "engine", "postgresql_schema", "postgresql_server", "store"]
+from gateway.ports import ApplicationStore, OutboxStats
+from tests.support.storage import accepted, at
 
 
-def _stored(store: SqlApplicationStore, application_id: str) -> Application:
+def _stored(store: ApplicationStore, application_id: str) -> Application:
     found = store.get(application_id)
     assert found is not None
     return found
 
 
-def test_an_empty_outbox_has_no_oldest_entry(store: SqlApplicationStore) -> None:
+def test_an_empty_outbox_has_no_oldest_entry(store: ApplicationStore) -> None:
     assert store.outbox_stats(at(0)) == OutboxStats(due=0, scheduled=0, stalled=0, oldest_pending_since=None)
 
 
 def test_entries_are_counted_as_due_scheduled_or_stalled_and_the_oldest_live_one_named(
-    store: SqlApplicationStore,
+    store: ApplicationStore,
 ) -> None:
     store.add(accepted("app_stalled", when=at(0)))
     store.add(accepted("app_retried", when=at(10)))

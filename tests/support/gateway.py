@@ -1,18 +1,17 @@
-"""The gateway app with fakes for the store and the back-ends, real tokens from the mock OAuth server."""
+"""The gateway app with fakes behind it, and policies of people the tests insure in its fake fund."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gateway.app import create_app
-from tests.conftest import RunningMocks
-from tests.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore
+from tests.support.fakes import FakeFund, FakeStore
+from tests.support.persons import ANNA, active_policy
+from tests.support.services import RunningMocks
 
 
 @dataclass
@@ -40,15 +39,17 @@ class Gateway:
         return {"Authorization": f"Bearer {self.token(**token)}"}
 
 
-@pytest.fixture
-def gateway(mocks_server: RunningMocks) -> Gateway:
-    store, fund = FakeStore(), FakeFund()
-    insurers = FakeInsurers({code: FakeInsurer(code) for code in ("77001", "77002", "50001")})
-    app = create_app(
-        {"TESTING": True, "WORKER_THREADS": 0, "OAUTH_ISSUER": f"{mocks_server.base_url}/oauth"},
-        store=store,
-        fund=fund,
-        insurers=insurers,
-        kz_fund=FakeKzFund(),
-    )
-    return Gateway(app, app.test_client(), store, fund, mocks_server)
+MINE = "7754900882000015"  # the holder's СНИЛС is the token's
+
+
+THEIRS = "7748410819000012"  # someone else's
+
+
+SNILS = "11223344595"
+
+
+def insure(gateway: Gateway, enp: str, snils: str, region: str = "77") -> None:
+    """Put a person with an active policy into the fake registry."""
+    person = replace(ANNA, middle_name=None, snils=snils)
+    policy = active_policy(enp, region, person=person)
+    gateway.fund.persons[enp] = (person, policy)

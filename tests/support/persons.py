@@ -35,3 +35,9 @@ def active_policy(
         valid_from=date(2020, 1, 1),
         holder=holder,
     )
+
+
+POLICY = active_policy()
+
+
+INSURER = "АО «Столичная медицинская страховая компания»"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -113,3 +114,24 @@ def fault_info(fault: Fault) -> FaultInfo:
         message=message,
         allowed_from=child("AllowedFrom"),
     )
+
+
+def body_payload(path: Path) -> etree._Element:
+    """The element inside soap:Body, or the detail element inside a soap:Fault."""
+    root = etree.parse(str(path)).getroot()
+    assert root.tag == f"{{{SOAP_ENV}}}Envelope", path
+    body = root.find(f"{{{SOAP_ENV}}}Body")
+    assert body is not None
+    assert len(body) == 1
+    payload = body[0]
+    if payload.tag == f"{{{SOAP_ENV}}}Fault":
+        detail = payload.find("detail")
+        assert detail is not None
+        return detail[0]
+    return payload
+
+
+def shape(elem: etree._Element) -> tuple[Any, ...]:
+    """A structural view of an element: tag, text and children, without prefixes or whitespace."""
+    text = (elem.text or "").strip()
+    return (elem.tag, text, tuple(shape(child) for child in elem if isinstance(child.tag, str)))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from gateway.domain.applications import Application
 from gateway.domain.clinics import (
@@ -18,7 +20,18 @@ from gateway.domain.clinics import (
     PolicyEventType,
     Visit,
 )
-from gateway.domain.model import Holder, Insurer, InsurerState, Person, Policy, PolicyStatus, Source
+from gateway.domain.identifiers import enp_check_digit, enp_facet, snils_violations
+from gateway.domain.model import (
+    Holder,
+    Insurer,
+    InsurerState,
+    Person,
+    Policy,
+    PolicyStatus,
+    RegistryApplicationType,
+    Sex,
+    Source,
+)
 from gateway.kz.ports import InsuranceStatus
 from gateway.ports import (
     AttachmentRequest,
@@ -29,6 +42,7 @@ from gateway.ports import (
     IdempotencyKey,
     InsurerApplication,
     InsurerResult,
+    InvalidCursor,
     NotFound,
     OutboxStats,
     Page,
@@ -40,6 +54,14 @@ from gateway.ports import (
     Stalled,
     Verification,
 )
+from gateway.storage.store import MAX_PAGE_SIZE, STALE_RESERVATION
+from gateway.storage.tables import LAST_ERROR_LENGTH
+
+
+def new_enp(region_code: str, birth_date: date, sex: Sex, serial: int) -> str:
+    """An ЕНП as the fund makes one: region, birth facet, serial, check digit (the mock fund's rule)."""
+    body = f"{region_code}{enp_facet(birth_date, sex)}{serial:05d}"
+    return body + enp_check_digit(body)
 
 
 class Outage:
@@ -62,11 +84,20 @@ def unavailable(source: Source, operation: str) -> BackendUnavailable:
 
 
 def a_year_after(day: date) -> date:
-    """The same day a year later (1 March after 29 February)."""
+    """The same day a year later; 29 February falls on 28 February, as the fund counts a term in years."""
     try:
         return day.replace(year=day.year + 1)
     except ValueError:
-        return date(day.year + 1, 3, 1)
+        return date(day.year + 1, 2, 28)
+
+
+def fake_insurers() -> list[Insurer]:
+    """The insurers the mocks admit today: two in region 77, one in 50 (fake_fund_like_the_mocks: their names)."""
+    return [
+        Insurer("77001", "СМО 77001", "77", ("electronic", "paper", "plastic")),
+        Insurer("77002", "СМО 77002", "77", ("electronic", "paper", "plastic")),
+        Insurer("50001", "СМО 50001", "50", ("electronic", "paper")),
+    ]
 
 
 def fake_clinics() -> dict[str, Clinic]:
@@ -82,6 +113,36 @@ def fake_clinics() -> dict[str, Clinic]:
     }
 
 
+def _check_snils(person: Person) -> None:
+    """The fund's format-logical control of a СНИЛС, as far as the gateway relies on it."""
+    for violation in [] if person.snils is None else snils_violations(person.snils):
+        raise BackendRefusal(Source.FUND, violation.code, "СНИЛС не прошёл проверку", violation.field)
+
+
+_EVENT_OF_REPLACEMENT = {
+    RegistryApplicationType.REISSUE: PolicyEventType.REISSUED,
+    RegistryApplicationType.DUPLICATE: PolicyEventType.DUPLICATE_ISSUED,
+    RegistryApplicationType.DATA_CHANGE: PolicyEventType.DATA_CHANGED,
+}
+
+
+def _event_of(registration: Registration, previous: Policy | None) -> PolicyEventType:
+    """The history event a registration makes, as the fund names it."""
+    if registration.type is not RegistryApplicationType.INSURER_CHOICE:
+        return _EVENT_OF_REPLACEMENT[registration.type]
+    if previous is None or not _in_force(previous, registration.application_date):
+        return PolicyEventType.ISSUED
+    return PolicyEventType.INSURER_CHANGED
+
+
+def _in_force(policy: Policy, day: date) -> bool:
+    return (
+        policy.status is PolicyStatus.ACTIVE
+        and policy.valid_from <= day
+        and (policy.valid_to is None or day <= policy.valid_to)
+    )
+
+
 @dataclass
 class FakeFund(Outage):
     """A registry in memory: persons by ЕНП, policies, registrations by message id."""
@@ -93,9 +154,11 @@ class FakeFund(Outage):
     # Policy history, clinics, attachments (current by ЕНП, made by message id) and visits by ЕНП.
     events: dict[str, list[PolicyEvent]] = field(default_factory=dict)
     clinics: dict[str, Clinic] = field(default_factory=fake_clinics)
+    insurers: list[Insurer] = field(default_factory=fake_insurers)
     attachments: dict[str, Attachment] = field(default_factory=dict)
     attached: dict[str, Attachment] = field(default_factory=dict)
     visit_log: dict[str, list[Visit]] = field(default_factory=dict)
+    choices: dict[str, date] = field(default_factory=dict)  # the day of each ЕНП's last attachment by choice
 
     def __post_init__(self) -> None:
         Outage.__init__(self)
@@ -109,6 +172,7 @@ class FakeFund(Outage):
     def verify_person(self, message_id: str, person: Person, enp: str | None = None) -> Verification:
         self.calls.append("verify_person")
         self.check("verify_person")
+        _check_snils(person)
         found = (enp, *self.persons[enp]) if enp in self.persons else self._by_snils(person.snils)
         if found is None:
             return Verification(known=False)
@@ -153,8 +217,12 @@ class FakeFund(Outage):
         self.check("register_policy")
         if message_id in self.registrations:
             return self.registrations[message_id]
-        enp = registration.enp or f"77{next(self.serial):013d}0"
         person = registration.person
+        previous = self.persons[registration.enp][1] if registration.enp in self.persons else None
+        _check_snils(person)
+        if registration.insurer_code not in {i.code for i in self.list_insurers(message_id, registration.region_code)}:
+            raise BackendRefusal(Source.FUND, "INSURER_NOT_ADMITTED", "СМО не допущена в регионе", "insurer_code")
+        enp = registration.enp or new_enp(registration.region_code, person.birth_date, person.sex, next(self.serial))
         policy = Policy(
             enp=enp,
             status=PolicyStatus.ACTIVE,
@@ -165,14 +233,25 @@ class FakeFund(Outage):
             holder=Holder(person.last_name, person.first_name, person.birth_date, person.sex, person.middle_name),
         )
         self.persons[enp] = (person, policy)
-        result = RegistrationResult(f"RG-{len(self.registrations) + 1}", enp, registration.enp is None, policy)
+        registration_id = f"RG-{registration.application_date:%Y%m%d}-{len(self.registrations) + 1:06d}"
+        result = RegistrationResult(registration_id, enp, registration.enp is None, policy)
         self.registrations[message_id] = result
+        event_type = _event_of(registration, previous)
+        event = PolicyEvent(
+            registration.application_date,
+            event_type,
+            policy.insurer_code,
+            policy.region_code,
+            policy.policy_form,
+            registration.reason.value,
+        )
+        self.events.setdefault(enp, []).append(event)
         return result
 
     def list_insurers(self, message_id: str, region_code: str) -> list[Insurer]:
         self.calls.append("list_insurers")
         self.check("list_insurers")
-        return [Insurer("77001", "СМО 77001", "77", ("electronic", "paper", "plastic"))] if region_code == "77" else []
+        return sorted((i for i in self.insurers if i.region_code == region_code), key=lambda insurer: insurer.code)
 
     def _known_policy(self, enp: str) -> Policy | None:
         if enp not in self.persons:
@@ -196,6 +275,8 @@ class FakeFund(Outage):
         self.calls.append("visits")
         self.check("visits")
         self._known_policy(enp)
+        if period.start is not None and period.end is not None and period.start > period.end:
+            raise BackendRefusal(Source.FUND, "VISITS_PERIOD_INVALID", "начало периода позже окончания")
         return [
             visit
             for visit in self.visit_log.get(enp, [])
@@ -215,14 +296,19 @@ class FakeFund(Outage):
         policy = self._known_policy(request.enp)
         clinic = self.clinics.get(request.clinic_code)
         current = self.attachments.get(request.enp)
+        # The checks in the fund's order: the clinic, the policy in force, its region, the clinic held, the year.
         if clinic is None:
             raise BackendRefusal(Source.FUND, "CLINIC_UNKNOWN", "нет такой организации")
-        if policy is None or clinic.region_code != policy.region_code:
+        if policy is None or not _in_force(policy, request.application_date):
+            raise BackendRefusal(Source.FUND, "POLICY_NOT_ACTIVE", "полис не действует", "enp")
+        if clinic.region_code != policy.region_code:
             raise BackendRefusal(Source.FUND, "CLINIC_OTHER_REGION", "организация другого региона")
         if current is not None and current.clinic_code == clinic.code:
             raise BackendRefusal(Source.FUND, "CLINIC_ALREADY_ATTACHED", "уже прикреплён")
-        if current is not None and request.reason is AttachmentReason.CHOICE:
-            allowed_from = a_year_after(current.since)
+        # A year from the last attachment by choice, whatever came after it (a relocation does not count).
+        last_choice = self.choices.get(request.enp)
+        if last_choice is not None and request.reason is AttachmentReason.CHOICE:
+            allowed_from = a_year_after(last_choice)
             if request.application_date < allowed_from:
                 raise BackendRefusal(Source.FUND, "CLINIC_CHANGE_LIMIT", "раз в год", None, allowed_from)
         if not clinic.accepts_attachment:
@@ -236,18 +322,14 @@ class FakeFund(Outage):
             f"AT-{len(self.attached) + 1}",
         )
         self.attachments[request.enp] = self.attached[message_id] = attachment
+        if request.reason is AttachmentReason.CHOICE:
+            self.choices[request.enp] = request.application_date
         return attachment
-
-    def attachment(self, message_id: str, enp: str) -> Attachment | None:
-        self.calls.append("attachment")
-        self.check("attachment")
-        self._known_policy(enp)
-        return self.attachments.get(enp)
 
     def policy_card(self, message_id: str, enp: str) -> PolicyCard:
         self.calls.append("policy_card")
-        # The card is the status and the attachment in one answer: a failure set for either fails it too.
-        for operation in ("policy_card", "insurance_status", "attachment"):
+        # The card holds the status: a failure set for the status read fails the card too.
+        for operation in ("policy_card", "insurance_status"):
             self.check(operation)
         if enp not in self.persons or self.persons[enp][1] is None:
             raise NotFound(enp)
@@ -311,18 +393,69 @@ class Entry:
     last_error: str | None = None
 
 
-class FakeStore:
-    """ApplicationStore in memory, with versions, an outbox and idempotency keys."""
+@dataclass
+class Key:
+    """An Idempotency-Key as the store keeps it."""
 
-    def __init__(self) -> None:
+    fingerprint: str
+    made_at: datetime
+    state: str = "in_progress"
+    status_code: int | None = None
+    body: str | None = None
+    application_id: str | None = None
+
+
+def _utc(value: datetime) -> datetime:
+    """A time as the SQL store gives it back: aware and in UTC; a naive one is refused as it refuses it."""
+    if value.tzinfo is None:
+        raise ValueError(f"a naive datetime would be ambiguous in the database: {value!r}")
+    return value.astimezone(UTC)
+
+
+def _as_stored(application: Application, version: int) -> Application:
+    """A copy of the application as the SQL store reads it back: its times in UTC, at the stored version."""
+    return replace(
+        application,
+        created_at=_utc(application.created_at),
+        updated_at=_utc(application.updated_at),
+        history=tuple(replace(entry, at=_utc(entry.at)) for entry in application.history),
+        version=version,
+    )
+
+
+def _write_cursor(last: Application) -> str:
+    return base64.urlsafe_b64encode(f"{last.created_at.isoformat()}|{last.id}".encode()).decode("ascii")
+
+
+def _read_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created_at, application_id = base64.urlsafe_b64decode(cursor.encode("ascii")).decode().split("|", 1)
+        position = datetime.fromisoformat(created_at)
+    except (binascii.Error, UnicodeError, ValueError) as error:
+        raise InvalidCursor(f"not a cursor of this list: {cursor!r}") from error
+    if position.tzinfo is None:
+        raise InvalidCursor(f"not a cursor of this list: {cursor!r}")
+    return position, application_id
+
+
+class FakeStore:
+    """ApplicationStore in memory, with versions, an outbox and idempotency keys.
+
+    It answers as `SqlApplicationStore` does: tests/integration/storage runs the same tests against both.
+    """
+
+    def __init__(self, *, stale_reservation: timedelta = STALE_RESERVATION) -> None:
         self.applications: dict[str, Application] = {}
         self.outbox: dict[str, Entry] = {}
-        self.keys: dict[tuple[str, str], dict[str, object]] = {}
-        self.lock = threading.Lock()
+        self.keys: dict[tuple[str, str], Key] = {}
+        self.stale_reservation = stale_reservation
+        self.lock = threading.RLock()
+
+    # --- idempotency keys ---------------------------------------------------------------------------------
 
     def purge_idempotency_keys(self, made_before: datetime) -> int:
         with self.lock:
-            old = [name for name, found in self.keys.items() if found["made_at"] < made_before]  # type: ignore[operator]
+            old = [name for name, found in self.keys.items() if found.made_at < _utc(made_before)]
             for name in old:
                 del self.keys[name]
             return len(old)
@@ -331,118 +464,156 @@ class FakeStore:
         with self.lock:
             found = self.keys.get((key.owner_sub, key.key))
             if found is None:
-                self.keys[(key.owner_sub, key.key)] = {
-                    "fingerprint": key.fingerprint,
-                    "state": "in_progress",
-                    "made_at": now,
-                }
+                self.keys[(key.owner_sub, key.key)] = Key(key.fingerprint, _utc(now))
                 return Reservation(ReservationState.NEW)
-            if found["fingerprint"] != key.fingerprint:
+            if found.fingerprint != key.fingerprint:
                 return Reservation(ReservationState.MISMATCH)
-            if found["state"] == "in_progress":
+            if found.state == "done":
+                return Reservation(ReservationState.REPLAY, found.status_code, found.body, found.application_id)
+            if now - found.made_at < self.stale_reservation:
                 return Reservation(ReservationState.IN_PROGRESS)
-            return Reservation(
-                ReservationState.REPLAY,
-                found["status_code"],  # type: ignore[arg-type]
-                found["body"],  # type: ignore[arg-type]
-                found["application_id"],  # type: ignore[arg-type]
-            )
+            found.made_at = _utc(now)  # a request that crashed: this retry takes its key over
+            return Reservation(ReservationState.NEW)
 
     def finish(self, key: IdempotencyKey, status_code: int, body: str, application_id: str | None) -> None:
-        self.keys[(key.owner_sub, key.key)].update(
-            state="done", status_code=status_code, body=body, application_id=application_id
-        )
+        with self.lock:
+            self._remember(key, status_code, body, application_id, datetime.now(UTC))
+
+    def _remember(
+        self, key: IdempotencyKey, status_code: int, body: str | None, application_id: str | None, at: datetime
+    ) -> None:
+        """Mark a reserved key done with its answer; a key that was never reserved is recorded done right away."""
+        found = self.keys.get((key.owner_sub, key.key))
+        if found is None:
+            found = self.keys[(key.owner_sub, key.key)] = Key(key.fingerprint, _utc(at))
+        elif found.fingerprint != key.fingerprint:
+            raise ValueError(f"the key {key.key!r} is held with another fingerprint")  # the SQL store's IntegrityError
+        found.state, found.status_code, found.body, found.application_id = "done", status_code, body, application_id
 
     def release(self, key: IdempotencyKey) -> None:
-        self.keys.pop((key.owner_sub, key.key), None)
+        with self.lock:
+            found = self.keys.get((key.owner_sub, key.key))
+            if found is not None and found.fingerprint == key.fingerprint and found.state == "in_progress":
+                del self.keys[(key.owner_sub, key.key)]
+
+    # --- applications -------------------------------------------------------------------------------------
 
     def add(self, application: Application, key: IdempotencyKey | None = None) -> None:
         with self.lock:
-            self.applications[application.id] = application
-            self.outbox[application.id] = Entry(application.created_at)
-        if key is not None:
-            self.keys[(key.owner_sub, key.key)].update(
-                state="done", status_code=202, body=None, application_id=application.id
-            )
+            if application.id in self.applications:
+                raise ValueError(f"application {application.id} is there already")  # the SQL store's IntegrityError
+            stored = _as_stored(application, application.version)
+            self.applications[application.id] = stored
+            self.outbox[application.id] = Entry(stored.updated_at)
+            if key is not None:
+                self._remember(key, 202, None, application.id, stored.created_at)
 
     def get(self, application_id: str) -> Application | None:
-        return self.applications.get(application_id)
+        with self.lock:
+            found = self.applications.get(application_id)
+            return None if found is None else replace(found)
 
     def list_for_owner(self, owner_sub: str, limit: int, cursor: str | None) -> Page:
-        mine = sorted(
-            (a for a in self.applications.values() if a.owner.sub == owner_sub),
-            key=lambda a: (a.created_at, a.id),
-            reverse=True,
-        )
-        start = int(cursor) if cursor else 0
-        items = mine[start : start + limit]
-        more = start + limit < len(mine)
-        return Page(items, str(start + limit) if more else None)
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be within 1..{MAX_PAGE_SIZE}, not {limit}")
+        after = None if cursor is None else _read_cursor(cursor)
+        with self.lock:
+            mine = sorted(
+                (a for a in self.applications.values() if a.owner.sub == owner_sub),
+                key=lambda a: (a.created_at, a.id),
+                reverse=True,
+            )
+        if after is not None:
+            mine = [a for a in mine if (a.created_at, a.id) < after]
+        items = [replace(a) for a in mine[:limit]]
+        return Page(items, _write_cursor(items[-1]) if len(mine) > limit else None)
 
     def owner_enps(self, owner_sub: str) -> frozenset[str]:
-        return frozenset(a.enp for a in self.applications.values() if a.owner.sub == owner_sub and a.enp is not None)
+        with self.lock:
+            return frozenset(
+                a.enp for a in self.applications.values() if a.owner.sub == owner_sub and a.enp is not None
+            )
 
     def policy_changed_at(self, enp: str) -> datetime | None:
         with self.lock:
             return max((a.updated_at for a in self.applications.values() if a.enp == enp), default=None)
 
+    def _update(self, application: Application) -> Application:
+        """Store the new state if nobody else did since `application` was read; returns it as stored."""
+        stored = self.applications.get(application.id)
+        if stored is None or stored.version != application.version:
+            raise ConcurrentUpdate(application.id, application.version)
+        updated = _as_stored(application, application.version + 1)
+        self.applications[application.id] = updated
+        return updated
+
+    def _schedule(self, application_id: str, at: datetime, failed_with: str | None = None) -> Entry:
+        """Make the outbox entry due at `at`, its lease freed; a failure counts one more, a success starts again."""
+        entry = self.outbox.get(application_id)
+        attempts = 0 if failed_with is None else (entry.attempts if entry is not None else 0) + 1
+        last_error = None if failed_with is None else failed_with[:LAST_ERROR_LENGTH]
+        self.outbox[application_id] = Entry(_utc(at), attempts, last_error=last_error)
+        return self.outbox[application_id]
+
     def save(self, application: Application, next_attempt_at: datetime | None) -> None:
         with self.lock:
-            stored = self.applications[application.id]
-            if stored.version != application.version:
-                raise ConcurrentUpdate(application.id, application.version)
-            self.applications[application.id] = replace(application, version=application.version + 1)
+            self._update(application)
             if next_attempt_at is None:
                 self.outbox.pop(application.id, None)
             else:
-                # As the real store: progress starts the count of failures in a row again.
-                self.outbox[application.id] = Entry(next_attempt_at)
+                self._schedule(application.id, next_attempt_at)
+
+    # --- the outbox ---------------------------------------------------------------------------------------
 
     def advance(self, application: Application, *, failures_cleared: bool = False) -> Application:
         with self.lock:
-            stored = self.applications[application.id]
-            if stored.version != application.version:
-                raise ConcurrentUpdate(application.id, application.version)
-            advanced = replace(application, version=application.version + 1)
-            self.applications[application.id] = advanced
+            advanced = self._update(application)
             entry = self.outbox.get(application.id)
             if failures_cleared and entry is not None:
                 entry.attempts, entry.last_error = 0, None
-            return advanced
+            return replace(advanced)
 
     def claim(self, worker_id: str, now: datetime, lease_seconds: float, limit: int) -> list[Claim]:
         with self.lock:
-            due = [
-                (app_id, entry)
-                for app_id, entry in self.outbox.items()
-                if entry.available_at <= now
-                and entry.stalled_at is None
-                and (entry.lease_until is None or entry.lease_until < now)
-            ]
-            due.sort(key=lambda item: item[1].available_at)
+            due = sorted(
+                (
+                    (entry.available_at, app_id, entry)
+                    for app_id, entry in self.outbox.items()
+                    if entry.available_at <= now
+                    and entry.stalled_at is None
+                    and (entry.lease_until is None or entry.lease_until < now)
+                ),
+                key=lambda item: item[:2],
+            )
             claims = []
-            for app_id, entry in due[:limit]:
-                entry.claimed_by, entry.lease_until = worker_id, now + timedelta(seconds=lease_seconds)
+            for _, app_id, entry in due[:limit]:
+                entry.claimed_by, entry.lease_until = worker_id, _utc(now) + timedelta(seconds=lease_seconds)
                 claims.append(Claim(app_id, entry.attempts))
             return claims
 
     def retry_later(self, application: Application, at: datetime, error: str) -> None:
-        attempts = self.outbox[application.id].attempts + 1 if application.id in self.outbox else 1
-        self.save(application, at)
-        self.outbox[application.id].attempts = attempts
-        self.outbox[application.id].last_error = error
+        with self.lock:
+            self._update(application)
+            self._schedule(application.id, at, failed_with=error)
 
     def stall(self, application: Application, at: datetime, error: str) -> None:
-        self.retry_later(application, at, error)
-        self.outbox[application.id].stalled_at = at
+        with self.lock:
+            self._update(application)
+            self._schedule(application.id, at, failed_with=error).stalled_at = _utc(at)
 
     def stalled(self) -> list[Stalled]:
-        parked = [(app_id, entry) for app_id, entry in self.outbox.items() if entry.stalled_at is not None]
-        parked.sort(key=lambda item: (item[1].stalled_at, item[0]))
-        return [Stalled(app_id, e.attempts, e.stalled_at, e.last_error) for app_id, e in parked]  # type: ignore[arg-type]
+        with self.lock:
+            parked = [
+                Stalled(app_id, entry.attempts, entry.stalled_at, entry.last_error)
+                for app_id, entry in self.outbox.items()
+                if entry.stalled_at is not None
+            ]
+        return sorted(parked, key=lambda entry: (entry.stalled_at, entry.application_id))
 
     def resume(self, application: Application, now: datetime) -> None:
-        self.save(application, now)
+        with self.lock:
+            self._update(application)
+            self._schedule(application.id, now)
 
     def outbox_stats(self, now: datetime) -> OutboxStats:
         with self.lock:
@@ -454,8 +625,6 @@ class FakeStore:
 
 def today_at(day: date) -> datetime:
     """A UTC noon on a day: a clock for tests."""
-    from datetime import UTC
-
     return datetime(day.year, day.month, day.day, 9, 0, tzinfo=UTC)
 
 
@@ -475,3 +644,25 @@ class FakeKzFund(Outage):
         if iin not in self.answers:
             raise NotFound("no such ИИН")
         return self.answers[iin]
+
+
+def fake_fund_like_the_mocks() -> FakeFund:
+    """A FakeFund holding the insurers admitted today and the clinics of the mocks' seed (mocks/data/registry.yaml)."""
+    from mocks.app import SEED
+    from mocks.calendar import moscow_today
+    from mocks.fund.clinic_seed import load_clinic_seed
+    from mocks.fund.seed import load_seed
+
+    insurers, _ = load_seed(SEED)
+    today = moscow_today()
+    return FakeFund(
+        insurers=[
+            Insurer(i.code, i.name, i.region_code, i.policy_forms, i.phone, i.website)
+            for i in insurers
+            if i.admitted_on(today, i.region_code)
+        ],
+        clinics={
+            c.code: Clinic(c.code, c.name, c.region_code, c.attached < c.capacity, c.address, c.phone)
+            for c in load_clinic_seed(SEED).clinics
+        },
+    )
