@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import requests
 from sqlalchemy.engine import Engine
@@ -40,17 +40,15 @@ class Services:
     catalogue: Catalogue
     reference: Reference
     store: ApplicationStore
-    fund: FundReads
+    fund: FundReads  # the API's reads, behind a circuit breaker
+    worker_fund: FundRegistry  # the workers' registry calls: no breaker, since they retry with backoff anyway
     insurers: Insurers
     clock: Callable[[], datetime] = utc_now
     idempotency_key_ttl: timedelta = timedelta(hours=24)  # how long an Idempotency-Key is remembered
     new_id: Callable[[], str] = new_application_id
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     engine: Engine | None = None
-    kz_fund: KzFundPort | None = None  # the Kazakh profile's fund (ОСМС); build_services always sets it
-    # `fund` and `kz_fund` serve the API's reads behind circuit breakers; the workers use the bare fund port,
-    # since they retry with backoff anyway (None: `fund` itself).
-    worker_fund: FundRegistry | None = None
+    kz_fund: KzFundPort | None = None  # the Kazakh profile's fund (ОСМС), behind a breaker; build_services sets it
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)  # this app's Prometheus registry (gateway.metrics)
     status_cache: StatusCache[PolicyCard] | None = None
@@ -73,9 +71,9 @@ class Services:
 
     @property
     def processor(self) -> Processor:
-        # Services made by hand (tests) may pass one port, a whole FundPort, for both.
-        fund = self.worker_fund if self.worker_fund is not None else cast(FundRegistry, self.fund)
-        return Processor(self.store, fund, self.insurers, self.catalogue, self.clock, self.retry, self.reference)
+        return Processor(
+            self.store, self.worker_fund, self.insurers, self.catalogue, self.clock, self.retry, self.reference
+        )
 
 
 def build_services(settings: Settings, **overrides: Any) -> Services:

@@ -92,11 +92,13 @@ def worker(tmp_path: Path, mocks: RunningMocks) -> Iterator[Worker]:
     url = f"sqlite:///{tmp_path / 'faults.sqlite3'}"
     upgrade(url)
     engine = make_engine(url, pool_size=2)
+    fund = FundAdapter(mocks.fund_url, timeout=TIMEOUT)
     services = Services(
         catalogue=Catalogue.load(),
         reference=load_reference(),
         store=SqlApplicationStore(engine),
-        fund=FundAdapter(mocks.fund_url, timeout=TIMEOUT),
+        fund=fund,
+        worker_fund=fund,
         insurers=InsurerDirectory({INSURER: mocks.insurer_url(INSURER)}, timeout=TIMEOUT),
         retry=RetryPolicy(0.01, 0.1),
     )

@@ -15,11 +15,13 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def services(store: FakeStore, now: list[datetime]) -> Services:
+    fund = FakeFund()
     return Services(
         catalogue=Catalogue.load(),
         reference=load_reference(),
         store=store,
-        fund=FakeFund(),
+        fund=fund,
+        worker_fund=fund,
         insurers=FakeInsurers({}),
         clock=lambda: now[0],
         idempotency_key_ttl=timedelta(hours=24),

@@ -30,11 +30,13 @@ APPLICATIONS = 40
 
 def services(store: SqlApplicationStore, mocks: RunningMocks) -> Services:
     codes = ["77001", "77002", "50001"]
+    fund = FundAdapter(mocks.fund_url, timeout=10)
     return Services(
         catalogue=Catalogue.load(),
         reference=load_reference(),
         store=store,
-        fund=FundAdapter(mocks.fund_url, timeout=10),
+        fund=fund,
+        worker_fund=fund,
         insurers=InsurerDirectory({code: mocks.insurer_url(code) for code in codes}, timeout=10),
         retry=RetryPolicy(0.05, 0.2),
     )
