@@ -270,7 +270,7 @@ def _finished(
     kind = "replacement" if replacement else "new"
     return _line(
         application_id, _owner_sub(owner), _owner_snils(owner), kind, status, "done", enp, FINISHED_STEPS[status] - 1,
-        created.isoformat(), updated.isoformat(), request, progress, rejection, policy,
+        created.isoformat(), updated.isoformat(), request, progress, rejection, policy, "f",
     )  # fmt: skip
 
 
@@ -329,7 +329,7 @@ def _unfinished(
     status = entries[-1][0]
     return _line(
         application_id, _owner_sub(owner), _owner_snils(owner), "new", status, "verify", None, len(entries) - 1,
-        created.isoformat(), updated.isoformat(), request, EMPTY_PROGRESS, None, None,
+        created.isoformat(), updated.isoformat(), request, EMPTY_PROGRESS, None, None, "f" if parked is None else "t",
     )  # fmt: skip
 
 
