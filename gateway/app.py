@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -27,7 +26,7 @@ def create_app(
     given = dict(test_config or {})
     names = Settings.names()
     settings = (settings or Settings.from_env()).with_values({k: v for k, v in given.items() if k in names})
-    app = Flask(__name__, instance_path=os.path.abspath(settings.instance_folder))
+    app = Flask(__name__, instance_path=settings.instance_folder)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_content_length
     app.config.update({key: value for key, value in given.items() if key not in names})
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -129,7 +129,8 @@ class Settings:
 
     @property
     def instance_folder(self) -> str:
-        return self.instance_path or default_instance_path()
+        """The instance folder as an absolute path: the app and the commands name one file whatever their cwd."""
+        return os.path.abspath(self.instance_path or default_instance_path())
 
     @property
     def database(self) -> str:

@@ -127,3 +127,12 @@ def test_the_readme_names_every_setting() -> None:
         if f"`{name}`" not in table and f"_{name.split('_', 1)[1]}`" not in table
     ]
     assert missing == []
+
+
+def test_a_relative_instance_path_is_one_folder_for_the_app_and_the_commands(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    monkeypatch.chdir(str(tmp_path))
+    settings = Settings(instance_path="data")
+    assert settings.instance_folder == f"{tmp_path}/data"
+    assert settings.database == f"sqlite:///{tmp_path}/data/epolicy.sqlite3"
