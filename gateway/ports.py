@@ -6,6 +6,8 @@ crash or a timeout is the same request to the back-end and never registers or is
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -279,6 +281,25 @@ class Page:
 
     items: list[Application]
     next_cursor: str | None
+
+
+def page_cursor(last: Application) -> str:
+    """The opaque cursor every store hands out: the position (created_at, id) of the last item shown."""
+    raw = f"{last.created_at.isoformat()}|{last.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def cursor_position(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor of `page_cursor` names; InvalidCursor for anything a store did not hand out."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, application_id = raw.split("|", 1)
+        position = datetime.fromisoformat(created_at)
+    except (binascii.Error, UnicodeError, ValueError) as error:
+        raise InvalidCursor(f"not a cursor of this list: {cursor!r}") from error
+    if position.tzinfo is None:
+        raise InvalidCursor(f"not a cursor of this list: {cursor!r}")
+    return position, application_id
 
 
 class ReservationState(StrEnum):

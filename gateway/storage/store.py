@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,12 +16,13 @@ from gateway.ports import (
     Claim,
     ConcurrentUpdate,
     IdempotencyKey,
-    InvalidCursor,
     OutboxStats,
     Page,
     Reservation,
     ReservationState,
     Stalled,
+    cursor_position,
+    page_cursor,
 )
 from gateway.storage.codec import dump, load, load_reasons, load_request
 from gateway.storage.database import writing
@@ -210,14 +209,14 @@ class SqlApplicationStore:
         parameters: dict[str, Any] = {"owner_sub": owner_sub, "limit": limit + 1}
         query = _OWNER_PAGE
         if cursor is not None:
-            parameters["created_at"], parameters["id"] = _read_cursor(cursor)
+            parameters["created_at"], parameters["id"] = cursor_position(cursor)
             query = _OWNER_PAGE_AFTER
         with self._engine.connect() as connection:
             rows = connection.execute(query, parameters).all()
             page = rows[:limit]
             histories = _histories(connection, [row.id for row in page])
         items = [_application(row, histories.get(row.id, ())) for row in page]
-        next_cursor = _write_cursor(items[-1]) if len(rows) > limit else None
+        next_cursor = page_cursor(items[-1]) if len(rows) > limit else None
         return Page(items, next_cursor)
 
     def owner_enps(self, owner_sub: str) -> frozenset[str]:
@@ -443,21 +442,3 @@ def _application(row: Row[Any], history: tuple[HistoryEntry, ...]) -> Applicatio
         version=row.version,
         stalled=row.stalled,
     )
-
-
-def _write_cursor(last: Application) -> str:
-    """An opaque cursor: the position of the last item shown."""
-    raw = f"{last.created_at.isoformat()}|{last.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def _read_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, application_id = raw.split("|", 1)
-        position = datetime.fromisoformat(created_at)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise InvalidCursor(f"not a cursor of this list: {cursor!r}") from error
-    if position.tzinfo is None:
-        raise InvalidCursor(f"not a cursor of this list: {cursor!r}")
-    return position, application_id

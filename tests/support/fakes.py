@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
 import threading
 from dataclasses import dataclass, field, replace
@@ -42,7 +40,6 @@ from gateway.ports import (
     IdempotencyKey,
     InsurerApplication,
     InsurerResult,
-    InvalidCursor,
     NotFound,
     OutboxStats,
     Page,
@@ -53,6 +50,8 @@ from gateway.ports import (
     ReservationState,
     Stalled,
     Verification,
+    cursor_position,
+    page_cursor,
 )
 from gateway.storage.store import MAX_PAGE_SIZE, STALE_RESERVATION
 from gateway.storage.tables import LAST_ERROR_LENGTH
@@ -423,21 +422,6 @@ def _as_stored(application: Application, version: int) -> Application:
     )
 
 
-def _write_cursor(last: Application) -> str:
-    return base64.urlsafe_b64encode(f"{last.created_at.isoformat()}|{last.id}".encode()).decode("ascii")
-
-
-def _read_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created_at, application_id = base64.urlsafe_b64decode(cursor.encode("ascii")).decode().split("|", 1)
-        position = datetime.fromisoformat(created_at)
-    except (binascii.Error, UnicodeError, ValueError) as error:
-        raise InvalidCursor(f"not a cursor of this list: {cursor!r}") from error
-    if position.tzinfo is None:
-        raise InvalidCursor(f"not a cursor of this list: {cursor!r}")
-    return position, application_id
-
-
 class FakeStore:
     """ApplicationStore in memory, with versions, an outbox and idempotency keys.
 
@@ -516,7 +500,7 @@ class FakeStore:
     def list_for_owner(self, owner_sub: str, limit: int, cursor: str | None) -> Page:
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be within 1..{MAX_PAGE_SIZE}, not {limit}")
-        after = None if cursor is None else _read_cursor(cursor)
+        after = None if cursor is None else cursor_position(cursor)
         with self.lock:
             mine = sorted(
                 (a for a in self.applications.values() if a.owner.sub == owner_sub),
@@ -526,7 +510,7 @@ class FakeStore:
         if after is not None:
             mine = [a for a in mine if (a.created_at, a.id) < after]
         items = [replace(a) for a in mine[:limit]]
-        return Page(items, _write_cursor(items[-1]) if len(mine) > limit else None)
+        return Page(items, page_cursor(items[-1]) if len(mine) > limit else None)
 
     def owner_enps(self, owner_sub: str) -> frozenset[str]:
         with self.lock:
