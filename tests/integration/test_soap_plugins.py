@@ -22,17 +22,14 @@ from adapters.insurer import InsurerAdapter
 from adapters.plugins import mask_free_text, mask_name, mask_number, masked_xml
 from gateway.correlation import correlation_id, set_correlation_id
 from gateway.domain.model import (
-    Document,
-    DocumentType,
-    Person,
     PolicyStatus,
     RegistryApplicationType,
     RegistryReason,
-    Sex,
     Source,
 )
 from gateway.ports import BackendRefusal, BackendUnavailable, InsurerApplication
 from tests.support.applicants import first_choice, message_id, new_person
+from tests.support.persons import ANNA
 from tests.support.services import RunningMocks
 
 # The tests talk to the mocks over HTTP.
@@ -42,26 +39,6 @@ FUND_URL = "http://fund.test/ws"
 INSURER_URL = "http://insurer.test/ws"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XML = "text/xml; charset=utf-8"
-
-# The applicant of the samples, as the gateway holds her: identifiers normalised where they entered (the API).
-IVANOVA = Person(
-    last_name="Иванова",
-    first_name="Анна",
-    middle_name="Сергеевна",
-    birth_date=date(1990, 5, 17),
-    sex=Sex.FEMALE,
-    citizenship="RUS",
-    birth_place="г. Москва",
-    snils="11223344595",
-    inn="500100732259",
-    identity_document=Document(
-        type=DocumentType.PASSPORT_RF,
-        series="4510",
-        number="123456",
-        issue_date=date(2010, 6, 1),
-        issuer="ОВД района Арбат г. Москвы",
-    ),
-)
 
 
 def sample(kind: str, name: str) -> bytes:
@@ -151,7 +128,7 @@ def test_a_person_is_sent_as_the_sample_verify_request_categorised(
     answer(wire, FUND_URL, sample("fund", "VerifyPerson.response.xml"))
     caplog.set_level(logging.DEBUG)  # the masked log must leave the envelope on the wire untouched
 
-    verification = fund.verify_person("app_01JD3S7V6Q0000000000000001-verify", IVANOVA)
+    verification = fund.verify_person("app_01JD3S7V6Q0000000000000001-verify", ANNA)
 
     sent = payload(wire.calls[0].request.body)
     assert structure(sent) == structure(payload(sample("fund", "VerifyPerson.request.xml")))
@@ -163,7 +140,7 @@ def test_an_issue_is_sent_as_the_sample_issue_request(wire: responses.RequestsMo
     application = InsurerApplication(
         application_date=date(2026, 3, 2),
         reason=RegistryReason.FIRST_CHOICE,
-        person=IVANOVA,
+        person=ANNA,
         region_code="77",
         policy_form="electronic",
     )
@@ -192,7 +169,7 @@ def test_a_recorded_status_answer_reads_as_a_policy(wire: responses.RequestsMock
 def test_a_recorded_registration_answer_reads_as_its_result(wire: responses.RequestsMock, fund: FundAdapter) -> None:
     answer(wire, FUND_URL, sample("fund", "RegisterPolicy.response.xml"))
 
-    result = fund.register_policy("app_01JD3S7V6Q0000000000000001-register", first_choice(IVANOVA))
+    result = fund.register_policy("app_01JD3S7V6Q0000000000000001-register", first_choice(ANNA))
 
     assert (result.registration_id, result.enp, result.enp_assigned) == ("RG-20261124-000001", "7754900882000015", True)
     assert result.policy.insurer_code == "77001"
@@ -215,7 +192,7 @@ def test_recorded_insurer_answers_read_as_insurer_results(wire: responses.Reques
     replacement = InsurerApplication(
         application_date=date(2026, 4, 10),
         reason=RegistryReason.PERSONAL_DATA_CHANGE,
-        person=IVANOVA,
+        person=ANNA,
         region_code="77",
         policy_form="plastic",
         enp="7754900882000015",
@@ -244,7 +221,7 @@ def test_a_recorded_business_fault_is_a_refusal_on_the_mapped_field(
     answer(wire, FUND_URL, sample("fund", "BusinessFault.response.xml"), status=500)
 
     with pytest.raises(BackendRefusal) as refused:
-        fund.verify_person("app_01JD3S7V6Q0000000000000003-verify", IVANOVA)
+        fund.verify_person("app_01JD3S7V6Q0000000000000003-verify", ANNA)
 
     assert (refused.value.source, refused.value.code, refused.value.field) == (
         Source.FUND,
@@ -256,7 +233,7 @@ def test_a_recorded_business_fault_is_a_refusal_on_the_mapped_field(
 
 def test_a_recorded_insurer_business_fault_names_its_source(wire: responses.RequestsMock, smo: InsurerAdapter) -> None:
     answer(wire, INSURER_URL, sample("insurer", "BusinessFault.response.xml"), status=500)
-    application = InsurerApplication(date(2026, 3, 2), RegistryReason.FIRST_CHOICE, IVANOVA, "50", "electronic")
+    application = InsurerApplication(date(2026, 3, 2), RegistryReason.FIRST_CHOICE, ANNA, "50", "electronic")
 
     with pytest.raises(BackendRefusal) as refused:
         smo.issue_policy("app_01JD3S7V6Q0000000000000004-issue", application)

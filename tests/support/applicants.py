@@ -13,16 +13,9 @@ from typing import Any
 
 from gateway.domain.model import Document, DocumentType, Person, RegistryApplicationType, RegistryReason, Sex
 from gateway.ports import Registration
+from tests.support.people import snils_check
 
 _serial = itertools.count(1)
-
-
-def snils_check(first_nine: str) -> str:
-    """The check number of a СНИЛС (DOMAIN.md)."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_nine, range(9, 0, -1), strict=True))
-    if total > 101:
-        total %= 101
-    return f"{total:02d}" if total < 100 else "00"
 
 
 def new_person(**changes: Any) -> Person:

@@ -8,15 +8,18 @@ from gateway.domain.model import Document, DocumentType, Holder, Person, Policy,
 
 ENP = "7754900882000015"
 SNILS = "11223344595"
-PASSPORT = Document(DocumentType.PASSPORT_RF, "123456", date(2010, 6, 1), "4510")
+INN = "500100732259"
+PASSPORT = Document(DocumentType.PASSPORT_RF, "123456", date(2010, 6, 1), "4510", issuer="ОВД района Арбат г. Москвы")
 ANNA = Person(
     last_name="Иванова",
     first_name="Анна",
     middle_name="Сергеевна",
     birth_date=date(1990, 5, 17),
     sex=Sex.FEMALE,
+    birth_place="г. Москва",
     citizenship="RUS",
     snils=SNILS,
+    inn=INN,
     identity_document=PASSPORT,
 )
 

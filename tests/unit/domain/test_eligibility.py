@@ -9,23 +9,11 @@ import pytest
 
 from gateway.domain.eligibility import check_person, issued_policy_end, name_violations, policy_end_date
 from gateway.domain.model import Document, DocumentType, Person, Sex, Violation
+from tests.support.persons import ANNA, PASSPORT
 
 DT = DocumentType
 TODAY = date(2026, 6, 15)
 
-PASSPORT = Document(DT.PASSPORT_RF, "123456", date(2010, 6, 1), series="4510", issuer="ОВД района Арбат г. Москвы")
-ANNA = Person(
-    last_name="Иванова",
-    first_name="Анна",
-    middle_name="Сергеевна",
-    birth_date=date(1990, 5, 17),
-    sex=Sex.FEMALE,
-    birth_place="г. Москва",
-    citizenship="RUS",
-    snils="11223344595",
-    inn="500100732259",
-    identity_document=PASSPORT,
-)
 BIRTH_CERTIFICATE = Document(DT.BIRTH_CERTIFICATE_RF, "123456", date(2018, 3, 12), series="IV-МЮ")
 CHILD = replace(
     ANNA,
