@@ -97,8 +97,9 @@ class _Commands(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
-        if command is None and name in _added():
-            loaded = _added()[name].load()
+        entry = None if command is not None else _added().get(name)
+        if entry is not None:
+            loaded = entry.load()
             command = loaded if isinstance(loaded, click.Command) else None
         return command
 

@@ -42,28 +42,31 @@ class RateLimits:
 
 def build_limiter(settings: Settings) -> RateLimits:
     """The limiter of the settings' limits, not yet bound to an app (`init_app` binds it)."""
-    limits = {name: _checked(name, getattr(settings, name.lower())) for name in LIMIT_SETTINGS}
+    # Whether it is on is decided in init_app, where it is known whether the app is made for tests.
     limiter = Limiter(
         key_func=get_remote_address,
         storage_uri=settings.ratelimit_storage_url or "memory://",
         key_prefix=settings.ratelimit_key_prefix,
-        enabled=settings.ratelimit_enabled is not False,
         strategy="fixed-window",
         on_breach=_breached,
         swallow_errors=False,
     )
-    by_kind = {
-        "RATELIMIT_PER_SUBJECT": ("subject", _subject, _not_citizen),
-        "RATELIMIT_PER_PORTAL": ("portal", _portal, _not_citizen),
-        "RATELIMIT_PER_CLIENT": ("client", _client, _not_service_client),
-        "RATELIMIT_PER_ADDRESS": ("address", get_remote_address, _known),
-    }
-    shared = tuple(
-        limiter.shared_limit(limit, scope=scope, key_func=key, exempt_when=exempt)
-        for name, (scope, key, exempt) in by_kind.items()
-        if (limit := limits[name])  # an unset limit applies none
+    kinds = zip(
+        LIMIT_SETTINGS,
+        (
+            ("subject", _subject, _not_citizen),
+            ("portal", _portal, _not_citizen),
+            ("client", _client, _not_service_client),
+            ("address", get_remote_address, _known),
+        ),
+        strict=True,
     )
-    return RateLimits(limiter, shared)
+    shared = []
+    for name, (scope, key, exempt) in kinds:
+        limit = _checked(name, getattr(settings, name.lower()))
+        if limit:  # an unset limit applies none
+            shared.append(limiter.shared_limit(limit, scope=scope, key_func=key, exempt_when=exempt))
+    return RateLimits(limiter, tuple(shared))
 
 
 def init_app(app: Flask, limits: RateLimits, settings: Settings) -> Limiter:
