@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -88,8 +87,6 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         from gateway.storage.database import make_engine
         from gateway.storage.store import SqlApplicationStore
 
-        if settings.database_url is None:
-            os.makedirs(settings.instance_folder, exist_ok=True)  # the embedded database's folder
         engine = engine or make_engine(settings.database, pool_size=settings.database_pool_size)
         store = SqlApplicationStore(engine)
     timeout = settings.backend_timeout

@@ -45,6 +45,8 @@ def make_engine(
             options["poolclass"] = StaticPool
             args.setdefault("check_same_thread", False)
         else:
+            # The embedded database's folder (the instance folder) on a first start: SQLite makes the file only.
+            os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
             options.update(pool_size=pool_size, max_overflow=max_overflow)
         engine = create_engine(parsed, connect_args=args, **options)
         _tune_sqlite(engine)
