@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run run-pg mocks test chromium soak bench lint typecheck openapi clean
 
@@ -25,9 +26,15 @@ run-pg: $(STAMP)
 mocks: $(STAMP)
 	$(BIN)/python -m mocks --port $${EPOLICY_MOCKS_PORT:-8090}
 
-## test: lint, type-check and run the whole test suite (installing Debian's chromium first when it may)
-test: $(STAMP) lint typecheck chromium
+## test: lint, type-check and run the whole test suite (installing Debian's chromium and the npm tools first)
+test: $(STAMP) lint typecheck chromium $(NODE_STAMP)
 	$(BIN)/python -m pytest
+
+## node_modules: the tests' npm tools (package.json: redocly lints the OpenAPI document, axe-core checks the portal);
+## without npm it says so and goes on, and the tests that need them skip (they fail under CI=true)
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "make: npm is missing: the OpenAPI lint and the accessibility checks will skip" >&2; fi
 
 ## chromium: Debian's chromium for the browser tests, when it is missing and we are root or have sudo -n
 chromium:
@@ -54,4 +61,4 @@ openapi: $(STAMP)
 	$(BIN)/epolicy openapi --output contracts/openapi.yaml
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
