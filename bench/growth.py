@@ -5,7 +5,7 @@ columns dumped from domain values): a small and a big number of applications ove
 most finished, the newest share still in progress with an outbox row (due, or waiting for a retry), and a few
 parked (stalled) outbox rows of any age. Then, alternating between the two, it times through the store:
 
-- the database part of a policy status check by a citizen: `owner_enps` (GET /api/v1/policies/{enp});
+- the database part of a policy status check by a citizen: `granted_enps` (GET /api/v1/policies/{enp});
 - a citizen's own applications, first page of 20 with their history: `list_for_owner` (GET /api/v1/applications);
 - a worker's outbox claim of a batch of 10: `claim` (its lease is released again outside the timing).
 
@@ -409,14 +409,14 @@ class Samples:
     database: list[float] = field(default_factory=list)
 
 
-STATUS_LOOKUP = "status lookup (owner_enps)"
+STATUS_LOOKUP = "status lookup (granted_enps)"
 STORE_OVERHEAD = 3.0  # a read through the store within 3× of the database's own time for it
 
 
 def operations(store: SqlApplicationStore) -> dict[str, Callable[[str], object]]:
     """The timed operations, each given a probe owner."""
     return {
-        STATUS_LOOKUP: store.owner_enps,
+        STATUS_LOOKUP: store.granted_enps,
         "own applications (list)": lambda owner: store.list_for_owner(owner, PAGE, None),
         "outbox claim": lambda owner: store.claim(WORKER, datetime.now(UTC), 60.0, BATCH),
     }

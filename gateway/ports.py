@@ -271,6 +271,14 @@ class ConcurrentUpdate(Exception):
         self.version = version
 
 
+class ApplicationInFlight(Exception):
+    """Another replacement of the same policy is still in flight: this one was not stored."""
+
+    def __init__(self, enp: str):
+        super().__init__(enp)
+        self.enp = enp
+
+
 class InvalidCursor(ValueError):
     """A list cursor that the store did not hand out."""
 
@@ -380,7 +388,10 @@ class Applications(Protocol):
     """The applications, as submitted and as they went on."""
 
     def add(self, application: Application, key: IdempotencyKey | None = None) -> None:
-        """Insert the application and its outbox entry, and finish its key with it, in one transaction."""
+        """Insert the application and its outbox entry, and finish its key with it, in one transaction.
+
+        ApplicationInFlight, with nothing stored, for a replacement while another of its policy is in flight.
+        """
         ...
 
     def get(self, application_id: str) -> Application | None:
@@ -391,8 +402,8 @@ class Applications(Protocol):
         """The owner's applications, newest first."""
         ...
 
-    def owner_enps(self, owner_sub: str) -> frozenset[str]:
-        """ЕНП of the people in the owner's applications (which policies the owner may read)."""
+    def granted_enps(self, owner_sub: str) -> frozenset[str]:
+        """ЕНП on the owner's issued applications: the policies they reach as a representative."""
         ...
 
     def policy_changed_at(self, enp: str) -> datetime | None:

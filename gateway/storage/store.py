@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.domain.applications import Application, Owner, Progress, Step
 from gateway.domain.model import ApplicationKind, ApplicationStatus, HistoryEntry, IssuedPolicy
 from gateway.ports import (
+    ApplicationInFlight,
     Claim,
     ConcurrentUpdate,
     IdempotencyKey,
@@ -29,6 +30,7 @@ from gateway.storage.database import writing
 from gateway.storage.reads import Reads
 from gateway.storage.tables import (
     LAST_ERROR_LENGTH,
+    REPLACEMENT_IN_FLIGHT_INDEX,
     application_history,
     applications,
     idempotency_keys,
@@ -47,10 +49,16 @@ _HISTORIES = (
     .where(application_history.c.application_id.in_(bindparam("ids", expanding=True)))
     .order_by(application_history.c.application_id, application_history.c.seq)
 )
-_OWNER_ENPS = (
+# Representation is granted by an issued application alone: a pending or refused one names a person the fund may
+# have found, but proves nothing of the caller's authority over them.
+_GRANTED_ENPS = (
     select(applications.c.enp)
     .distinct()
-    .where(applications.c.owner_sub == bindparam("owner_sub"), applications.c.enp.is_not(None))
+    .where(
+        applications.c.owner_sub == bindparam("owner_sub"),
+        applications.c.status == ApplicationStatus.ISSUED.value,
+        applications.c.enp.is_not(None),
+    )
 )
 _POLICY_CHANGED_AT = select(func.max(applications.c.updated_at)).where(applications.c.enp == bindparam("enp"))
 _OWNER_PAGE = (
@@ -93,7 +101,7 @@ class SqlApplicationStore:
         self._engine = engine
         self._stale_reservation = stale_reservation
         self.reads = Reads(engine)
-        self._owner_enps = self.reads.compile(_OWNER_ENPS)
+        self._granted_enps = self.reads.compile(_GRANTED_ENPS)
         self._policy_changed_at = self.reads.compile(_POLICY_CHANGED_AT)
 
     # --- idempotency keys ---------------------------------------------------------------------------------
@@ -167,7 +175,17 @@ class SqlApplicationStore:
     # --- applications -------------------------------------------------------------------------------------
 
     def add(self, application: Application, key: IdempotencyKey | None = None) -> None:
-        """Insert the application and its outbox entry, and finish its key with it, in one transaction."""
+        """Insert the application and its outbox entry, and finish its key with it, in one transaction; a
+        replacement while another of its policy is in flight is ApplicationInFlight (the partial unique index
+        ux_applications_replacement_in_flight says so, whichever process stored the other)."""
+        try:
+            self._add(application, key)
+        except IntegrityError as error:
+            if application.enp is None or not _is_in_flight_violation(error):
+                raise
+            raise ApplicationInFlight(application.enp) from None
+
+    def _add(self, application: Application, key: IdempotencyKey | None) -> None:
         with writing(self._engine) as connection:
             connection.execute(
                 insert(applications).values(
@@ -219,10 +237,10 @@ class SqlApplicationStore:
         next_cursor = page_cursor(items[-1]) if len(rows) > limit else None
         return Page(items, next_cursor)
 
-    def owner_enps(self, owner_sub: str) -> frozenset[str]:
-        """ЕНП of the people in the owner's applications (which policies the owner may read)."""
+    def granted_enps(self, owner_sub: str) -> frozenset[str]:
+        """ЕНП on the owner's issued applications: the policies they reach as a representative."""
         # Every status read asks these two: see gateway.storage.reads.
-        return frozenset(row[0] for row in self.reads.rows(self._owner_enps, owner_sub=owner_sub))
+        return frozenset(row[0] for row in self.reads.rows(self._granted_enps, owner_sub=owner_sub))
 
     def policy_changed_at(self, enp: str) -> datetime | None:
         """When an application concerning the ЕНП last changed (None: never)."""
@@ -318,6 +336,12 @@ class SqlApplicationStore:
 
 
 # --- statements shared by the methods -------------------------------------------------------------------------
+
+
+def _is_in_flight_violation(error: IntegrityError) -> bool:
+    """Whether the insert broke the one-replacement-in-flight index (and not, say, a primary key)."""
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)  # PostgreSQL names the index
+    return constraint == REPLACEMENT_IN_FLIGHT_INDEX or "applications.enp" in str(error.orig)  # SQLite its column
 
 
 def _key_is(key: IdempotencyKey) -> tuple[Any, ...]:

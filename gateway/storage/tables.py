@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    and_,
     false,
 )
 
@@ -83,6 +84,20 @@ Index(
     applications.c.owner_sub,
     applications.c.created_at.desc(),
     applications.c.id.desc(),
+)
+
+# One replacement in flight per policy: two sent at once (a double click, two tabs, two gateway processes) would
+# otherwise both be issued, two registrations with the fund for one loss. A replacement is in flight until it is
+# issued, rejected or cancelled; the database holds the rule, so it holds across processes and machines.
+REPLACEMENT_IN_FLIGHT = ("accepted", "verifying", "issuing")
+REPLACEMENT_IN_FLIGHT_INDEX = "ux_applications_replacement_in_flight"
+_in_flight = and_(applications.c.kind == "replacement", applications.c.status.in_(REPLACEMENT_IN_FLIGHT))
+Index(
+    REPLACEMENT_IN_FLIGHT_INDEX,
+    applications.c.enp,
+    unique=True,
+    postgresql_where=_in_flight,
+    sqlite_where=_in_flight,
 )
 
 application_history = Table(

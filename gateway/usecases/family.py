@@ -42,11 +42,12 @@ def all_applications(owner: Owner, store: ApplicationStore) -> list[Application]
 def family(owner: Owner, store: ApplicationStore, fund: FundReads, new_message_id: Callable[[], str]) -> list[Member]:
     """The people of the owner's applications, self first, then by the newest application."""
     applications = all_applications(owner, store)
+    granted = store.granted_enps(owner.sub)
     by_enp = {app.enp: app for app in reversed(applications) if app.enp and isinstance(app.request, NewPolicyRequest)}
     groups: dict[str, list[Application]] = {}
     for application in applications:
         groups.setdefault(_key(application, by_enp), []).append(application)
-    found = [_member(group, by_enp, fund, new_message_id) for group in groups.values()]
+    found = [_member(group, by_enp, fund, new_message_id, owner, granted) for group in groups.values()]
     members = [member for member in found if member is not None]
     return sorted(members, key=lambda m: (m.relation is not Relation.SELF, -m.latest.updated_at.timestamp()))
 
@@ -71,12 +72,14 @@ def _member(
     by_enp: dict[str, Application],
     fund: FundReads,
     new_message_id: Callable[[], str],
+    owner: Owner,
+    granted: frozenset[str],
 ) -> Member | None:
     latest = group[0]
     origin = next((app for app in group if isinstance(app.request, NewPolicyRequest)), None)
     if origin is None and latest.enp in by_enp:
         origin = by_enp[latest.enp]
-    enp = next((app.enp for app in group if app.enp), None)
+    enp = next((app.enp for app in group if app.enp and _reaches(app, app.enp, owner, granted)), None)
     policy, known = _policy(enp, fund, new_message_id)
     if origin is not None:
         assert isinstance(origin.request, NewPolicyRequest)
@@ -92,6 +95,14 @@ def _member(
     else:
         return None
     return Member(relation, last, first, middle, born.isoformat(), enp, latest, policy, known)
+
+
+def _reaches(application: Application, enp: str, owner: Owner, granted: frozenset[str]) -> bool:
+    """Whether the owner may see the policy an application of theirs names (the rules of ensure_visible)."""
+    request = application.request
+    if enp in granted or isinstance(request, ReplacementRequest):
+        return True  # issued for them, or a replacement, which was let in only for the holder or a representative
+    return request.relation is Relation.SELF and owner.snils is not None and request.person.snils == owner.snils
 
 
 def _policy(enp: str | None, fund: FundReads, new_message_id: Callable[[], str]) -> tuple[Policy | None, bool]:

@@ -45,8 +45,10 @@ def check_enp(enp: str, catalogue: Catalogue, field: str = "enp") -> None:
 
 
 def ensure_visible(enp: str, reader: Reader, context: PolicyContext) -> None:
-    """NotVisible unless the reader may see this ЕНП."""
-    if reader.may_read_any or enp in context.store.owner_enps(reader.owner.sub):
+    """NotVisible unless the reader may see this ЕНП: a service client any, a citizen their own (the fund's holder has
+    the token's СНИЛС) and those the gateway issued on an application of theirs; a pending or refused one grants
+    nothing."""
+    if reader.may_read_any or enp in context.store.granted_enps(reader.owner.sub):
         return
     if reader.owner.snils is None:
         raise NotVisible(enp)

@@ -12,11 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.catalogue import Catalogue
+from gateway.domain.access import applicant_violations
 from gateway.domain.applications import Application, Owner, TransitionError
 from gateway.domain.eligibility import check_new_application, check_replacement
-from gateway.domain.model import NewPolicyRequest, Reason, ReplacementRequest
+from gateway.domain.model import NewPolicyRequest, Reason, ReplacementRequest, Violation
 from gateway.domain.reference import Reference
-from gateway.ports import Applications, ApplicationStore, ConcurrentUpdate, IdempotencyKey, Page, ReservationState
+from gateway.ports import (
+    ApplicationInFlight,
+    Applications,
+    ApplicationStore,
+    ConcurrentUpdate,
+    IdempotencyKey,
+    Page,
+    ReservationState,
+)
 from gateway.usecases.errors import Conflict, InputRejected, KeyInProgress, KeyReused, NotVisible
 from gateway.usecases.processing import MOSCOW
 
@@ -45,7 +54,8 @@ def reasons_against(request: NewPolicyRequest | ReplacementRequest, context: Con
 
 def new_application(request: NewPolicyRequest | ReplacementRequest, owner: Owner, context: Context) -> Application:
     """An application accepted for processing, or InputRejected with every reason."""
-    reasons = reasons_against(request, context)
+    caller = tuple(context.catalogue.reason(v) for v in applicant_violations(request, owner.snils))
+    reasons = caller + reasons_against(request, context)
     if reasons:
         raise InputRejected(reasons)
     return Application.accept(context.new_id(), owner, request, context.clock())
@@ -81,7 +91,7 @@ def submit_application(
     store = context.store
     if key is None:
         application = new_application(request(), owner, context)
-        store.add(application)
+        _store(application, None, context)
         return Outcome(202, application)
     reservation = store.reserve(key, context.clock())
     if reservation.state is ReservationState.MISMATCH:
@@ -95,6 +105,7 @@ def submit_application(
         return Outcome(status, visible_application(reservation.application_id, owner, store), replayed=True)
     try:
         application = new_application(request(), owner, context)
+        _store(application, key, context)
     except InputRejected as rejected:
         status, body = render_refusal(rejected.reasons)
         store.finish(key, status, body, None)
@@ -102,8 +113,16 @@ def submit_application(
     except Exception:
         store.release(key)  # failed for no reason of the request's: a retry may go through
         raise
-    store.add(application, key)
     return Outcome(202, application)
+
+
+def _store(application: Application, key: IdempotencyKey | None, context: Context) -> None:
+    """Add the application; a second replacement of a policy while one is in flight is refused, stored as nothing."""
+    try:
+        context.store.add(application, key)
+    except ApplicationInFlight as busy:
+        duplicate = Violation("DUPLICATE_APPLICATION", None, (("enp", busy.enp),))
+        raise InputRejected((context.catalogue.reason(duplicate),)) from busy
 
 
 def visible_application(application_id: str, owner: Owner, store: Applications) -> Application:

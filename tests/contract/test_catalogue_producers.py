@@ -50,11 +50,11 @@ def test_every_code_not_reserved_has_a_producer(code: str) -> None:
 
 def test_reserved_codes_are_the_ones_only_a_real_registry_says() -> None:
     reserved = {entry.code for entry in CATALOGUE.entries() if entry.reserved is not None}
-    assert reserved == {"ENP_FACET_MISMATCH", "DUPLICATE_APPLICATION", "ADDRESS_INCOMPLETE", "NAME_NOT_IN_DICTIONARY"}
+    assert reserved == {"ENP_FACET_MISMATCH", "ADDRESS_INCOMPLETE", "NAME_NOT_IN_DICTIONARY"}
     assert all("gateway" not in CATALOGUE.entry(code).sources for code in reserved)
 
 
 def test_the_scan_sees_codes_said_in_code_and_not_in_docstrings() -> None:
-    # SNILS_CHECKSUM is raised by the gateway and the mock fund; nothing says DUPLICATE_APPLICATION.
+    # SNILS_CHECKSUM is raised by the gateway and the mock fund; nothing says NAME_NOT_IN_DICTIONARY.
     assert "SNILS_CHECKSUM" in string_constants()
-    assert "DUPLICATE_APPLICATION" not in string_constants()
+    assert "NAME_NOT_IN_DICTIONARY" not in string_constants()

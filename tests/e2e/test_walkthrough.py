@@ -141,9 +141,11 @@ def test_an_input_error_is_refused_at_once_with_message_and_recommendation(stack
 
 
 def test_a_refusal_of_the_fund_reaches_the_citizen(stack: Stack) -> None:
-    api, _ = citizen(stack)
-    # A СНИЛС the registry holds for another person (a seeded record).
-    done = apply_and_wait(api, application(adult("14830157653")))
+    # The token's own СНИЛС, which the registry holds for a person of another name (a seeded record): the name
+    # in the application is not the one the fund knows.
+    snils = "14830157653"
+    api = Api(stack, stack.token(f"user-{uuid.uuid4().hex[:8]}", snils))
+    done = apply_and_wait(api, application(adult(snils)))
     assert done["status"] == "rejected", done
     (reason,) = done["rejection"]["reasons"]
     assert (reason["code"], reason["source"], reason["field"]) == ("SNILS_OTHER_PERSON", "fund", "person.snils")
@@ -237,15 +239,16 @@ def foreigner(**changes: Any) -> dict[str, Any]:
 
 
 def test_a_foreigners_policy_ends_with_the_year(stack: Stack) -> None:
-    api = Api(stack, stack.token(f"user-{uuid.uuid4().hex[:8]}"))
-    done = apply_and_wait(api, application(foreigner()))
+    api, snils = citizen(stack)  # one applies for oneself on the СНИЛС the identity provider confirmed
+    done = apply_and_wait(api, application(foreigner(snils=snils)))
     assert done["status"] == "issued", done
     assert done["policy"]["valid_to"] == f"{TODAY.year}-12-31"
 
 
 def test_a_highly_qualified_specialist_is_refused_with_the_reason(stack: Stack) -> None:
-    api = Api(stack, stack.token(f"user-{uuid.uuid4().hex[:8]}"))
-    answer = api.post("/api/v1/applications", application(foreigner(category="highly_qualified_specialist")))
+    api, snils = citizen(stack)
+    specialist = foreigner(snils=snils, category="highly_qualified_specialist")
+    answer = api.post("/api/v1/applications", application(specialist))
     assert answer.status_code == 422
     assert [(r["code"], r["field"]) for r in answer.json()["errors"]] == [
         ("HIGHLY_QUALIFIED_SPECIALIST", "person.category")
@@ -282,7 +285,7 @@ def test_a_child_who_turned_14_sees_the_restriction_in_the_status(stack: Stack) 
 
 
 def test_an_eaeu_workers_policy_ends_with_the_labour_contract(stack: Stack) -> None:
-    api = Api(stack, stack.token(f"user-{uuid.uuid4().hex[:8]}"))
+    api, snils = citizen(stack)
     contract_end = TODAY + timedelta(days=20)
     contract = {
         "type": "labour_contract_eaeu",
@@ -290,7 +293,7 @@ def test_an_eaeu_workers_policy_ends_with_the_labour_contract(stack: Stack) -> N
         "issue_date": (TODAY - timedelta(days=100)).isoformat(),
         "expiry_date": contract_end.isoformat(),
     }
-    worker = foreigner(citizenship="KGZ", category="eaeu_worker", residence_document=contract)
+    worker = foreigner(snils=snils, citizenship="KGZ", category="eaeu_worker", residence_document=contract)
     done = apply_and_wait(api, application(worker))
     assert done["status"] == "issued", done
     assert done["policy"]["valid_to"] == min(contract_end, date(TODAY.year, 12, 31)).isoformat()

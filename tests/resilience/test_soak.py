@@ -38,7 +38,7 @@ REFUSED_SHARE = 5
 DEADLINE_SECONDS = 240
 
 
-def body(index: int) -> dict[str, Any]:
+def body(index: int, snils: str) -> dict[str, Any]:
     """A valid applicant; every REFUSED_SHARE-th one asks for a form the insurer refuses."""
     refused = index % REFUSED_SHARE == 0
     return {
@@ -53,7 +53,7 @@ def body(index: int) -> dict[str, Any]:
             "birth_date": f"19{85 + index % 13}-0{1 + index % 9}-1{index % 10}",
             "sex": "female",
             "citizenship": "RUS",
-            "snils": new_snils(),
+            "snils": snils,
             "identity_document": {
                 "type": "passport_rf",
                 "series": f"{4000 + index % 999:04d}",
@@ -66,10 +66,12 @@ def body(index: int) -> dict[str, Any]:
 
 def submit(stack: Stack, index: int) -> tuple[str, bool]:
     """Apply as a citizen of one's own; return the application's address and whether it should be refused."""
-    token = stack.token(f"soak-{uuid.uuid4().hex[:10]}", scope="epolicy.apply epolicy.read")
+    snils = new_snils()
+    token = stack.token(f"soak-{uuid.uuid4().hex[:10]}", snils, scope="epolicy.apply epolicy.read")
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}
+    application = body(index, snils)  # one body for every retry: the same key with another body is refused
     for _ in range(5):
-        answer = requests.post(f"{stack.gateway}/api/v1/applications", json=body(index), headers=headers, timeout=10)
+        answer = requests.post(f"{stack.gateway}/api/v1/applications", json=application, headers=headers, timeout=10)
         if answer.status_code == 202:
             return f"{stack.gateway}{answer.headers['Location']}|{token}", index % REFUSED_SHARE == 0
         time.sleep(0.2)  # the same key makes a retry safe

@@ -20,6 +20,8 @@ from gateway.domain.clinics import (
 )
 from gateway.domain.identifiers import enp_check_digit, enp_facet, snils_violations
 from gateway.domain.model import (
+    ApplicationKind,
+    ApplicationStatus,
     Holder,
     Insurer,
     InsurerState,
@@ -32,6 +34,7 @@ from gateway.domain.model import (
 )
 from gateway.kz.ports import InsuranceStatus
 from gateway.ports import (
+    ApplicationInFlight,
     AttachmentRequest,
     BackendRefusal,
     BackendUnavailable,
@@ -486,6 +489,11 @@ class FakeStore:
         with self.lock:
             if application.id in self.applications:
                 raise ValueError(f"application {application.id} is there already")  # the SQL store's IntegrityError
+            if application.kind is ApplicationKind.REPLACEMENT and any(
+                other.kind is ApplicationKind.REPLACEMENT and other.enp == application.enp and not other.status.is_final
+                for other in self.applications.values()
+            ):
+                raise ApplicationInFlight(str(application.enp))
             stored = _as_stored(application, application.version)
             self.applications[application.id] = stored
             self.outbox[application.id] = Entry(stored.updated_at)
@@ -512,10 +520,12 @@ class FakeStore:
         items = [replace(a) for a in mine[:limit]]
         return Page(items, page_cursor(items[-1]) if len(mine) > limit else None)
 
-    def owner_enps(self, owner_sub: str) -> frozenset[str]:
+    def granted_enps(self, owner_sub: str) -> frozenset[str]:
         with self.lock:
             return frozenset(
-                a.enp for a in self.applications.values() if a.owner.sub == owner_sub and a.enp is not None
+                a.enp
+                for a in self.applications.values()
+                if a.owner.sub == owner_sub and a.status is ApplicationStatus.ISSUED and a.enp is not None
             )
 
     def policy_changed_at(self, enp: str) -> datetime | None:

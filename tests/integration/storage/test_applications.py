@@ -171,16 +171,35 @@ def test_a_cursor_the_store_did_not_hand_out_is_refused(store: ApplicationStore,
         store.list_for_owner("user-1", 10, cursor)
 
 
-def test_owner_enps_are_the_distinct_enps_of_the_owners_applications(store: ApplicationStore) -> None:
-    store.add(accepted("app_new"))  # no ЕНП yet
-    store.add(accepted("app_r1", request=replacement_request(ENP)))
-    store.add(accepted("app_r2", request=replacement_request(ENP)))
-    store.add(accepted("app_other", owner_sub="user-2", request=replacement_request("5099000000000011")))
-    found = _stored(store, "app_new").move(Status.VERIFYING, Step.ISSUE, at(1)).with_progress(enp="7700000000000022")
-    store.save(found, at(1))
+def test_granted_enps_are_those_of_the_owners_issued_applications_alone(store: ApplicationStore) -> None:
+    def issued(application_id: str, enp: str, owner_sub: str = "user-1") -> None:
+        store.add(accepted(application_id, owner_sub=owner_sub))
+        issuing = _stored(store, application_id).move(Status.VERIFYING, Step.ISSUE, at(1))
+        issuing = issuing.with_progress(enp=enp).move(Status.ISSUING, Step.REGISTER, at(2))
+        store.save(issuing.issue(IssuedPolicy(enp, "77001", date(2025, 3, 4)), at(3)), None)
 
-    assert store.owner_enps("user-1") == frozenset({ENP, "7700000000000022"})
-    assert store.owner_enps("user-3") == frozenset()
+    issued("app_issued", ENP)
+    issued("app_issued_again", ENP)
+    issued("app_other", "5099000000000011", owner_sub="user-2")
+    store.add(accepted("app_new"))  # no ЕНП yet
+    store.add(accepted("app_r1", request=replacement_request("7700000000000030")))  # pending: grants nothing
+    found = _stored(store, "app_new").move(Status.VERIFYING, Step.ISSUE, at(1)).with_progress(enp="7700000000000022")
+    store.save(found, at(1))  # the fund found a person: still nothing granted
+    store.add(accepted("app_refused"))
+    refused = (
+        _stored(store, "app_refused").move(Status.VERIFYING, Step.ISSUE, at(1)).with_progress(enp="7700000000000048")
+    )
+    store.save(
+        refused.reject(
+            (Reason("REGION_NOT_SERVED", Source.INSURER, "не обслуживаем", "обратитесь в другую", "region_code"),),
+            at(2),
+        ),
+        None,
+    )
+
+    assert store.granted_enps("user-1") == frozenset({ENP})
+    assert store.granted_enps("user-2") == frozenset({"5099000000000011"})
+    assert store.granted_enps("user-3") == frozenset()
 
 
 def test_policy_changed_at_is_the_latest_change_of_an_application_concerning_the_enp(

@@ -18,7 +18,7 @@ def test_an_empty_database_upgrades_to_head(empty_database: str) -> None:
 
     upgrade(empty_database)
 
-    assert current(empty_database) == head() == "0005"
+    assert current(empty_database) == head() == "0006"
     assert _tables(empty_database) == TABLES
 
 
@@ -56,8 +56,8 @@ def test_the_applications_parked_before_0005_are_stalled_after_it(empty_database
     engine = make_engine(empty_database)
     try:
         store = SqlApplicationStore(engine)
-        for name in ("app_parked", "app_due"):
-            store.add(accepted(name, request=replacement_request()))
+        for name, enp in (("app_parked", "7754900882000015"), ("app_due", "7748410819000012")):
+            store.add(accepted(name, request=replacement_request(enp)))
         with engine.begin() as connection:
             connection.execute(update(outbox).where(outbox.c.application_id == "app_parked").values(stalled_at=at(60)))
         engine.dispose()

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from gateway.domain.applications import Status, Step
 from gateway.storage import SqlApplicationStore, make_engine
 from gateway.storage.reads import Reads
-from gateway.storage.store import _OWNER_ENPS, _POLICY_CHANGED_AT
+from gateway.storage.store import _GRANTED_ENPS, _POLICY_CHANGED_AT
 from gateway.storage.tables import applications
 from tests.support.storage import accepted, at, replacement_request
 
@@ -37,8 +37,8 @@ def test_each_read_answers_what_sqlalchemy_answers_for_the_same_statement(
             assert reads.scalar(reads.compile(_POLICY_CHANGED_AT), enp=enp) == through_sqlalchemy
         owners = connection.execute(select(applications.c.owner_sub).distinct()).scalars().all()
         for owner in [*owners, "nobody"]:
-            expected = set(connection.execute(_OWNER_ENPS, {"owner_sub": owner}).scalars())
-            assert {row[0] for row in reads.rows(reads.compile(_OWNER_ENPS), owner_sub=owner)} == expected
+            expected = set(connection.execute(_GRANTED_ENPS, {"owner_sub": owner}).scalars())
+            assert {row[0] for row in reads.rows(reads.compile(_GRANTED_ENPS), owner_sub=owner)} == expected
 
 
 def test_values_the_statement_holds_itself_are_sent_with_those_given(
@@ -62,7 +62,7 @@ def test_a_time_is_read_as_the_aware_utc_datetime_it_was_stored_as(filled: SqlAp
 
 def test_a_read_leaves_its_connection_in_the_pool_as_it_found_it(filled: SqlApplicationStore, engine: Engine) -> None:
     filled.policy_changed_at(ENP)
-    filled.owner_enps("user-1")
+    filled.granted_enps("user-1")
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             assert connection.connection.driver_connection.autocommit is False  # type: ignore[union-attr]
@@ -105,7 +105,7 @@ def test_a_read_whose_connection_the_server_closed_is_made_again_on_a_new_one(po
             # What a restart of the server, or a proxy's idle timeout, does to a pooled connection.
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
         assert store.policy_changed_at(ENP) is None
-        assert store.owner_enps("nobody") == frozenset()
+        assert store.granted_enps("nobody") == frozenset()
     finally:
         engine.dispose()
 
