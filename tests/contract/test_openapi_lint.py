@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gateway.openapi import document, render_yaml
+from gateway.openapi import document, dump_yaml, render_yaml
+from gateway.ui.docs import served_document
 from tests.support.services import missing_service
 
 ROOT = Path(__file__).parents[2]
@@ -59,6 +60,11 @@ def described(problems: list[dict[str, Any]]) -> str:
 
 def test_the_generated_document_passes_redocly_lint_with_no_error_and_no_warning(redocly: Path, tmp_path: Path) -> None:
     problems = lint(redocly, render_yaml(), tmp_path)
+    assert problems == [], described(problems)
+
+
+def test_the_document_served_at_docs_passes_too(redocly: Path, tmp_path: Path) -> None:
+    problems = lint(redocly, dump_yaml(served_document("http://auth.test.invalid:47123/esia")), tmp_path)
     assert problems == [], described(problems)
 
 
