@@ -15,19 +15,8 @@ from marshmallow import Schema
 
 from gateway.api import api_modules, render
 from gateway.api import responses as out
-from gateway.api.docs import (
-    AUTH_PROBLEMS,
-    BODY_PROBLEMS,
-    DEFAULT_PROBLEMS,
-    ERRORS,
-    ETAG,
-    HEADERS,
-    IF_NONE_MATCH,
-    NOT_MODIFIED,
-    PROBLEMS,
-    Operation,
-    ProblemExample,
-)
+from gateway.api.docs import ERRORS, ETAG, IF_NONE_MATCH, NOT_MODIFIED, Operation
+from gateway.api.problem_docs import AUTH_PROBLEMS, BODY_PROBLEMS, DEFAULT_PROBLEMS, HEADERS, PROBLEMS, ProblemExample
 from gateway.api.problems import TITLES, TYPE_BASE
 from gateway.api.schemas import (
     ApplicationSchema,
@@ -282,11 +271,12 @@ def _in_all(header: str, examples: list[ProblemExample]) -> bool:
 
 
 def _problem_examples(operation: Operation, status: int, fhir: bool) -> list[ProblemExample]:
+    """The operation's own examples of the status (or the defaults), then the auth layer's."""
     names = operation.problems.get(status)
+    if names is None and operation.body is not None:
+        names = BODY_PROBLEMS.get(status)
     if names is None:
-        names = (BODY_PROBLEMS.get(status, ()) if operation.body is not None else ()) or DEFAULT_PROBLEMS.get(
-            status, ()
-        )
+        names = DEFAULT_PROBLEMS.get(status, ())
     if not fhir and operation.scopes is not None and (status != 403 or operation.scopes):
         names = (*names, *AUTH_PROBLEMS.get(status, ()))
     return [PROBLEMS[name] for name in names]
