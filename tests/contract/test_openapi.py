@@ -255,8 +255,9 @@ def test_every_conditional_read_documents_etag_if_none_match_and_304_and_no_othe
 CITIZEN = "epolicy.apply epolicy.read epolicy.replace"
 
 
-def _case(method: str, path: str, template: str, status: int, token: str | None = CITIZEN, **request: Any) -> Any:
-    return pytest.param(method, path, template, status, token, request, id=f"{status} {method} {path}")
+def _case(method: str, path: str, template: str, status: int, scope: str | None = CITIZEN, **request: Any) -> Any:
+    """A request, the documented path it is one of, and its status; `scope`: of a real token, None for none."""
+    return pytest.param(method, path, template, status, scope, request, id=f"{status} {method} {path}")
 
 
 ENP_CHECKSUM_WRONG = "7754900882000016"
