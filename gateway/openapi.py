@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import yaml
@@ -12,9 +13,11 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
-from gateway.api import api_modules
+from gateway.api import api_modules, render
 from gateway.api import responses as out
-from gateway.api.docs import ERRORS, Operation
+from gateway.api.docs import ERRORS, ETAG, IF_NONE_MATCH, NOT_MODIFIED, Operation
+from gateway.api.problem_docs import AUTH_PROBLEMS, BODY_PROBLEMS, DEFAULT_PROBLEMS, HEADERS, PROBLEMS, ProblemExample
+from gateway.api.problems import TITLES, TYPE_BASE
 from gateway.api.schemas import (
     ApplicationSchema,
     AuthoritySchema,
@@ -25,7 +28,9 @@ from gateway.api.schemas import (
     ReplacementSchema,
     RepresentativeSchema,
 )
+from gateway.catalogue import Catalogue
 from gateway.config import Settings
+from gateway.fhir import FHIR_JSON, catalogue_outcome, operation_outcome, plain_issue
 from gateway.ratelimit import UNLIMITED_BLUEPRINTS
 
 PROBLEM = "application/problem+json"
@@ -64,6 +69,7 @@ NAMED_SCHEMAS: dict[str, type[Schema]] = {
     "Catalogue": out.CatalogueOut,
     "Valid": out.ValidOut,
     "Problem": out.ProblemOut,
+    "NotReady": out.NotReadyOut,
     "Health": out.HealthOut,
 }
 
@@ -73,8 +79,38 @@ def operations() -> list[Operation]:
     return [operation for module in api_modules() for operation in module.DOCS]
 
 
-def build_spec() -> APISpec:
-    """The API's OpenAPI document as an apispec object."""
+# The FHIR R4 resource of the FHIR operation's errors, as far as a client needs to read it (gateway/fhir.py).
+OPERATION_OUTCOME = {
+    "type": "object",
+    "description": "Ресурс OperationOutcome FHIR R4: issue[].details.coding — код причины из каталога",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "text": {"type": "object"},
+        "issue": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"enum": ["fatal", "error", "warning", "information"]},
+                    "code": {"type": "string"},
+                    "details": {"type": "object"},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                    "location": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}  # pyproject.toml's
+
+
+def build_spec(issuer: str | None = None) -> APISpec:
+    """The API's OpenAPI document as an apispec object, its OAuth flows at `issuer` (default: the setting's)."""
+    issuer = (issuer or Settings().oauth_issuer).rstrip("/")
     spec = APISpec(
         title="epolicy-gateway",
         version="1.0.0",
@@ -85,6 +121,7 @@ def build_spec() -> APISpec:
             "Все ошибки — application/problem+json (RFC 9457); причины отказа — из каталога "
             "contracts/rejections.yaml: его отдаёт GET /api/v1/rejection-reasons, а страница /docs шлюза "
             "показывает его таблицей (код, сообщение, рекомендация, HTTP-статус, поле).\n\n" + _rate_limits(),
+            "license": LICENSE,
         },
         servers=[{"url": "http://127.0.0.1:8080", "description": "Локальный стенд (make run)"}],
     )
@@ -95,11 +132,11 @@ def build_spec() -> APISpec:
             "description": "Токены доступа RFC 9068 (JWT, RS256) сервера авторизации в стиле ЕСИА.",
             "flows": {
                 "authorizationCode": {
-                    "authorizationUrl": "http://127.0.0.1:8090/oauth/authorize",
-                    "tokenUrl": "http://127.0.0.1:8090/oauth/token",
+                    "authorizationUrl": f"{issuer}/authorize",
+                    "tokenUrl": f"{issuer}/token",
                     "scopes": SCOPES,
                 },
-                "clientCredentials": {"tokenUrl": "http://127.0.0.1:8090/oauth/token", "scopes": SCOPES},
+                "clientCredentials": {"tokenUrl": f"{issuer}/token", "scopes": SCOPES},
             },
         },
     )
@@ -108,11 +145,15 @@ def build_spec() -> APISpec:
         named.update(getattr(module, "SCHEMAS", {}))  # a feature module may name schemas of its own
     for name, schema in named.items():
         spec.components.schema(name, schema=schema)
+    spec.components.schema("OperationOutcome", OPERATION_OUTCOME)
     paths: dict[str, dict[str, Any]] = {}
+    examples: dict[str, dict[str, Any]] = {}  # of the error answers, each written once and referred to
     for module in api_modules():
         limited = module.bp.name not in UNLIMITED_BLUEPRINTS
         for operation in module.DOCS:
-            paths.setdefault(operation.path, {})[operation.method] = _operation(operation, limited)
+            paths.setdefault(operation.path, {})[operation.method] = _operation(operation, limited, examples)
+    for name in sorted(examples):
+        spec.components.example(name, examples[name])
     for path, documented in paths.items():
         spec.path(path=path, operations=documented)
     return spec
@@ -141,7 +182,7 @@ def _rate_limits() -> str:
     )
 
 
-def _operation(operation: Operation, limited: bool) -> dict[str, Any]:
+def _operation(operation: Operation, limited: bool, examples: dict[str, dict[str, Any]]) -> dict[str, Any]:
     status, schema, description = operation.answer
     answer: dict[str, Any] = {"description": description}
     if schema is not None:
@@ -152,44 +193,128 @@ def _operation(operation: Operation, limited: bool) -> dict[str, Any]:
             {"type": "string", "format": "binary"} if operation.media_type == "application/pdf" else {"type": "object"}
         )
         answer["content"] = {operation.media_type: {"schema": body}}
-    if operation.headers:
-        answer["headers"] = operation.headers
+    headers = dict(operation.headers)
+    if operation.conditional:
+        headers["ETag"] = ETAG
+    if headers:
+        answer["headers"] = headers
     responses: dict[str, Any] = {str(status): answer}
-    for code in operation.errors:
-        if operation.error_media_type is None:
-            content: dict[str, Any] = {PROBLEM: {"schema": "Problem"}}
-        else:
-            content = {operation.error_media_type: {"schema": {"type": "object"}}}
-        responses[str(code)] = {"description": ERRORS[code], "content": content}
-    if limited:
-        # Every blueprint but the probes is rate-limited (gateway/ratelimit.py); the answer is always problem+json.
-        responses["429"] = {
-            "description": ERRORS[429],
-            "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
-            "content": {PROBLEM: {"schema": "Problem"}},
-        }
+    if operation.conditional:
+        responses["304"] = {"description": NOT_MODIFIED, "headers": {"ETag": ETAG}}
+    for code in _error_statuses(operation, limited):
+        responses[str(code)] = _error_answer(operation, code, examples)
     document: dict[str, Any] = {
         "operationId": operation.operation_id,
         "summary": operation.summary,
         "tags": [operation.tag],
         "responses": responses,
     }
-    if operation.parameters:
-        document["parameters"] = operation.parameters
+    parameters = [*operation.parameters, *([IF_NONE_MATCH] if operation.conditional else [])]
+    if parameters:
+        document["parameters"] = parameters
     if operation.body is not None:
         media: dict[str, Any] = {"schema": operation.body}
         if operation.examples:
             media["examples"] = operation.examples
         document["requestBody"] = {"required": True, "content": {"application/json": media}}
-    if operation.scopes is not None:
+    if operation.scopes is None:
+        document["security"] = []  # public: no token, said so rather than left to a default
+    else:
         # Any one of the listed scopes is enough (status: read or eligibility).
         document["security"] = [{"oauth2": [scope]} for scope in operation.scopes] or [{"oauth2": []}]
     return document
 
 
-def document() -> dict[str, Any]:
-    """The document as plain data (what /docs/openapi.json serves)."""
-    built: dict[str, Any] = build_spec().to_dict()
+def _error_statuses(operation: Operation, limited: bool) -> list[int]:
+    """The operation's own error statuses, the auth layer's for a token, and 429 where rate limits apply."""
+    statuses = set(operation.errors)
+    if operation.scopes is not None:
+        statuses |= {400, 401} | ({403} if operation.scopes else set())
+    if limited:
+        # Every blueprint but the probes is rate-limited (gateway/ratelimit.py); the answer is always problem+json.
+        statuses.add(429)
+    return sorted(statuses)
+
+
+def _error_answer(operation: Operation, status: int, components: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One error status of an operation: its schema and examples, and the headers that come with it."""
+    fhir = operation.error_media_type == FHIR_JSON and status != 429  # the rate limiter answers before the view
+    examples = _problem_examples(operation, status, fhir)
+    media: dict[str, Any] = {"schema": "OperationOutcome" if fhir else operation.error_schema}
+    if examples:
+        media["examples"] = {}
+    for example in examples:
+        if example.status != status or not (fhir or example.kind):
+            raise ValueError(f"{operation.operation_id}: example {example.name} is no {status} problem+json answer")
+        name = example.name if not fhir or example.name.startswith("fhir-") else f"fhir-{example.name}"
+        components[name] = _example(example, fhir)
+        media["examples"][example.name] = {"$ref": f"#/components/examples/{name}"}
+    answer: dict[str, Any] = {
+        "description": ERRORS[status],
+        "content": {FHIR_JSON if fhir else PROBLEM: media},
+    }
+    values: dict[str, Any] = {}
+    for example in examples:
+        for header, value in example.headers:
+            values.setdefault(header, value)  # the first example's value is the header's example
+    if values:
+        # A header every example of the status carries is required (401 and 403 always challenge).
+        answer["headers"] = {
+            header: {**HEADERS[header], "example": value, **({"required": True} if _in_all(header, examples) else {})}
+            for header, value in values.items()
+        }
+    return answer
+
+
+def _in_all(header: str, examples: list[ProblemExample]) -> bool:
+    return all(header in dict(example.headers) for example in examples)
+
+
+def _problem_examples(operation: Operation, status: int, fhir: bool) -> list[ProblemExample]:
+    """The operation's own examples of the status (or the defaults), then the auth layer's."""
+    names = operation.problems.get(status)
+    if names is None and operation.body is not None:
+        names = BODY_PROBLEMS.get(status)
+    if names is None:
+        names = DEFAULT_PROBLEMS.get(status, ())
+    if not fhir and operation.scopes is not None and (status != 403 or operation.scopes):
+        names = (*names, *AUTH_PROBLEMS.get(status, ()))
+    return [PROBLEMS[name] for name in names]
+
+
+def _example(example: ProblemExample, fhir: bool) -> dict[str, Any]:
+    """An example as the gateway sends it: problem+json of gateway/api/problems.py, or a FHIR OperationOutcome."""
+    catalogue = _catalogue()
+    reasons = tuple(catalogue.reason(violation, example.source) for violation in example.reasons)
+    value: dict[str, Any]
+    if fhir:
+        value = (
+            catalogue_outcome(reasons, {reason.code: catalogue.entry(reason.code) for reason in reasons})
+            if reasons
+            else operation_outcome([plain_issue("error", example.fhir_code, example.detail or "")])
+        )
+        return {"summary": example.summary, "value": value}
+    # No `instance` (the request's path): one example serves every operation that may answer it.
+    value = {
+        "type": TYPE_BASE + example.kind,
+        "title": example.title or TITLES[example.status],
+        "status": example.status,
+        "detail": example.detail if example.detail is not None else reasons[0].message,
+        **dict(example.members),
+    }
+    if reasons:
+        value["errors"] = [render.reason(reason) for reason in reasons]
+    return {"summary": example.summary, "value": value}
+
+
+@functools.cache
+def _catalogue() -> Catalogue:
+    return Catalogue.load()
+
+
+def document(issuer: str | None = None) -> dict[str, Any]:
+    """The document as plain data (what /docs/openapi.json serves), its OAuth flows at `issuer`."""
+    built: dict[str, Any] = build_spec(issuer).to_dict()
     return built
 
 

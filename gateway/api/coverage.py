@@ -241,12 +241,16 @@ QUERY = [
 DOCS = [
     Operation("/api/v1/coverage", "get", "checkCoverage", "Проверка полиса ОМС медицинской организацией",
               "coverage", (200, CoverageOut, "Действует ли полис сегодня, СМО и программа ОМС; covered=false "
-              "с причиной, если не действует"), (SCOPE,), None, (401, 403, 404, 422, 503), QUERY),
+              "с причиной, если не действует"), (SCOPE,), None, (401, 403, 404, 422, 503), QUERY,
+              problems={404: ("enp-not-found",), 422: ("coverage-identifier-required",)}),
     Operation(f"/api/v1/fhir{FHIR_CHECK}", "get", "checkCoverageFhir",
               "Проверка полиса ОМС в FHIR R4 (CoverageEligibilityResponse)", "coverage",
               (200, None, "application/fhir+json: ресурс CoverageEligibilityResponse FHIR R4 (purpose validation, "
                "insurance[].inforce, программа ОМС в insurance[].item). Ошибки 401, 403, 404, 422, 503 — ресурс "
                "OperationOutcome в application/fhir+json; коды и поля причин — из каталога причин"),
               (SCOPE,), None, (401, 403, 404, 422, 503), QUERY, media_type="application/fhir+json",
-              error_media_type="application/fhir+json"),
+              error_media_type="application/fhir+json",
+              problems={400: ("fhir-token-in-url",), 401: ("fhir-login",), 403: ("fhir-forbidden",),
+                        404: ("enp-not-found", "fhir-not-found"), 422: ("coverage-identifier-required",),
+                        503: ("backend-unavailable",)}),
 ]  # fmt: skip

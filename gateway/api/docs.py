@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema
 
 ERRORS = {
-    400: "Тело запроса не является объектом JSON или параметр неверен",
+    400: "Тело запроса не является объектом JSON или параметр неверен; токен в адресе запроса (invalid_request)",
     401: "Нет токена или токен недействителен (WWW-Authenticate: Bearer)",
     403: "У токена нет нужной области доступа (insufficient_scope)",
     404: "Не найдено или не принадлежит вызывающему",
@@ -18,6 +18,23 @@ ERRORS = {
     429: "Слишком много запросов: исчерпан предел гражданина, сервисного клиента или адреса (см. описание API); "
     "повторите после Retry-After",
     503: "Внешняя система недоступна; повторите после Retry-After",
+}
+NOT_MODIFIED = "Не изменилось с прошлого чтения: ETag совпал с If-None-Match; тела нет"
+
+ETAG = {
+    "description": "Сильный тег тела ответа; пришлите его в If-None-Match, чтобы получить 304 без тела, "
+    "пока ничего не изменилось",
+    "schema": {"type": "string"},
+    "example": '"df8c55c8c34c13bb8a91e27cc413cae04df9a695"',
+    "required": True,
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "ETag из прошлого ответа: если тело с тех пор не изменилось, ответ — 304 без тела.",
+    "schema": {"type": "string"},
+    "example": '"df8c55c8c34c13bb8a91e27cc413cae04df9a695"',
 }
 
 
@@ -39,6 +56,12 @@ class Operation:
     media_type: str = "application/json"  # of the success answer; errors are problem+json unless error_media_type
     error_media_type: str | None = None
     examples: dict[str, Any] = field(default_factory=dict)  # of the body: name → {"summary": ..., "value": ...}
+    # Examples of the error answers by status, names in gateway/api/problem_docs.py PROBLEMS, instead of its defaults;
+    # the auth layer's follow them, except for FHIR errors, whose operation names all of its own.
+    problems: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # The view answers through gateway.api.common.conditional(): ETag on its answer, 304 for a matching If-None-Match.
+    conditional: bool = False
+    error_schema: str = "Problem"  # the component the problem+json errors are
 
 
 IDEMPOTENCY_KEY = {

@@ -45,5 +45,6 @@ DOCS = [
               "Выписка о полисе ОМС в PDF с QR-кодом ЕНП", "policies",
               (200, None, "application/pdf: выписка из единого регистра застрахованных лиц (ЕНП, статус, СМО, "
                "регион, форма, срок действия, ФИО и дата рождения застрахованного, дата выписки) и QR-код с ЕНП"),
-              ("epolicy.read",), None, (401, 403, 404, 422, 503), [ENP], media_type="application/pdf"),
+              ("epolicy.read",), None, (401, 403, 404, 422, 503), [ENP], media_type="application/pdf",
+              problems={422: ("enp-checksum",)}),
 ]  # fmt: skip

@@ -73,5 +73,6 @@ def readyz() -> Response:
 DOCS = [
     Operation("/healthz", "get", "healthz", "Процесс жив", "health", (200, out.HealthOut, "Жив")),
     Operation("/readyz", "get", "readyz", "База данных и фонд доступны", "health",
-              (200, out.HealthOut, "Готов"), None, None, (503,)),
+              (200, out.HealthOut, "Готов: каждая проверка в checks — ok (у автоматов — closed)"), None, None, (503,),
+              problems={503: ("not-ready",)}, error_schema="NotReady"),
 ]  # fmt: skip

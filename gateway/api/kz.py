@@ -194,7 +194,7 @@ DOCS = [
     Operation("/api/v1/kz/insurance-status/{iin}", "get", "getKzInsuranceStatus",
               "Казахстан: статус застрахованности в ОСМС по ИИН и применимый пакет", "kz",
               (200, KzInsuranceStatusOut, "Статус застрахованности"), ("epolicy.read", "epolicy.eligibility"), None,
-              (401, 403, 404, 422, 503), [IIN]),
+              (401, 403, 404, 422, 503), [IIN], problems={422: ("iin-checksum",)}),
     Operation("/api/v1/kz/packages", "get", "listKzPackages", "Казахстан: пакеты ГОБМП и ОСМС и их услуги", "kz",
               (200, KzPackagesOut, "Пакеты медицинской помощи")),
 ]  # fmt: skip

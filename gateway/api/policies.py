@@ -43,9 +43,11 @@ def replace(enp: str) -> Response:
 DOCS = [
     Operation("/api/v1/policies/{enp}", "get", "getPolicy", "Статус полиса по ЕНП", "policies",
               (200, out.PolicyOut, "Статус полиса"), ("epolicy.read", "epolicy.eligibility"), None,
-              (401, 403, 404, 422, 503), [ENP]),
+              (401, 403, 404, 422, 503), [ENP], problems={422: ("enp-checksum",)}, conditional=True),
     Operation("/api/v1/policies/{enp}/replacements", "post", "replacePolicy", "Заменить или переоформить полис",
               "policies", (202, out.ApplicationOut, "Заявление на замену принято"), ("epolicy.replace",),
               ReplacementSchema, (400, 401, 403, 404, 409, 415, 422, 503), [ENP, IDEMPOTENCY_KEY], LOCATION,
-              examples=REPLACEMENT_EXAMPLES),
+              examples=REPLACEMENT_EXAMPLES,
+              problems={400: ("malformed-json", "not-an-object", "idempotency-key"), 409: ("idempotency-in-progress",),
+                        422: ("insurer-not-admitted", "enp-checksum", "idempotency-key-reused")}),
 ]  # fmt: skip

@@ -42,7 +42,7 @@ def rejection_reasons() -> Response:
 DOCS = [
     Operation("/api/v1/insurers", "get", "listInsurers", "Страховые организации, допущенные в регионе",
               "reference", (200, out.InsurerListOut, "Страховые организации"), (), None, (400, 401, 503),
-              [REGION_CODE]),
+              [REGION_CODE], problems={400: ("bad-region",)}),
     Operation("/api/v1/rejection-reasons", "get", "listRejectionReasons", "Каталог причин отказа", "reference",
               (200, out.CatalogueOut, "Каталог")),
 ]  # fmt: skip

@@ -148,17 +148,41 @@ class ValidOut(Schema):
 
 
 class ProblemOut(Schema):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details, as gateway/api/problems.py writes them."""
 
-    type = fields.String(required=True)
+    type = fields.String(required=True, metadata={"description": "Вид ошибки: https://epolicy.example/problems/<вид>"})
     title = fields.String(required=True)
-    status = fields.Integer(required=True)
+    status = fields.Integer(required=True, metadata={"description": "HTTP-статус ответа"})
     detail = fields.String(required=True)
-    instance = fields.String()
-    error = fields.String(metadata={"description": "Код ошибки OAuth 2.0 (RFC 6750)"})
+    instance = fields.String(metadata={"description": "Путь запроса"})
+    error = fields.String(
+        metadata={
+            "description": "Код ошибки OAuth 2.0 при 400, 401 и 403 слоя авторизации (RFC 6750): "
+            "missing_authorization, invalid_token, insufficient_scope, invalid_request"
+        }
+    )
+    error_description = fields.String(
+        metadata={"description": "Пояснение к коду OAuth 2.0, как в WWW-Authenticate (по-английски, RFC 6750)"}
+    )
     errors = fields.List(
         fields.Nested(ReasonOut),
         metadata={"description": "Причины отказа (422); при 503 — TECHNICAL_ERROR: это не отказ, повторите позже"},
+    )
+
+
+class NotReadyOut(Schema):
+    """The problem /readyz answers with 503: what is not ready, check by check."""
+
+    type = fields.String(required=True, metadata={"description": "https://epolicy.example/problems/not-ready"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True, validate=validate.Equal(503))
+    detail = fields.String(required=True)
+    instance = fields.String()
+    checks = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "Каждая проверка: ok (closed у автоматов), иначе unavailable: <почему>"},
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, send_from_directory
 
 from gateway.api.common import services
+from gateway.config import Settings
 from gateway.openapi import document, dump_yaml
 
 bp = Blueprint("docs_ui", __name__, url_prefix="/docs", template_folder="templates")
@@ -51,7 +52,10 @@ def swagger_ui_folder() -> Path:
 @bp.get("")
 def page() -> Response:
     """The documentation page: Swagger UI over the OpenAPI document, then the reason catalogue."""
-    html = render_template("docs/index.html", reasons=services().catalogue.entries(), sources=SOURCES)
+    found = services()
+    html = render_template(
+        "docs/index.html", reasons=found.catalogue.entries(), sources=SOURCES, issuer=_issuer(found.settings)
+    )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_POLICY
     return _public(response)
@@ -60,7 +64,7 @@ def page() -> Response:
 @bp.get("/openapi.json")
 def document_json() -> Response:
     """The OpenAPI 3.1 document as JSON (what the page's Swagger UI reads)."""
-    response = Response(_served_json(), mimetype="application/json")
+    response = Response(_served_json(_issuer(services().settings)), mimetype="application/json")
     response.headers["Content-Security-Policy"] = DOCUMENT_POLICY
     return _public(response)
 
@@ -68,7 +72,7 @@ def document_json() -> Response:
 @bp.get("/openapi.yaml")
 def document_yaml() -> Response:
     """The OpenAPI document as YAML."""
-    response = Response(_served_yaml(), content_type="application/yaml; charset=utf-8")
+    response = Response(_served_yaml(_issuer(services().settings)), content_type="application/yaml; charset=utf-8")
     response.headers["Content-Security-Policy"] = DOCUMENT_POLICY
     return _public(response)
 
@@ -85,21 +89,26 @@ def asset(filename: str) -> Response:
     return _public(response)
 
 
-def served_document() -> dict[str, Any]:
-    """The OpenAPI document with this gateway as its first server, so that "Try it out" calls the same origin."""
-    served = copy.deepcopy(document())
+def served_document(issuer: str) -> dict[str, Any]:
+    """The OpenAPI document with this gateway as its first server, so that "Try it out" calls the same origin,
+    and the OAuth flows of the authorization server this gateway trusts (`issuer`)."""
+    served = copy.deepcopy(document(issuer))
     served["servers"] = [THIS_GATEWAY, *served.get("servers", [])]
     return served
 
 
-@functools.cache
-def _served_json() -> str:
-    return json.dumps(served_document(), ensure_ascii=False, indent=1)
+def _issuer(settings: Settings) -> str:
+    return settings.oauth_issuer.rstrip("/")
 
 
-@functools.cache
-def _served_yaml() -> str:
-    return dump_yaml(served_document())
+@functools.lru_cache(maxsize=8)  # one per issuer: in practice one per process
+def _served_json(issuer: str) -> str:
+    return json.dumps(served_document(issuer), ensure_ascii=False, indent=1)
+
+
+@functools.lru_cache(maxsize=8)
+def _served_yaml(issuer: str) -> str:
+    return dump_yaml(served_document(issuer))
 
 
 def _public(response: Response) -> Response:

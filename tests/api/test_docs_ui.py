@@ -22,12 +22,23 @@ EXTERNAL = re.compile(r"https?://|//[a-z0-9]", re.IGNORECASE)
 CONTENT_TYPES = {".css": {"text/css"}, ".js": {"text/javascript", "application/javascript"}, ".png": {"image/png"}}
 
 
-@pytest.fixture
-def client() -> FlaskClient:
+# Neither the default (127.0.0.1:8090) nor a port anything listens on: the page only names it.
+ISSUER = "http://auth.test.invalid:47123/esia"
+
+
+def docs_client(issuer: str) -> FlaskClient:
     app = create_app(
-        {"TESTING": True, "WORKER_THREADS": 0}, store=FakeStore(), fund=FakeFund(), insurers=FakeInsurers({})
+        {"TESTING": True, "WORKER_THREADS": 0, "OAUTH_ISSUER": issuer},
+        store=FakeStore(),
+        fund=FakeFund(),
+        insurers=FakeInsurers({}),
     )
     return app.test_client()
+
+
+@pytest.fixture
+def client() -> FlaskClient:
+    return docs_client(ISSUER)
 
 
 class Page(HTMLParser):
@@ -102,7 +113,9 @@ def test_the_page_is_html_under_a_csp_that_allows_no_inline_script_and_no_other_
 
 def test_the_page_and_its_script_name_no_external_url(client: FlaskClient) -> None:
     text = client.get("/docs").get_data(as_text=True)
-    assert not EXTERNAL.search(text), EXTERNAL.search(text)
+    # The authorization server is named in the text, for getting a token by hand; the page loads nothing from it.
+    assert f"<code>{ISSUER}</code>" in text
+    assert not EXTERNAL.search(text.replace(ISSUER, "")), EXTERNAL.search(text.replace(ISSUER, ""))
     page = parsed(text)
     assert page.urls
     assert all(url.startswith(("/docs", "#")) for url in page.urls), page.urls
@@ -154,7 +167,7 @@ def test_only_the_files_of_the_page_are_served(client: FlaskClient, path: str) -
 
 
 def test_the_document_is_served_as_json_and_yaml_with_this_gateway_as_first_server(client: FlaskClient) -> None:
-    expected = document()
+    expected = document(ISSUER)
     as_json = client.get("/docs/openapi.json")
     assert as_json.status_code == 200
     assert as_json.mimetype == "application/json"
@@ -171,6 +184,29 @@ def test_the_document_is_served_as_json_and_yaml_with_this_gateway_as_first_serv
     assert yaml.safe_load(as_yaml.get_data(as_text=True)) == served
     page = parsed(client.get("/docs").get_data(as_text=True))
     assert "/docs/openapi.json" in page.urls
+
+
+@pytest.mark.parametrize("issuer", [ISSUER, "https://esia.example.ru/aas/oauth2/"])
+def test_the_page_and_the_document_name_the_configured_authorization_server_not_a_fixed_port(issuer: str) -> None:
+    served = issuer.rstrip("/")
+    client = docs_client(issuer)
+    text = client.get("/docs").get_data(as_text=True)
+    assert f"<code>POST {served}/test/token</code>" in text
+    assert f"<code>POST {served}/token</code>" in text
+    assert "8090" not in text
+    for path in ("/docs/openapi.json", "/docs/openapi.yaml"):
+        flows = yaml.safe_load(client.get(path).get_data(as_text=True))["components"]["securitySchemes"]["oauth2"]
+        assert flows["flows"]["authorizationCode"]["authorizationUrl"] == f"{served}/authorize", path
+        assert flows["flows"]["authorizationCode"]["tokenUrl"] == f"{served}/token", path
+        assert flows["flows"]["clientCredentials"]["tokenUrl"] == f"{served}/token", path
+        assert "8090" not in client.get(path).get_data(as_text=True), path
+
+
+def test_the_committed_document_names_the_default_issuer() -> None:
+    from gateway.config import Settings
+
+    flows = document()["components"]["securitySchemes"]["oauth2"]["flows"]
+    assert flows["clientCredentials"]["tokenUrl"] == f"{Settings().oauth_issuer}/token"
 
 
 def test_swagger_ui_reads_the_openapi_31_document_itself_with_no_converted_copy(client: FlaskClient) -> None:
