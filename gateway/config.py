@@ -67,6 +67,9 @@ class Settings:
     retry_base_seconds: float = 1.0
     retry_max_seconds: float = 300.0
     retry_max_attempts: int = 20  # failures in a row after which an application is parked for an operator
+    # Minutes an unfinished application may go unchanged before /metrics and `epolicy idle` show it as without
+    # progress; well above the longest retry delay, since a retry notes itself in the application's history.
+    idle_after_minutes: float = 30.0
     # Hours an Idempotency-Key is remembered (a retry after that is a new request); the workers purge older ones.
     idempotency_key_hours: float = 24.0
     # Circuit breakers of the API's synchronous reads: open after this many outages in a row, try again after.
