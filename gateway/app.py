@@ -41,6 +41,7 @@ def create_app(
         outbox_stats=lambda now: built.store.outbox_stats(now),
         breakers=lambda: built.breakers,
         status_cache=lambda: built.status_cache,
+        idle=lambda since: built.store.without_progress(since),
     )
     metrics.init_app(app, built.metrics, sources, settings)
     init_auth(app, issuer=settings.oauth_issuer, audience=settings.oauth_audience, jwks=built.jwks)

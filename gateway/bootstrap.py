@@ -71,7 +71,14 @@ class Services:
     @property
     def processor(self) -> Processor:
         return Processor(
-            self.store, self.worker_fund, self.insurers, self.catalogue, self.clock, self.retry, self.reference
+            self.store,
+            self.worker_fund,
+            self.insurers,
+            self.catalogue,
+            self.clock,
+            self.retry,
+            self.reference,
+            unprocessable=self.metrics.count_unprocessable,
         )
 
 

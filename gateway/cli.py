@@ -1,4 +1,4 @@
-"""The `epolicy` command: serve, worker, db, stalled, retry, openapi; and those installed distributions add."""
+"""The `epolicy` command: serve, worker, db, stalled, idle, retry, openapi; and those installed distributions add."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import FrameType
@@ -202,6 +203,28 @@ def stalled() -> None:
             f"{entry.application_id}\t{entry.attempts}\t{entry.stalled_at.isoformat()}\t{entry.last_error or ''}"
         )
     click.echo(f"{len(entries)} stalled", err=True)
+
+
+@main.command()
+@click.option(
+    "--minutes",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="unchanged for longer than this  [default: EPOLICY_IDLE_AFTER_MINUTES, 30]",
+)
+def idle(minutes: float | None) -> None:
+    """List the unfinished applications that have not changed for a while, stalled or not, longest first."""
+    settings = Settings.from_env()
+    services = _services(settings)
+    now = services.clock()
+    limit = settings.idle_after_minutes if minutes is None else minutes
+    entries = services.store.without_progress(now - timedelta(minutes=limit))
+    for entry in entries:
+        # Ids, states and times only: never personal data.
+        age = int((now - entry.updated_at).total_seconds() // 60)
+        stalled_mark = "stalled" if entry.stalled else ""
+        click.echo(f"{entry.application_id}\t{entry.status}\t{entry.updated_at.isoformat()}\t{age}\t{stalled_mark}")
+    click.echo(f"{len(entries)} unchanged for more than {limit:g} minutes", err=True)
 
 
 @main.command()

@@ -67,6 +67,9 @@ class Settings:
     retry_base_seconds: float = 1.0
     retry_max_seconds: float = 300.0
     retry_max_attempts: int = 20  # failures in a row after which an application is parked for an operator
+    # Minutes an unfinished application may go unchanged before /metrics and `epolicy idle` show it as without
+    # progress; well above the longest retry delay, since a retry notes itself in the application's history.
+    idle_after_minutes: float = 30.0
     # Hours an Idempotency-Key is remembered (a retry after that is a new request); the workers purge older ones.
     idempotency_key_hours: float = 24.0
     # Circuit breakers of the API's synchronous reads: open after this many outages in a row, try again after.
@@ -83,6 +86,8 @@ class Settings:
     trusted_proxy_hops: int = 0
     # Requests.
     max_content_length: int = 64 * 1024
+    # Deepest nesting of arrays and objects a JSON body may have (gateway/api/limits.py); the API's bodies use 3.
+    json_max_depth: int = 32
     page_size_default: int = 20
     page_size_max: int = 100
     # Rate limits (flask-limiter notation, gateway/ratelimit.py), by who calls. A citizen's token (`sub` is the

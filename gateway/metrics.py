@@ -9,6 +9,10 @@
 - `epolicy_outbox_depth{state}` (`due`, `scheduled` for a retry, `stalled`) and
   `epolicy_outbox_oldest_pending_age_seconds`, read from the database at each scrape.
 - `epolicy_circuit_breaker_state{backend, state}`: 1 for the breaker's current state, 0 for the others.
+- `epolicy_applications_unprocessable_total{outcome}`: applications a worker's step failed for good (a message
+  that cannot be built, a bug): `refused` (texts no SOAP message can carry) or `stalled` for an operator.
+- `epolicy_applications_idle{status}`: unfinished applications unchanged for longer than `IDLE_AFTER_MINUTES`,
+  read from the database at each scrape: whatever keeps one from its end, it shows here.
 
 Under gunicorn (several processes) `PROMETHEUS_MULTIPROC_DIR` is set (deploy/gunicorn.conf.py) and a scrape adds
 up the counters of every process; the outbox and the breakers are read live by the process that answers.
@@ -16,14 +20,16 @@ up the counters of every process; the outbox and the breakers are read live by t
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import functools
 import ipaddress
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, g, request
@@ -42,9 +48,11 @@ from prometheus_client.registry import Collector
 
 from gateway.breaker import BreakerState, CircuitBreaker
 from gateway.config import Settings
+from gateway.domain.model import ApplicationStatus
 from gateway.ports import (
     BackendRefusal,
     BackendUnavailable,
+    Idle,
     NotFound,
     OutboxStats,
 )
@@ -100,8 +108,18 @@ class Metrics:
             buckets=BUCKETS,
             registry=self.registry,
         )
+        self.unprocessable = Counter(
+            "epolicy_applications_unprocessable",
+            "Applications whose step failed for a reason that repeats on every attempt: refused, or stalled",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._live: LiveState | None = None
         self._exposed: CollectorRegistry | None = None
+
+    def count_unprocessable(self, outcome: str) -> None:
+        """Count an application a worker could not carry: `refused` or `stalled` (gateway.usecases.processing)."""
+        self.unprocessable.labels(outcome).inc()
 
     def watch(self, sources: Sources) -> None:
         """Report the outbox, the circuit breakers and the status cache at every scrape."""
@@ -155,6 +173,9 @@ class Sources:
     outbox_stats: Callable[[datetime], OutboxStats]
     breakers: Callable[[], Mapping[str, CircuitBreaker]]
     status_cache: Callable[[], StatusCache[Any] | None]
+    # Unfinished applications unchanged since before a time (the store's `without_progress`), and how long is long.
+    idle: Callable[[datetime], Sequence[Idle]] | None = None
+    idle_after: timedelta = timedelta(minutes=30)
 
 
 class LiveState(Collector):
@@ -165,6 +186,7 @@ class LiveState(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         yield from self._outbox()
+        yield from self._idle()
         cache = self.sources.status_cache()
         if cache is not None:
             reads = CounterMetricFamily(
@@ -210,6 +232,26 @@ class LiveState(Collector):
             value=age,
         )
 
+    def _idle(self) -> Iterator[GaugeMetricFamily]:
+        if self.sources.idle is None:
+            return
+        try:
+            idle = self.sources.idle(self.sources.clock() - self.sources.idle_after)
+        except Exception as error:  # as for the outbox: the rest of the scrape still counts
+            log.warning("idle applications unavailable: %s", type(error).__name__)
+            return
+        counts = collections.Counter(item.status for item in idle)
+        gauge = GaugeMetricFamily(
+            "epolicy_applications_idle",
+            f"Unfinished applications unchanged for more than {self.sources.idle_after.total_seconds() / 60:g} "
+            "minutes, by status",
+            labels=["status"],
+        )
+        for status in ApplicationStatus:
+            if not status.is_final:
+                gauge.add_metric([status.value], counts[status])
+        yield gauge
+
 
 def backend_label(name: str) -> str:
     """A breaker's or back-end's name as a label value (`kz fund` → `kz_fund`)."""
@@ -221,6 +263,7 @@ def backend_label(name: str) -> str:
 
 def init_app(app: Flask, metrics: Metrics, sources: Sources, settings: Settings) -> None:
     """Count and time the requests of `app` and serve `/metrics`, unless `settings.metrics_enabled` is false."""
+    sources = dataclasses.replace(sources, idle_after=timedelta(minutes=settings.idle_after_minutes))
     metrics.watch(sources)  # a worker process serves them on a port of its own (`epolicy worker --metrics-port`)
     if not settings.metrics_enabled:
         return

@@ -16,6 +16,7 @@ from typing import Protocol
 from gateway.domain.applications import Application
 from gateway.domain.clinics import Attachment, AttachmentReason, Clinic, Period, PolicyCard, PolicyEvent, Visit
 from gateway.domain.model import (
+    ApplicationStatus,
     Document,
     Insurer,
     InsurerState,
@@ -364,6 +365,16 @@ class OutboxStats:
     oldest_pending_since: datetime | None  # when the oldest application with a live (not parked) entry was accepted
 
 
+@dataclass(frozen=True)
+class Idle:
+    """An unfinished application that has not changed for a while: its id and state only, no personal data."""
+
+    application_id: str
+    status: ApplicationStatus
+    updated_at: datetime  # its last stored change: a step, a retry noted, a stall, a resumption
+    stalled: bool
+
+
 class IdempotencyKeys(Protocol):
     """The Idempotency-Keys of submissions and the answers given to them."""
 
@@ -452,6 +463,11 @@ class Outbox(Protocol):
 
     def outbox_stats(self, now: datetime) -> OutboxStats:
         """Counts of the outbox's entries as of `now`, and the age of its oldest live one (a cheap read)."""
+        ...
+
+    def without_progress(self, since: datetime) -> list[Idle]:
+        """Unfinished applications (whether or not the outbox still holds them) unchanged since before `since`,
+        longest unchanged first."""
         ...
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from gateway.bootstrap import Services
 from gateway.correlation import correlation_id, set_correlation_id
 from gateway.ports import ConcurrentUpdate
+from gateway.usecases.processing import frames_of
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,12 @@ class Worker:
             except ConcurrentUpdate:
                 # Cancelled or moved on by someone else meanwhile: the stored state wins, the outbox tells.
                 log.info("worker %s: %s changed meanwhile, step left", self.name, claim.application_id)
-            except Exception:
-                # A bug or a lost race (the application changed meanwhile): the lease runs out and the step is
-                # tried again, so nothing is lost.
-                log.exception("worker %s: step of %s failed", self.name, claim.application_id)
+            except Exception as error:
+                # Outside a step (a step's own failures end the application: gateway.usecases.processing), such
+                # as a database that failed: the lease runs out and the step is tried again, so nothing is lost.
+                # If it fails for good, /metrics and `epolicy idle` show the application as without progress.
+                log.error("worker %s: %s carrying %s\n%s", self.name, type(error).__name__, claim.application_id,
+                          frames_of(error))  # fmt: skip
             finally:
                 correlation_id.reset(token)
         return len(claims)

@@ -8,11 +8,13 @@ from typing import Any
 
 from flask import Response, current_app, request
 
+from gateway.api.limits import character_violations, depth_violation
 from gateway.api.problems import ProblemError
 from gateway.auth import current_token
 from gateway.bootstrap import Services
 from gateway.domain.applications import Owner
 from gateway.domain.identifiers import normalize_identifier
+from gateway.usecases.errors import InputRejected
 
 
 def services() -> Services:
@@ -30,15 +32,30 @@ def caller() -> Owner:
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a 400/415 problem."""
+    """The request's JSON object, or a problem: 415 for another type, 400 for bad or too deeply nested JSON, 422
+    for texts no SOAP message could carry (gateway.api.limits). Every JSON body of the API is read here."""
     if not request.is_json:
         raise ProblemError(415, "unsupported-media-type", "Тело запроса должно быть в формате application/json.")
     try:
-        body = json.loads(request.get_data(cache=True) or b"null")
-    except (ValueError, UnicodeDecodeError):
+        # JSON between systems is UTF-8 (RFC 8259 §8.1); a byte order mark may lead.
+        text = request.get_data(cache=True).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ProblemError(400, "malformed-json", "Тело запроса не является корректным JSON.") from None
+    catalogue = services().catalogue
+    # Before parsing: the parser recurses once per level, and a deep enough body would exhaust the stack.
+    too_deep = depth_violation(text, services().settings.json_max_depth)
+    if too_deep is not None:
+        raise InputRejected((catalogue.reason(too_deep),))
+    try:
+        body = json.loads(text or "null")
+    except ValueError:
         raise ProblemError(400, "malformed-json", "Тело запроса не является корректным JSON.") from None
     if not isinstance(body, dict):
         raise ProblemError(400, "malformed-json", "Тело запроса должно быть объектом JSON.")
+    # Before any rule or store sees it, so that /validate and a submission refuse the same texts the same way.
+    wrong = character_violations(body)
+    if wrong:
+        raise InputRejected(tuple(catalogue.reason(violation) for violation in wrong))
     return body
 
 

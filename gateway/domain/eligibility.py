@@ -37,6 +37,7 @@ from gateway.domain.model import (
     Violation,
 )
 from gateway.domain.reference import Reference
+from gateway.domain.text import NAME_MIXED_SCRIPTS, mixed_script_letters
 
 DT = DocumentType
 
@@ -75,7 +76,8 @@ _NAME_MARKS = frozenset(" -'\u2019\u02bc")
 
 
 def name_violations(value: str | None, field: str, *, required: bool = True) -> list[Violation]:
-    """FIELD_REQUIRED; NAME_CHARACTERS unless Cyrillic/Latin letters, spaces, hyphens, apostrophes; FIELD_TOO_LONG."""
+    """FIELD_REQUIRED; NAME_CHARACTERS unless Cyrillic/Latin letters, spaces, hyphens, apostrophes;
+    NAME_MIXED_SCRIPTS for a word of both alphabets; FIELD_TOO_LONG."""
     text = unicodedata.normalize("NFC", value or "").strip()
     if not text:
         return [Violation("FIELD_REQUIRED", field)] if required else []
@@ -83,6 +85,11 @@ def name_violations(value: str | None, field: str, *, required: bool = True) -> 
     wrong = sorted({char for char in text if char not in _NAME_MARKS and not _is_name_letter(char)})
     if wrong or not any(_is_name_letter(char) for char in text):
         found.append(Violation("NAME_CHARACTERS", field, (("characters", "".join(wrong)),)))
+    # No identity document writes one word in two alphabets: "Ивaновa" with a Latin «a» is a look-alike typed in
+    # the other keyboard layout, which the registry's search by name would never find (README, domain rules).
+    mixed = mixed_script_letters(text)
+    if mixed:
+        found.append(Violation(NAME_MIXED_SCRIPTS, field, (("characters", mixed),)))
     if len(text) > NAME_MAX_LENGTH:
         found.append(Violation("FIELD_TOO_LONG", field, (("max_length", str(NAME_MAX_LENGTH)),)))
     return found

@@ -17,6 +17,7 @@ from gateway.ports import (
     Claim,
     ConcurrentUpdate,
     IdempotencyKey,
+    Idle,
     OutboxStats,
     Page,
     Reservation,
@@ -333,6 +334,21 @@ class SqlApplicationStore:
         with self._engine.connect() as connection:
             row = connection.execute(query).one()
         return OutboxStats(row.due, row.scheduled, row.stalled, row.oldest)
+
+    def without_progress(self, since: datetime) -> list[Idle]:
+        """Unfinished applications unchanged since before `since`, longest unchanged first.
+
+        Read from the applications, not the outbox, so that one whose outbox entry went missing is found too.
+        """
+        unfinished = [status.value for status in ApplicationStatus if not status.is_final]
+        query = (
+            select(applications.c.id, applications.c.status, applications.c.updated_at, applications.c.stalled)
+            .where(applications.c.status.in_(unfinished), applications.c.updated_at < since)
+            .order_by(applications.c.updated_at, applications.c.id)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [Idle(row.id, ApplicationStatus(row.status), row.updated_at, row.stalled) for row in rows]
 
 
 # --- statements shared by the methods -------------------------------------------------------------------------

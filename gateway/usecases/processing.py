@@ -2,13 +2,15 @@
 
 Each step is idempotent: the application id is the message id of every back-end call, so a step repeated after a
 crash or a timeout is the same request and never registers or issues twice. An outage is retried with backoff
-and never becomes a rejection; a business refusal becomes a catalogue reason.
+and never becomes a rejection; a business refusal becomes a catalogue reason; any other failure of a step, which
+would repeat on every attempt, ends the application: refused for texts no message can carry, else stalled.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ from gateway.domain.model import (
     Violation,
 )
 from gateway.domain.reference import Reference
+from gateway.domain.text import carriage_violations
 from gateway.ports import (
     ApplicationStore,
     BackendRefusal,
@@ -69,6 +72,9 @@ REPLACEMENT_TYPES: dict[ReplacementReason, tuple[RegistryApplicationType, Regist
 # History notes of an application parked after too many attempts, and of an operator resuming it.
 STALLED_NOTE = "обработка приостановлена"
 RESUMED_NOTE = "возобновлено оператором"
+
+# What became of an application a step failed for a reason that repeats on every attempt (Processor.unprocessable).
+REFUSED, STALLED = "refused", "stalled"
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,8 @@ class Processor:
     clock: Callable[[], datetime]
     retry: RetryPolicy = RetryPolicy()
     reference: Reference | None = None
+    # Told REFUSED or STALLED for each application a step failed for good (the metrics count them).
+    unprocessable: Callable[[str], None] = lambda outcome: None
 
     def run(self, application_id: str, attempts: int = 0) -> Application | None:
         """Carry the application as far as it can go now, storing it after every step; returns its last state.
@@ -133,6 +141,10 @@ class Processor:
                 return rejected
             except BackendUnavailable as outage:
                 return self._retry_later(application, attempts, outage)
+            except Exception as error:
+                # Neither a refusal nor an outage: a message that cannot be built (lxml's ValueError for a NUL),
+                # a bug. It fails the same way on every attempt, so retrying it would keep it unfinished forever.
+                return self._cannot_carry(application, attempts, error)
             if moved.step is Step.DONE:
                 self.store.save(moved, None)
                 return moved
@@ -156,6 +168,30 @@ class Processor:
         self.store.retry_later(waiting, now + timedelta(seconds=delay), error)
         log.warning("application %s: %s, retry %d in %.1f s", application.id, outage, attempts + 1, delay)
         return waiting
+
+    def _cannot_carry(self, application: Application, attempts: int, error: Exception) -> Application:
+        now = self.clock()
+        step = application.step.value
+        # Texts a SOAP message cannot carry (stored before the API refused them; lxml raises ValueError for them)
+        # are the citizen's to correct: refused, naming the fields, as the API refuses them now; unless the insurer
+        # has issued already.
+        carriable = not isinstance(error, ValueError) or application.step is Step.REGISTER
+        wrong = [] if carriable else carriage_violations(application.request)
+        if wrong:
+            rejected = application.reject(tuple(self.catalogue.reason(violation) for violation in wrong), now)
+            self.store.save(rejected, None)
+            log.warning("application %s rejected: step %s cannot carry its texts (%s)", application.id, step,
+                        type(error).__name__)  # fmt: skip
+            self.unprocessable(REFUSED)
+            return rejected
+        # Anything else is for an operator: parked at once, shown by `epolicy stalled` with its cause.
+        kind = type(error).__name__
+        stalled = application.stall(now, f"{STALLED_NOTE}: внутренняя ошибка шлюза на шаге {step} ({kind})")
+        self.store.stall(stalled, now, f"gateway:{step}:{kind}")
+        log.error("application %s stalled: %s at step %s after %d failures\n%s", application.id, kind, step,
+                  attempts, frames_of(error))  # fmt: skip
+        self.unprocessable(STALLED)
+        return stalled
 
     def _step(self, application: Application) -> Application:
         if application.step is Step.VERIFY:
@@ -361,6 +397,12 @@ def resume(store: ApplicationStore, application_id: str, now: datetime) -> Appli
     resumed = application.resume(now, RESUMED_NOTE)
     store.resume(resumed, now)
     return resumed
+
+
+def frames_of(error: BaseException) -> str:
+    """Where an exception was raised, frame by frame, without its message: a message may quote the data it failed
+    on (a name, a СНИЛС, the parameters of an SQL statement), and personal data stays out of the logs."""
+    return "".join(traceback.format_tb(error.__traceback__))
 
 
 def utc_now() -> datetime:

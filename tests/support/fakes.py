@@ -41,6 +41,7 @@ from gateway.ports import (
     Claim,
     ConcurrentUpdate,
     IdempotencyKey,
+    Idle,
     InsurerApplication,
     InsurerResult,
     NotFound,
@@ -615,6 +616,15 @@ class FakeStore:
             due = sum(1 for _, entry in live if entry.available_at <= now)
             oldest = min((self.applications[app_id].created_at for app_id, _ in live), default=None)
             return OutboxStats(due, len(live) - due, len(self.outbox) - len(live), oldest)
+
+    def without_progress(self, since: datetime) -> list[Idle]:
+        with self.lock:
+            idle = [
+                Idle(a.id, a.status, a.updated_at, a.stalled)
+                for a in self.applications.values()
+                if not a.status.is_final and a.updated_at < since
+            ]
+        return sorted(idle, key=lambda item: (item.updated_at, item.application_id))
 
 
 def today_at(day: date) -> datetime:
