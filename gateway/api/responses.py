@@ -165,3 +165,4 @@ class ProblemOut(Schema):
 class HealthOut(Schema):
     status = fields.String(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.String())
+    checked_at = fields.DateTime(metadata={"description": "Когда начата проверка, ответ которой показан (/readyz)"})
