@@ -9,6 +9,7 @@ one is tested against.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,6 @@ from typing import Any, TypeVar
 
 import requests
 from lxml import etree
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from zeep import Client, Plugin, Settings
 from zeep.exceptions import Error as ZeepError
@@ -26,6 +26,7 @@ from zeep.transports import Transport
 
 import contracts
 from adapters.codec import CompiledService, Operation, compile_binding
+from adapters.deadline import DeadlineAdapter, remaining, within
 from adapters.mapping import InvalidAnswer, field_path
 from adapters.plugins import COMMON_NS, AnswerCheck, CorrelationHeaders, MessageLog, mask_free_text
 from gateway.domain.model import Source
@@ -34,6 +35,7 @@ from gateway.ports import BackendRefusal, BackendUnavailable
 log = logging.getLogger("epolicy.soap")
 
 SCHEMA_VIOLATION = "SCHEMA_VIOLATION"
+MIN_WAIT = 0.001  # seconds; requests reads a timeout of 0 as "do not wait at all", which urllib3 refuses
 
 T = TypeVar("T")
 
@@ -63,10 +65,14 @@ INSURER = Contract(
 
 
 def new_session(*, pool_connections: int = 10, pool_maxsize: int = 10) -> requests.Session:
-    """A session keeping `pool_maxsize` connections to each of up to `pool_connections` hosts, never retrying."""
+    """A session keeping `pool_maxsize` connections to each of up to `pool_connections` hosts, never retrying.
+
+    Its connections read every answer within the deadline of the call (adapters.deadline); a session made
+    otherwise is given a timeout per read only.
+    """
     # The worker retries with backoff and the same MessageId; a retry hidden in the transport would only add delay.
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=pool_connections, pool_maxsize=pool_maxsize, max_retries=0)
+    adapter = DeadlineAdapter(pool_connections=pool_connections, pool_maxsize=pool_maxsize, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -111,7 +117,18 @@ class _QuietTransport(Transport):
         else:
             prepared = self.prepared(route, message, headers)
             settings = route.settings
-        return session.send(prepared, timeout=self.operation_timeout, **settings)
+        # One deadline for the whole call: connecting, sending and the whole answer, however slowly it comes; the
+        # timeout of the call, or what is left of a sooner deadline of the context (a readiness check's).
+        left = remaining()
+        timeout = self.operation_timeout if left is None else max(min(left, self.operation_timeout), MIN_WAIT)
+        with within(timeout) as deadline:
+            try:
+                return session.send(prepared, timeout=timeout, **settings)
+            except requests.ConnectionError:
+                # requests reports a body read that timed out as a ConnectionError; past the deadline it is a timeout.
+                if time.monotonic() < deadline:
+                    raise
+                raise requests.ReadTimeout(f"no whole answer from {address} within the deadline") from None
 
     @staticmethod
     def prepared(route: _Route, message: bytes, headers: dict[str, str]) -> requests.PreparedRequest:

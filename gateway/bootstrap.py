@@ -23,6 +23,7 @@ from gateway.ids import new_application_id
 from gateway.kz.ports import KzFundPort
 from gateway.metrics import Metrics
 from gateway.ports import ApplicationStore, FundReads, FundRegistry, Insurers
+from gateway.readiness import ReadinessRunner, gateway_checks
 from gateway.usecases.policies import PolicyContext
 from gateway.usecases.processing import Processor, RetryPolicy, utc_now
 from gateway.usecases.status_cache import StatusCache
@@ -55,6 +56,8 @@ class Services:
     # The API's: the authorization server's keys (gateway.auth) and the rate limits (gateway.ratelimit).
     jwks: JwksCache | None = None
     rate_limits: RateLimits | None = None
+    # The checks of /readyz, run at most once an interval; build_services sets it.
+    readiness: ReadinessRunner | None = None
 
     @property
     def submission(self) -> Context:
@@ -127,7 +130,8 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     }
     # The API's reads behind the breakers; the workers retry with backoff anyway.
     fund_guard, kz_guard = breakers["fund"].guard(Source.FUND), breakers["kz fund"].guard(Source.FUND)
-    return Services(
+    readiness = overrides.pop("readiness", None)
+    built = Services(
         catalogue=catalogue,
         reference=reference,
         store=store,
@@ -145,4 +149,28 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         jwks=jwks,
         rate_limits=rate_limits,
         **overrides,
+    )
+    built.readiness = readiness or readiness_runner(built)
+    return built
+
+
+def readiness_runner(services: Services) -> ReadinessRunner:
+    """The checks of /readyz over the services' store and guarded back-ends, each within the adapters' deadline."""
+    from adapters.deadline import within
+
+    settings = services.settings
+    checks = gateway_checks(
+        engine=services.engine,
+        fund=services.fund,
+        insurers=services.insurers,
+        kz_fund=services.kz_fund,
+        breakers=services.breakers,
+        region_code=min(services.reference.regions),
+        message_id=services.read_message_id,
+    )
+    return ReadinessRunner(
+        checks,
+        interval=settings.readiness_interval_seconds,
+        deadline=settings.readiness_check_seconds,
+        scope=within,
     )

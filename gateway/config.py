@@ -75,6 +75,10 @@ class Settings:
     # Circuit breakers of the API's synchronous reads: open after this many outages in a row, try again after.
     breaker_failures: int = 5
     breaker_cooldown_seconds: float = 30.0
+    # /readyz (gateway/readiness.py): its checks run at most once in this many seconds (0: on every call, still one
+    # run at a time), each given this many seconds before it counts as unavailable.
+    readiness_interval_seconds: float = 5.0
+    readiness_check_seconds: float = 2.0
     # Seconds a policy's status read from the fund is kept (0: off); a change through the gateway drops it at once.
     status_cache_seconds: float = 15.0
     # Prometheus metrics at /metrics (gateway/metrics.py): false serves none; metrics_allow limits who may read them

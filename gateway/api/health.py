@@ -1,19 +1,23 @@
-"""Liveness and readiness, without a token."""
+"""Liveness and readiness, without a token.
+
+/healthz is the process alone: no database, no back-end, so it answers whatever they do. /readyz answers the last
+run of the checks of gateway/readiness.py, which run at most once an interval whoever calls.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import math
 
 from flask import Blueprint, Response
-from sqlalchemy import text
 
 from gateway.api import responses as out
 from gateway.api.applications import json_response
 from gateway.api.common import services
 from gateway.api.docs import Operation
-from gateway.ports import BackendError, BackendUnavailable
+from gateway.api.problems import problem
+from gateway.readiness import READY
 
-PROBE_IIN = "000000000000"
+NOT_READY = "not-ready"
 
 bp = Blueprint("health", __name__)
 
@@ -26,48 +30,19 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """The database, the fund, every insurer and the Kazakh fund are reachable; 503 naming what is not."""
-    checks: dict[str, Any] = {}
-    engine = services().engine
-    if engine is not None:
-        try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-        except Exception as error:  # any failure means not ready; the kind is reported
-            checks["database"] = f"unavailable: {type(error).__name__}"
-    probe = services().read_message_id()
-    try:
-        services().fund.list_insurers(probe, min(services().reference.regions))
-        checks["fund"] = "ok"
-    except BackendUnavailable as outage:
-        checks["fund"] = f"unavailable: {outage.reason}"
-    insurers = services().insurers
-    for code in sorted(insurers.codes()):
-        port = insurers.get(code)
-        try:
-            # A read of an application that does not exist: harmless, and it crosses the whole SOAP path.
-            if port is not None:
-                port.application_state(probe, probe)
-            checks[f"insurer {code}"] = "ok"
-        except BackendUnavailable as outage:
-            checks[f"insurer {code}"] = f"unavailable: {outage.reason}"
-    kz_fund = services().kz_fund
-    if kz_fund is not None:
-        try:
-            # An ИИН no one has: any answer, "not found" or a refusal, shows the Kazakh fund is there.
-            kz_fund.insurance_status(probe, PROBE_IIN)
-        except BackendUnavailable as outage:
-            checks["kz fund"] = f"unavailable: {outage.reason}"
-        except BackendError:
-            checks["kz fund"] = "ok"
-        else:
-            checks["kz fund"] = "ok"
-    for name, breaker in sorted(services().breakers.items()):
-        # closed, open or half-open: an open breaker already made its back-end's check fail fast above.
-        checks[f"breaker {name}"] = breaker.state.value
-    ready = all(value in ("ok", "closed") for value in checks.values())
-    return json_response({"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503)
+    """The database and every back-end answered at the last check; 503 problem+json naming what did not."""
+    runner = services().readiness
+    if runner is None:
+        raise RuntimeError("the services have no readiness runner (gateway.bootstrap.build_services makes one)")
+    result = runner.current()
+    checks, checked_at = dict(result.checks), result.checked_at.isoformat(timespec="milliseconds")
+    if result.ready:
+        return json_response({"status": "ok", "checks": checks, "checked_at": checked_at})
+    failing = ", ".join(name for name, state in checks.items() if state not in READY)
+    # The next run may come no sooner than one interval: asking again before it would read the same answer.
+    retry_after = str(max(math.ceil(runner.interval), 1))
+    detail = f"Шлюз не готов принимать запросы: недоступно — {failing}."
+    return problem(503, NOT_READY, detail, {"Retry-After": retry_after}, checks=checks, checked_at=checked_at)
 
 
 DOCS = [

@@ -184,8 +184,10 @@ class NotReadyOut(Schema):
         required=True,
         metadata={"description": "Каждая проверка: ok (closed у автоматов), иначе unavailable: <почему>"},
     )
+    checked_at = fields.DateTime(metadata={"description": "Когда начата проверка, ответ которой показан"})
 
 
 class HealthOut(Schema):
     status = fields.String(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.String())
+    checked_at = fields.DateTime(metadata={"description": "Когда начата проверка, ответ которой показан (/readyz)"})

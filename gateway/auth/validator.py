@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -17,7 +18,7 @@ from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
 from joserfc import jwt
-from joserfc.errors import ClaimError, InvalidClaimError, JoseError
+from joserfc.errors import ClaimError, InvalidClaimError, JoseError, MissingClaimError
 from joserfc.jwk import GuestProtocol, KeySet
 
 from gateway.auth.jwks import JwksCache, JwksUnavailable
@@ -28,6 +29,8 @@ ALGORITHMS = ("RS256",)  # what the authorization server signs with; never `none
 ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 DEFAULT_LEEWAY = 60  # seconds of clock skew allowed on exp, nbf and iat
 ESSENTIAL_CLAIMS = ("iss", "aud", "exp", "sub", "client_id", "iat", "jti")
+TEXT_CLAIMS = ("iss", "sub", "client_id", "jti")  # RFC 9068 §2.2: strings, and here never blank
+TIME_CLAIMS = ("exp", "iat", "nbf")  # NumericDate (RFC 7519 §2): a finite JSON number
 VERIFIED_TOKENS = 10_000  # tokens remembered after a full check; a portal's active users fit easily
 
 
@@ -104,6 +107,7 @@ class AccessTokenValidator(JWTBearerTokenValidator):  # type: ignore[misc]
             typ = token.header.get("typ")
             if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
                 raise InvalidClaimError("typ")
+            _check_kinds(token.claims)
             claims = JWTAccessTokenClaims(token.claims, token.header, self._claims_options())
             claims.validate(leeway=self.leeway)
             return _access_token(claims)
@@ -172,22 +176,52 @@ class VerifiedTokens:
         return not (isinstance(not_before, int | float) and now < not_before - self.leeway)
 
 
+def _check_kinds(claims: Mapping[str, Any]) -> None:
+    """Refuse an essential claim that is missing, blank or of the wrong kind, whatever the JOSE library lets by.
+
+    A blank `sub` would make every caller whose token has one the owner of the same applications, and a blank
+    `client_id` would join them to one rate limit; so a text that is empty or only whitespace counts as absent.
+    """
+    for name in ESSENTIAL_CLAIMS:
+        if claims.get(name) is None:
+            raise MissingClaimError(name)
+    for name in TEXT_CLAIMS:
+        if not _is_text(claims[name]):
+            raise InvalidClaimError(name)
+    audience = claims["aud"]
+    if not (_is_text(audience) or (isinstance(audience, list) and audience and all(map(_is_text, audience)))):
+        raise InvalidClaimError("aud")
+    for name in TIME_CLAIMS:
+        if name in claims and not _is_numeric_date(claims[name]):
+            raise InvalidClaimError(name)
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _is_numeric_date(value: object) -> bool:
+    # bool is an int in Python, and NaN never compares as expired.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
+
+
 def _digest(token_string: str) -> bytes:
     return hashlib.sha256(token_string.encode()).digest()
 
 
 def _access_token(claims: Mapping[str, Any]) -> AccessToken:
-    client_id, scope, snils = claims["client_id"], claims.get("scope", ""), claims.get("snils")
-    if not isinstance(client_id, str):
-        raise InvalidClaimError("client_id")
+    # sub and client_id are non-blank texts (_check_kinds); scope and snils are optional.
+    scope, snils = claims.get("scope", ""), claims.get("snils")
     # RFC 9068 §2.2.3 takes `scope` from RFC 8693: one space-delimited string.
     if not isinstance(scope, str):
         raise InvalidClaimError("scope")
     if snils is not None and not isinstance(snils, str):
         raise InvalidClaimError("snils")
     return AccessToken(
-        sub=str(claims["sub"]),
-        client_id=client_id,
+        sub=claims["sub"],
+        client_id=claims["client_id"],
         scopes=frozenset(scope.split()),
         snils=snils,
         claims=MappingProxyType(dict(claims)),

@@ -207,6 +207,7 @@ def test_readiness_names_what_is_down(gateway: Gateway) -> None:
     from gateway.domain.model import Source
     from gateway.ports import BackendUnavailable
 
+    gateway.app.extensions["epolicy"].readiness.interval = 0  # every call checks again
     assert gateway.client.get("/readyz").status_code == 200
     gateway.fund.fail("list_insurers", BackendUnavailable(Source.FUND, "ListInsurers", "timeout"))
     answer = gateway.client.get("/readyz")
@@ -235,6 +236,7 @@ def test_readiness_names_the_kazakh_fund_when_it_is_down(gateway: Gateway) -> No
     from gateway.domain.model import Source
     from gateway.ports import BackendUnavailable
 
+    gateway.app.extensions["epolicy"].readiness.interval = 0  # every call checks again
     kz_fund = gateway.app.extensions["epolicy"].kz_fund.port  # the fake behind the guards
     kz_fund.fail("insurance_status", BackendUnavailable(Source.FUND, "GetInsuranceStatus", "connection refused"))
     answer = gateway.client.get("/readyz")

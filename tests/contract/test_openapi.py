@@ -328,3 +328,16 @@ def _assert_documented(spec: dict[str, Any], template: str, method: str, answer:
     # Each example serves every operation that may answer it, so it names no request path (`instance`).
     sent = {key: value for key, value in body.items() if key != "instance"}
     assert sent in examples, f"{sent} is none of the documented examples {examples}"
+
+
+@pytest.mark.network
+@pytest.mark.parametrize("fund_down", [False, True], ids=["ready", "not ready"])
+def test_a_real_answer_of_readyz_matches_its_documented_schema(gateway: Gateway, fund_down: bool) -> None:
+    if fund_down:
+        gateway.fund.fail("list_insurers", unavailable(Source.FUND, "ListInsurers"))
+    answer = gateway.client.get("/readyz")
+    assert answer.status_code == (503 if fund_down else 200)
+    spec = _spec()
+    schema = spec["paths"]["/readyz"]["get"]["responses"][str(answer.status_code)]["content"][answer.mimetype]
+    errors = [error.message for error in _validator(spec, schema["schema"]).iter_errors(answer.get_json())]
+    assert errors == []

@@ -1,7 +1,9 @@
-"""The adapters' transport works out each address once (proxy settings, session headers) and honours them."""
+"""The adapters' transport: each address worked out once (proxies, session headers), and a deadline per call."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,6 +12,14 @@ from requests.adapters import BaseAdapter
 
 import contracts
 from adapters.fund import FundAdapter
+from adapters.insurer import InsurerDirectory
+from adapters.kz import KzFundAdapter
+from gateway.app import create_app
+from gateway.ports import BackendUnavailable
+from tests.support.auth import bearer, issue
+from tests.support.fakes import FakeInsurers, FakeKzFund, FakeStore
+from tests.support.loopback import Drip, loopback_backend
+from tests.support.services import RunningMocks
 
 ENP = "7754900882000015"
 ANSWER = contracts.path("samples", "fund", "GetInsuranceStatus.response.xml").read_bytes()
@@ -113,3 +123,106 @@ def test_credentials_of_the_session_are_sent(recording: Recording) -> None:
     (sent,) = recording.sent
     assert sent["request"].headers["Authorization"].startswith("Basic ")
     sent_as_requests_prepares_it(session, sent["request"])
+
+
+# A whole answer dripped by a real server on loopback: every byte arrives well within the per-read timeout, so only a
+# deadline for the whole call ends the wait. The answers below would take 30 s or more; the deadline is 1 s.
+DEADLINE = 1.0
+SLOW = Drip(ANSWER, interval=30 / len(ANSWER))  # status line, headers and body, a byte at a time
+SLOW_BODY = Drip(ANSWER, interval=30 / len(ANSWER), head=False)  # the head at once, then the body
+BOUND = 5.0  # far under the 30 s of the answer; not a speed target
+
+
+def fund_status(address: str) -> None:
+    fund = FundAdapter(f"{address}/fund", timeout=DEADLINE)
+    try:
+        fund.insurance_status("m-1", ENP)
+    finally:
+        fund.close()
+
+
+def insurer_state(address: str) -> None:
+    insurers = InsurerDirectory({"77001": f"{address}/insurers/77001"}, timeout=DEADLINE)
+    try:
+        port = insurers.get("77001")
+        assert port is not None
+        port.application_state("m-1", "m-0")
+    finally:
+        insurers.close()
+
+
+def kz_status(address: str) -> None:
+    kz_fund = KzFundAdapter(f"{address}/kz/fund", timeout=DEADLINE)
+    try:
+        kz_fund.insurance_status("m-1", "791028302728")
+    finally:
+        kz_fund.close()
+
+
+@pytest.mark.network
+@pytest.mark.parametrize(
+    ("drip", "calling"),
+    [(SLOW, fund_status), (SLOW_BODY, fund_status), (SLOW, insurer_state), (SLOW_BODY, kz_status)],
+    ids=["fund, dripped head", "fund, dripped body", "insurer", "kazakh fund"],
+)
+def test_an_answer_dripped_a_byte_at_a_time_fails_as_a_timeout_at_the_deadline(
+    drip: Drip, calling: Callable[[str], None]
+) -> None:
+    with loopback_backend(drip) as server:
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailable) as failure:
+            calling(server.base_url)
+        waited = time.monotonic() - started
+
+        assert failure.value.reason == "timeout"
+        assert server.hung_up.wait(10), "the adapter let go of the connection before the answer was complete"
+        assert not server.finished.is_set()
+        assert waited < BOUND, f"the call lasted {waited:.1f} s against a deadline of {DEADLINE} s"
+
+
+@pytest.mark.network
+def test_an_answer_in_many_small_pieces_that_ends_within_the_deadline_is_read_whole() -> None:
+    # Ten reads at least, head and body split anywhere: the deadline checks between them lose nothing.
+    drip = Drip(ANSWER, interval=0.01, chunk=len(ANSWER) // 10)
+    with loopback_backend(drip) as server:
+        fund = FundAdapter(f"{server.base_url}/fund", timeout=30)
+        try:
+            status = fund.insurance_status("m-1", ENP)
+        finally:
+            fund.close()
+
+    assert status.enp == ENP
+    assert server.finished.is_set()
+
+
+@pytest.mark.network
+def test_a_back_end_that_never_answers_fails_as_a_timeout() -> None:
+    with loopback_backend() as server, pytest.raises(BackendUnavailable) as failure:
+        fund_status(server.base_url)
+
+    assert failure.value.reason == "timeout"
+    assert server.calls("/fund") == 1
+
+
+@pytest.mark.network
+def test_a_status_read_from_a_fund_that_drips_its_answer_is_503_at_the_deadline(mocks_server: RunningMocks) -> None:
+    with loopback_backend(SLOW_BODY) as server:
+        config = {
+            "TESTING": True,
+            "WORKER_THREADS": 0,
+            "OAUTH_ISSUER": f"{mocks_server.base_url}/oauth",
+            "FUND_URL": f"{server.base_url}/fund",
+            "BACKEND_TIMEOUT": DEADLINE,
+        }
+        app = create_app(config, store=FakeStore(), insurers=FakeInsurers({}), kz_fund=FakeKzFund())
+        token = issue(mocks_server, sub="clinic-demo", client_id="clinic-demo", scope="epolicy.eligibility")
+        started = time.monotonic()
+        answer = app.test_client().get(f"/api/v1/policies/{ENP}", headers=bearer(token))
+        waited = time.monotonic() - started
+
+        assert answer.status_code == 503
+        assert answer.mimetype == "application/problem+json"
+        assert [error["code"] for error in answer.get_json()["errors"]] == ["TECHNICAL_ERROR"]
+        assert server.calls("/fund") == 1
+        assert not server.finished.is_set()
+        assert waited < BOUND, f"the read lasted {waited:.1f} s against a deadline of {DEADLINE} s"

@@ -39,6 +39,7 @@ def app(mocks_server: RunningMocks, fund: FakeFund) -> Flask:
         "OAUTH_ISSUER": f"{mocks_server.base_url}/oauth",
         "BREAKER_FAILURES": 3,
         "BREAKER_COOLDOWN_SECONDS": 30,
+        "READINESS_INTERVAL_SECONDS": 0,  # every /readyz checks again
     }
     insurers = FakeInsurers({"77001": FakeInsurer("77001")})
     return create_app(config, store=FakeStore(), fund=fund, insurers=insurers, kz_fund=FakeKzFund())

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from joserfc.jwk import RSAKey
 
 from tests.support.auth import (
+    AUDIENCE,
     CountingSession,
     FakeClock,
     KeyServer,
@@ -121,13 +122,64 @@ def test_token_without_an_essential_claim_is_refused(client: FlaskClient, key: R
     assert claim in refusal(client, token)["error_description"]
 
 
-@pytest.mark.parametrize(("claim", "value"), [("sub", ""), ("sub", 42), ("client_id", 7), ("scope", ["epolicy.apply"])])
+@pytest.mark.parametrize(
+    ("claim", "value"),
+    [
+        ("sub", 42),
+        ("sub", True),
+        ("sub", ["user-1"]),
+        ("sub", {"id": "user-1"}),
+        ("client_id", 7),
+        ("client_id", ["epolicy-portal"]),
+        ("jti", 5),
+        ("jti", ["a", "b"]),
+        ("iss", 1),
+        ("iss", [ISSUER]),
+        ("aud", 5),
+        ("aud", {"aud": AUDIENCE}),
+        ("aud", [AUDIENCE, 5]),
+        ("exp", "soon"),
+        ("exp", True),
+        ("iat", "now"),
+        ("iat", False),
+        ("scope", ["epolicy.apply"]),
+    ],
+)
 def test_token_with_a_claim_of_the_wrong_kind_is_refused(
     client: FlaskClient, key: RSAKey, claim: str, value: Any
 ) -> None:
     token = forge(key, claims(ISSUER, **{claim: value}))
 
     assert claim in refusal(client, token)["error_description"]
+
+
+BLANKS = ["", " ", "\t\n", "\u00a0\u3000"]  # empty, and whitespace only: ASCII, no-break and ideographic spaces
+
+
+@pytest.mark.parametrize("blank", BLANKS)
+@pytest.mark.parametrize("claim", ["sub", "client_id", "jti", "iss", "aud"])
+def test_token_with_an_essential_claim_that_is_blank_is_refused(
+    client: FlaskClient, key: RSAKey, claim: str, blank: str
+) -> None:
+    # An empty subject would make every such caller one owner of the same applications.
+    token = forge(key, claims(ISSUER, **{claim: blank}))
+
+    assert claim in refusal(client, token)["error_description"]
+
+
+@pytest.mark.parametrize("audience", [[], [AUDIENCE, ""], [AUDIENCE, "  "]])
+def test_token_whose_audience_list_is_empty_or_holds_a_blank_is_refused(
+    client: FlaskClient, key: RSAKey, audience: list[str]
+) -> None:
+    token = forge(key, claims(ISSUER, aud=audience))
+
+    assert "aud" in refusal(client, token)["error_description"]
+
+
+def test_token_for_the_gateway_among_other_audiences_is_accepted(client: FlaskClient, key: RSAKey) -> None:
+    token = forge(key, claims(ISSUER, aud=["other-api", AUDIENCE]))
+
+    assert client.get("/applications", headers=bearer(token)).status_code == 200
 
 
 @pytest.mark.parametrize("typ", [None, "JWT", "id_token+jwt"])
