@@ -53,7 +53,8 @@ def choice(enum: type[Any], **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.OneOf([member.value for member in enum]), **kwargs)
 
 
-def _clean(value: str | None) -> str | None:
+def clean(value: str | None) -> str | None:
+    """A name or place in one Unicode form (NFC), without stray spaces."""
     # Names and places are compared with the registry's records: one Unicode form, no stray spaces.
     return None if value is None else unicodedata.normalize("NFC", " ".join(value.split()))
 
@@ -78,10 +79,10 @@ class DocumentSchema(Strict):
         return normalize_document(
             Document(
                 type=DocumentType(data["type"]),
-                series=_clean(data["series"]),
+                series=clean(data["series"]),
                 number=data["number"].strip(),
                 issue_date=data["issue_date"],
-                issuer=_clean(data["issuer"]),
+                issuer=clean(data["issuer"]),
                 expiry_date=data["expiry_date"],
             )
         )
@@ -104,15 +105,15 @@ class PersonSchema(Strict):
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Person:
         return Person(
-            last_name=_clean(data["last_name"]) or "",
-            first_name=_clean(data["first_name"]) or "",
-            middle_name=_clean(data["middle_name"]),
+            last_name=clean(data["last_name"]) or "",
+            first_name=clean(data["first_name"]) or "",
+            middle_name=clean(data["middle_name"]),
             birth_date=data["birth_date"],
             sex=Sex(data["sex"]),
-            birth_place=_clean(data["birth_place"]),
+            birth_place=clean(data["birth_place"]),
             citizenship=data["citizenship"],
-            snils=_identifier(data["snils"]),
-            inn=_identifier(data["inn"]),
+            snils=identifier(data["snils"]),
+            inn=identifier(data["inn"]),
             identity_document=data["identity_document"],
             residence_document=data["residence_document"],
             category=None if data["category"] is None else InsuredCategory(data["category"]),
@@ -134,7 +135,7 @@ class AuthoritySchema(Strict):
             type=AuthorityType(data["type"]),
             number=None if data["number"] is None else data["number"].strip(),
             issue_date=data["issue_date"],
-            issuer=_clean(data["issuer"]),
+            issuer=clean(data["issuer"]),
         )
 
 
@@ -152,11 +153,11 @@ class RepresentativeSchema(Strict):
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Representative:
         return Representative(
-            last_name=_clean(data["last_name"]) or "",
-            first_name=_clean(data["first_name"]) or "",
-            middle_name=_clean(data["middle_name"]),
+            last_name=clean(data["last_name"]) or "",
+            first_name=clean(data["first_name"]) or "",
+            middle_name=clean(data["middle_name"]),
             birth_date=data["birth_date"],
-            snils=_identifier(data["snils"]),
+            snils=identifier(data["snils"]),
             identity_document=data["identity_document"],
             authority=data["authority"],
         )
@@ -176,13 +177,13 @@ class PersonChangesSchema(Strict):
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> PersonChanges:
         return PersonChanges(
-            last_name=_clean(data["last_name"]),
-            first_name=_clean(data["first_name"]),
-            middle_name=_clean(data["middle_name"]),
+            last_name=clean(data["last_name"]),
+            first_name=clean(data["first_name"]),
+            middle_name=clean(data["middle_name"]),
             birth_date=data["birth_date"],
             sex=None if data["sex"] is None else Sex(data["sex"]),
-            birth_place=_clean(data["birth_place"]),
-            snils=_identifier(data["snils"]),
+            birth_place=clean(data["birth_place"]),
+            snils=identifier(data["snils"]),
             identity_document=data["identity_document"],
             residence_document=data["residence_document"],
         )
@@ -259,7 +260,8 @@ def replacement_request(enp: str, data: Mapping[str, Any]) -> ReplacementRequest
     )
 
 
-def _identifier(value: str | None) -> str | None:
+def identifier(value: str | None) -> str | None:
+    """A СНИЛС or ИНН as the digits the registry keeps."""
     # "112-233-445 95" as printed on the card, or full-width digits from a phone's keyboard, become the digits the
     # registry keeps, here and only here: the domain checks them as they will be sent on.
     return None if value is None else normalize_identifier(value)
