@@ -30,12 +30,15 @@ from gateway.domain.model import (
 )
 
 TOO_LONG = "FIELD_TOO_LONG"
+EMPTY = "FIELD_REQUIRED"
 REQUIRED_MESSAGES = {"Missing data for required field.", "Field may not be null."}
 
 
 def text(max_length: int, **kwargs: Any) -> fields.String:
     """A non-empty string of at most `max_length` characters."""
-    return fields.String(validate=validate.Length(min=1, max=max_length, error=TOO_LONG), **kwargs)
+    # An empty string is a field left unfilled, not one too long.
+    limits = [validate.Length(min=1, error=EMPTY), validate.Length(max=max_length, error=TOO_LONG)]
+    return fields.String(validate=limits, **kwargs)
 
 
 def one_line(value: str) -> None:
@@ -297,7 +300,7 @@ def _walk(messages: Any, path: str, found: list[Violation]) -> None:
 
 
 def _code(message: str) -> str:
-    if message in REQUIRED_MESSAGES:
+    if message in REQUIRED_MESSAGES or message == EMPTY:
         return "FIELD_REQUIRED"
     if message == TOO_LONG:
         return TOO_LONG
