@@ -336,3 +336,40 @@ def test_a_citizen_replaces_the_policy_after_a_name_change_and_keeps_the_enp(
     rows.nth(1).get_by_role("button").click()
     expect(page.locator("#application-title")).to_have_text("Заявление на полис ОМС")
     expect(page.locator("#application-title")).to_be_focused()
+
+
+def test_a_policy_in_force_not_applied_for_here_is_asked_for_by_its_enp(tab: Tab, tmp_path: Path, axe: str) -> None:
+    # Морозов of the registry's seed is insured with 77001 (mocks/data/registry.yaml); Петров applies for him there.
+    page = log_in(tab, "petrov", "Петров Сергей Николаевич")
+    for label, value in (("Фамилия *", "Морозов"), ("Имя *", "Дмитрий"), ("Отчество", "Андреевич"),
+                         ("Дата рождения *", "1985-11-30"), ("СНИЛС *", "148-301-576 53")):  # fmt: skip
+        field(page, label).fill(value)
+    field(page, "Пол *").select_option("male")
+    fill_passport(page, "4505", "731942", "2005-12-14")
+    choose_insurer(page, "77001")
+    apply(page)
+    expect(page.locator("#application-status")).to_have_text("В оформлении отказано", timeout=PROCESSING)
+    # Not the citizen himself: the catalogue's words about "этот человек" stand.
+    entry = catalogue_entry("ALREADY_INSURED_SAME_INSURER")
+    expect(page.locator("#rejection-reasons .reason-message")).to_have_text(entry["message"])
+
+    # No application here issued the policy in force, so its ЕНП is asked for.
+    page.locator("#rejection-actions button", has_text="Заменить полис").click()
+    finder = page.locator("#enp-finder")
+    enp = finder.get_by_label("ЕНП действующего полиса *", exact=True)
+    expect(enp).to_be_focused()
+    enp.fill("7748 4108")
+    page.get_by_role("button", name="Показать полис").click()
+    expect(finder.locator(".field-error .error-message")).to_have_text("ЕНП — это 16 цифр.")
+    enp.fill("7748 4108 1900 0013")
+    page.get_by_role("button", name="Показать полис").click()
+    expect(finder.locator(".field-error")).to_have_attribute("data-code", "ENP_CHECKSUM")
+    # Someone else's policy, which nothing of Петров's concerns, is not shown to him.
+    enp.fill("7748 4108 1900 0012")
+    page.get_by_role("button", name="Показать полис").click()
+    expect(finder.locator(".field-error .error-message")).to_have_text("Среди ваших полисов нет полиса с таким ЕНП.")
+    expect(enp).to_have_attribute("aria-invalid", "true")
+    expect(enp).to_be_focused()
+    expect(page.locator("#enp-finder-errors")).to_be_hidden()  # one field: its reason is beside it
+    expect(page.locator("#policy")).to_be_hidden()
+    inspect(page, axe, tmp_path / "portal-enp-finder.png")

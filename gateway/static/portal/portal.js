@@ -493,8 +493,8 @@
     return (own && SELF_MESSAGES[reason.code]) || reason.message;
   }
 
-  function showErrors(form, box, reasons, own = true) {
-    // Every reason at once: under its field, and listed above the form with a link to each field.
+  function showErrors(form, box, reasons, own = true, listed = true) {
+    // Every reason at once: under its field, and (`listed`) above the form with a link to each field.
     clearErrors(form, box);
     const summary = element("ul");
     inFormOrder(form, reasons).forEach((reason, index) => {
@@ -529,7 +529,10 @@
       item.append(link);
       summary.append(item);
     });
-    if (reasons.length) {
+    const first = form.querySelector(".invalid input, .invalid select");
+    if (!listed && first && summary.querySelectorAll("a").length === reasons.length) {
+      first.focus(); // one field, its reason beside it: a list above would only say it twice
+    } else if (reasons.length) {
       const count = reasons.length === 1 ? "Найдена ошибка" : `Найдено ошибок: ${reasons.length}`;
       box.append(element("p", "error-title", `${count}. Исправьте, пожалуйста:`), summary);
       box.hidden = false;
@@ -843,6 +846,7 @@
     }
     const finder = $("enp-finder");
     finder.hidden = false;
+    $("e-enp-label").textContent = own ? "ЕНП вашего действующего полиса *" : "ЕНП действующего полиса *";
     clearErrors(finder, $("enp-finder-errors"));
     finder.elements.namedItem("enp").focus();
   }
@@ -861,7 +865,8 @@
     const finder = $("enp-finder");
     const box = $("enp-finder-errors");
     const enp = finder.elements.namedItem("enp").value.replace(/[\s-]/g, "");
-    const refuse = (message, recommendation) => showErrors(finder, box, [{ field: "enp", message, recommendation }]);
+    const refuse = (message, recommendation) =>
+      showErrors(finder, box, [{ field: "enp", message, recommendation }], true, false);
     if (!/^\d{16}$/.test(enp)) {
       refuse("ЕНП — это 16 цифр.", "Введите номер так, как он напечатан в полисе или выписке.");
       return;
@@ -870,7 +875,7 @@
     const answer = await openPolicyInForce(enp);
     if (!answer || answer.status === 200) return;
     if (answer.status === 422 && reasonsOf(answer).length) {
-      showErrors(finder, box, reasonsOf(answer));
+      showErrors(finder, box, reasonsOf(answer), true, false);
     } else if (answer.status === 404) {
       refuse("Среди ваших полисов нет полиса с таким ЕНП.", "Проверьте номер по полису или выписке.");
     } else {
