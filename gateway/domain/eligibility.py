@@ -145,8 +145,9 @@ def _birth_date(value: date | None, today: date, field: str, found: list[Violati
 def document_draft_violations(
     document: DocumentDraft, today: date, path: str, birth_date: date | None = None
 ) -> list[Violation]:
-    """The rules of one document whose fields were read: every rule reads its type, the date and age rules also
-    its dates; the series and number rules read nothing else, so a stand-in for an unread one is never read."""
+    """The rules of one document whose fields were read (drafts.py)."""
+    # Every rule reads the type, the date and age rules the dates too; the series and number rules read nothing
+    # else, so a stand-in for an unread series or number is never read, and a reason at it is dropped.
     whole = document.whole()
     if whole is not None:
         return document_violations(whole, today, path, birth_date)
