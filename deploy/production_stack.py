@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         EPOLICY_FUND_URL=f"{mocks}/fund",
         EPOLICY_KZ_FUND_URL=f"{mocks}/kz/fund",
         EPOLICY_INSURER_URL_TEMPLATE=f"{mocks}/insurers/{{code}}",
+        EPOLICY_DEMO_MARK=os.environ.get("EPOLICY_DEMO_MARK", "true"),  # the mocks' data: documents say «ДЕМО»
     )
     env.setdefault("EPOLICY_LOG_FORMAT", "json")
     stop = threading.Event()

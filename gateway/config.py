@@ -49,6 +49,8 @@ class Settings:
     oauth_audience: str = "epolicy-gateway"
     oauth_jwks_url: str | None = None  # None: <issuer>/jwks
     portal_client_id: str = "epolicy-portal"  # the client id the demo portal logs in with
+    # Printable documents say «ДЕМО» and that they are no document: `epolicy stack`, on test data, sets it.
+    demo_mark: bool = False
     # Back-ends. An insurer's address is insurer_urls[code], else the template with its code.
     fund_url: str = "http://127.0.0.1:8090/fund"
     kz_fund_url: str = "http://127.0.0.1:8090/kz/fund"  # the Kazakh social health insurance fund (ОСМС)

@@ -83,6 +83,7 @@ def stack(host: str, port: int, mocks_port: int, log_level: str, log_format: str
         EPOLICY_FUND_URL=f"{base}/fund",
         EPOLICY_KZ_FUND_URL=f"{base}/kz/fund",
         EPOLICY_INSURER_URL_TEMPLATE=f"{base}/insurers/{{code}}",
+        EPOLICY_DEMO_MARK=os.environ.get("EPOLICY_DEMO_MARK", "true"),  # the mocks' data: documents say «ДЕМО»
     )
     command = [sys.executable, "-m", "gateway", "serve", "--host", host, "--port", str(port)]
     command += ["--log-level", log_level, "--log-format", log_format]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
@@ -13,6 +13,7 @@ from gateway.api import render
 from gateway.api import responses as out
 from gateway.api.common import caller, conditional, fingerprint, json_body, services
 from gateway.api.docs import APPLICATION_EXAMPLES, APPLICATION_ID, IDEMPOTENCY_KEY, LOCATION, Operation
+from gateway.api.drafts import draft_violations
 from gateway.api.problems import ProblemError, validation_problem
 from gateway.api.schemas import ApplicationSchema, violations_of
 from gateway.auth import require_scope
@@ -20,6 +21,7 @@ from gateway.domain.applications import Application
 from gateway.domain.model import NewPolicyRequest, Reason, ReplacementRequest
 from gateway.ports import IdempotencyKey, InvalidCursor
 from gateway.usecases.errors import InputRejected
+from gateway.usecases.processing import MOSCOW
 from gateway.usecases.submission import (
     cancel_application,
     list_applications,
@@ -39,12 +41,33 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def parse(schema: Schema, body: dict[str, Any]) -> Any:
-    """Load a body with a schema; shape errors become the same reasons as the domain's."""
+    """Load a body with a schema; shape errors become the same reasons as the domain's, and come together with
+    those of the domain's rules that the fields which did load still allow (gateway/api/drafts.py)."""
     try:
         return schema.load(body)
     except ValidationError as error:
-        catalogue = services().catalogue
-        raise InputRejected(tuple(catalogue.reason(v) for v in violations_of(error))) from None
+        raise InputRejected(refusal_reasons(schema, error)) from None
+
+
+def refusal_reasons(schema: Schema, error: ValidationError) -> tuple[Reason, ...]:
+    """Every reason against a body the schema refused: its shape first, then its meaning as far as it was read."""
+    context = services().submission
+    shape = violations_of(error)
+    refused = frozenset(violation.field for violation in shape if violation.field)
+    today = context.clock().astimezone(MOSCOW).date()
+    loaded = error.valid_data if isinstance(error.valid_data, Mapping) else {}
+    meaning = draft_violations(schema, loaded, refused, today, context.reference)
+    found = list(dict.fromkeys(shape))
+    for violation in meaning:
+        # A field the schema refused has its reason already; a warning of the catalogue refuses nothing.
+        refused_here = violation.field is not None and any(_within(violation.field, path) for path in refused)
+        if not refused_here and context.catalogue.entry(violation.code).severity == "error" and violation not in found:
+            found.append(violation)
+    return tuple(context.catalogue.reason(violation) for violation in found)
+
+
+def _within(field: str, path: str) -> bool:
+    return field == path or field.startswith(f"{path}.")
 
 
 def accepted(application: Application, status: int = 202) -> Response:

@@ -32,6 +32,7 @@ def document(enp: str) -> Response:
         insurer_name=insurer.name if insurer else None,
         region_name=found.reference.regions.get(policy.region_code),
         issued_at=found.clock(),
+        demo=found.settings.demo_mark,
     )
     response = Response(render_policy_extract(extract), 200, mimetype=PDF)
     response.headers["Content-Disposition"] = f'inline; filename="policy-{policy.enp}.pdf"'

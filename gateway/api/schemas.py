@@ -30,12 +30,15 @@ from gateway.domain.model import (
 )
 
 TOO_LONG = "FIELD_TOO_LONG"
+EMPTY = "FIELD_REQUIRED"
 REQUIRED_MESSAGES = {"Missing data for required field.", "Field may not be null."}
 
 
 def text(max_length: int, **kwargs: Any) -> fields.String:
     """A non-empty string of at most `max_length` characters."""
-    return fields.String(validate=validate.Length(min=1, max=max_length, error=TOO_LONG), **kwargs)
+    # An empty string is a field left unfilled, not one too long.
+    limits = [validate.Length(min=1, error=EMPTY), validate.Length(max=max_length, error=TOO_LONG)]
+    return fields.String(validate=limits, **kwargs)
 
 
 def one_line(value: str) -> None:
@@ -53,7 +56,8 @@ def choice(enum: type[Any], **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.OneOf([member.value for member in enum]), **kwargs)
 
 
-def _clean(value: str | None) -> str | None:
+def clean(value: str | None) -> str | None:
+    """A name or place in one Unicode form (NFC), without stray spaces."""
     # Names and places are compared with the registry's records: one Unicode form, no stray spaces.
     return None if value is None else unicodedata.normalize("NFC", " ".join(value.split()))
 
@@ -78,10 +82,10 @@ class DocumentSchema(Strict):
         return normalize_document(
             Document(
                 type=DocumentType(data["type"]),
-                series=_clean(data["series"]),
+                series=clean(data["series"]),
                 number=data["number"].strip(),
                 issue_date=data["issue_date"],
-                issuer=_clean(data["issuer"]),
+                issuer=clean(data["issuer"]),
                 expiry_date=data["expiry_date"],
             )
         )
@@ -104,15 +108,15 @@ class PersonSchema(Strict):
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Person:
         return Person(
-            last_name=_clean(data["last_name"]) or "",
-            first_name=_clean(data["first_name"]) or "",
-            middle_name=_clean(data["middle_name"]),
+            last_name=clean(data["last_name"]) or "",
+            first_name=clean(data["first_name"]) or "",
+            middle_name=clean(data["middle_name"]),
             birth_date=data["birth_date"],
             sex=Sex(data["sex"]),
-            birth_place=_clean(data["birth_place"]),
+            birth_place=clean(data["birth_place"]),
             citizenship=data["citizenship"],
-            snils=_identifier(data["snils"]),
-            inn=_identifier(data["inn"]),
+            snils=identifier(data["snils"]),
+            inn=identifier(data["inn"]),
             identity_document=data["identity_document"],
             residence_document=data["residence_document"],
             category=None if data["category"] is None else InsuredCategory(data["category"]),
@@ -134,7 +138,7 @@ class AuthoritySchema(Strict):
             type=AuthorityType(data["type"]),
             number=None if data["number"] is None else data["number"].strip(),
             issue_date=data["issue_date"],
-            issuer=_clean(data["issuer"]),
+            issuer=clean(data["issuer"]),
         )
 
 
@@ -152,11 +156,11 @@ class RepresentativeSchema(Strict):
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> Representative:
         return Representative(
-            last_name=_clean(data["last_name"]) or "",
-            first_name=_clean(data["first_name"]) or "",
-            middle_name=_clean(data["middle_name"]),
+            last_name=clean(data["last_name"]) or "",
+            first_name=clean(data["first_name"]) or "",
+            middle_name=clean(data["middle_name"]),
             birth_date=data["birth_date"],
-            snils=_identifier(data["snils"]),
+            snils=identifier(data["snils"]),
             identity_document=data["identity_document"],
             authority=data["authority"],
         )
@@ -176,13 +180,13 @@ class PersonChangesSchema(Strict):
     @post_load
     def make(self, data: dict[str, Any], **_: Any) -> PersonChanges:
         return PersonChanges(
-            last_name=_clean(data["last_name"]),
-            first_name=_clean(data["first_name"]),
-            middle_name=_clean(data["middle_name"]),
+            last_name=clean(data["last_name"]),
+            first_name=clean(data["first_name"]),
+            middle_name=clean(data["middle_name"]),
             birth_date=data["birth_date"],
             sex=None if data["sex"] is None else Sex(data["sex"]),
-            birth_place=_clean(data["birth_place"]),
-            snils=_identifier(data["snils"]),
+            birth_place=clean(data["birth_place"]),
+            snils=identifier(data["snils"]),
             identity_document=data["identity_document"],
             residence_document=data["residence_document"],
         )
@@ -259,7 +263,8 @@ def replacement_request(enp: str, data: Mapping[str, Any]) -> ReplacementRequest
     )
 
 
-def _identifier(value: str | None) -> str | None:
+def identifier(value: str | None) -> str | None:
+    """A СНИЛС or ИНН as the digits the registry keeps."""
     # "112-233-445 95" as printed on the card, or full-width digits from a phone's keyboard, become the digits the
     # registry keeps, here and only here: the domain checks them as they will be sent on.
     return None if value is None else normalize_identifier(value)
@@ -295,7 +300,7 @@ def _walk(messages: Any, path: str, found: list[Violation]) -> None:
 
 
 def _code(message: str) -> str:
-    if message in REQUIRED_MESSAGES:
+    if message in REQUIRED_MESSAGES or message == EMPTY:
         return "FIELD_REQUIRED"
     if message == TOO_LONG:
         return TOO_LONG

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.domain.model import Policy, PolicyStatus, Sex
 
@@ -24,6 +25,20 @@ FORM_NAMES = {
     "universal_card": "полис в составе универсальной электронной карты",
 }
 SEX_NAMES = {Sex.MALE: "мужской", Sex.FEMALE: "женский"}
+DEMO_MARK = "ДЕМО"
+DEMO_NOTE = (
+    "ДЕМОНСТРАЦИОННЫЙ СТЕНД: выписка составлена по тестовым данным и не является документом об обязательном "
+    "медицинском страховании."
+)
+
+
+def moscow() -> tzinfo:
+    """Moscow time, in which the registry and its citizens read a document's times."""
+    try:
+        return ZoneInfo("Europe/Moscow")
+    except ZoneInfoNotFoundError:
+        # No time zone database on the machine (and no tzdata package): Moscow has kept UTC+3 since 2014.
+        return timezone(timedelta(hours=3), "MSK")
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,7 @@ class PolicyExtract:
     insurer_name: str | None
     region_name: str | None
     issued_at: datetime  # when the extract was made: the data are the registry's at that moment
+    demo: bool = False  # made by a demonstration stack (EPOLICY_DEMO_MARK): marked «ДЕМО», said to be no document
 
 
 def ru_date(value: date) -> str:
@@ -69,10 +85,11 @@ def extract_lines(extract: PolicyExtract) -> list[tuple[str, str]]:
 
 
 def footer(extract: PolicyExtract) -> list[str]:
-    """The notes under the data: when the extract was made, what the QR code carries, what it is for."""
-    made = extract.issued_at.astimezone(UTC).strftime("%d.%m.%Y %H:%M")
+    """The notes under the data: when the extract was made (Moscow time), what the QR code carries, what it is for."""
+    made = extract.issued_at.astimezone(moscow()).strftime("%d.%m.%Y %H:%M")
     return [
-        f"Выписка сформирована {made} UTC по данным единого регистра застрахованных лиц на этот момент.",
+        f"Выписка сформирована {made} по московскому времени (Europe/Moscow) по данным единого регистра "
+        "застрахованных лиц на этот момент.",
         "QR-код содержит единый номер полиса (ЕНП): медицинская организация может считать его сканером.",
         "Полис ОМС даёт право на бесплатную медицинскую помощь по базовой программе ОМС на всей территории "
         "Российской Федерации и по территориальной программе ОМС в субъекте РФ, где выдан полис.",

@@ -1,11 +1,13 @@
 """The policy extract laid out as an A4 PDF (fpdf2), with the ЕНП as a vector QR code (segno).
 
 The fonts are the DejaVu files shipped in gateway/data/fonts (their licence beside them): the PDF embeds a subset
-of them, so the Cyrillic text reads the same on every machine and the gateway needs no system fonts.
+of them, so the Cyrillic text reads the same on every machine and the gateway needs no system fonts. An extract of
+a demonstration stack carries «ДЕМО» across the page and says under its title that it is no document.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import segno
@@ -13,7 +15,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import FontFace
 
-from gateway.documents.extract import SUBTITLE, TITLE, PolicyExtract, extract_lines, footer
+from gateway.documents.extract import DEMO_MARK, DEMO_NOTE, SUBTITLE, TITLE, PolicyExtract, extract_lines, footer
 
 FONTS = Path(__file__).resolve().parent.parent / "data" / "fonts"
 FAMILY = "DejaVuSans"
@@ -21,6 +23,11 @@ FAMILY = "DejaVuSans"
 MARGIN = 18.0  # mm
 QR_MODULE = 1.5  # mm per module: a version 1 code is 21 modules, 31.5 mm, easy for a phone camera
 QR_QUIET_ZONE = 4  # modules of white around the code, as ISO/IEC 18004 asks
+RED = (180, 35, 24)
+WATERMARK = (244, 212, 208)  # pale enough to read the data through, drawn before them
+
+# fontTools narrates every table it subsets at INFO, some 75 lines a PDF: its warnings are enough.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def render_policy_extract(extract: PolicyExtract) -> bytes:
@@ -36,6 +43,8 @@ def render_policy_extract(extract: PolicyExtract) -> bytes:
     pdf.set_creator("epolicy-gateway")
     pdf.set_creation_date(extract.issued_at)
     pdf.add_page()
+    if extract.demo:
+        _draw_watermark(pdf)
 
     qr_size = _draw_qr(pdf, extract.policy.enp, pdf.w - MARGIN, MARGIN)
     text_width = pdf.w - 2 * MARGIN - qr_size - 4
@@ -43,6 +52,12 @@ def render_policy_extract(extract: PolicyExtract) -> bytes:
     pdf.multi_cell(text_width, 7, TITLE, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, "", 11)
     pdf.multi_cell(text_width, 6, SUBTITLE, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if extract.demo:
+        pdf.ln(2)
+        pdf.set_font(FAMILY, "B", 9.5)
+        pdf.set_text_color(*RED)
+        pdf.multi_cell(text_width, 5, DEMO_NOTE, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_text_color(0, 0, 0)
     pdf.set_y(max(pdf.get_y(), MARGIN + qr_size) + 6)
 
     pdf.set_font(FAMILY, "", 10.5)
@@ -67,6 +82,17 @@ def render_policy_extract(extract: PolicyExtract) -> bytes:
         pdf.multi_cell(0, 4.5, note, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1)
     return bytes(pdf.output())
+
+
+def _draw_watermark(pdf: FPDF) -> None:
+    """«ДЕМО» across the middle of the page, under what is printed after it."""
+    pdf.set_font(FAMILY, "B", 120)
+    pdf.set_text_color(*WATERMARK)
+    width = pdf.get_string_width(DEMO_MARK)
+    center_x, center_y = pdf.w / 2, pdf.h / 2
+    with pdf.rotation(35, x=center_x, y=center_y):
+        pdf.text(center_x - width / 2, center_y + 15, DEMO_MARK)
+    pdf.set_text_color(0, 0, 0)
 
 
 def _draw_qr(pdf: FPDF, content: str, right: float, top: float) -> float:

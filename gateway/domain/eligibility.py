@@ -7,27 +7,36 @@ only follows from another broken one (an age computed from a birth date in the f
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from gateway.domain.changes import has_changes
 from gateway.domain.documents import (
     REFUGEE_DOCUMENTS,
     STAY_DOCUMENTS,
     age_on,
     document_violations,
+    format_violations,
     stay_document,
+)
+from gateway.domain.drafts import (
+    CITIZENSHIP_RF,
+    ApplicationDraft,
+    DocumentDraft,
+    PersonDraft,
+    ReplacementDraft,
+    RepresentativeDraft,
 )
 from gateway.domain.identifiers import enp_violations, inn_violations, snils_violations
 from gateway.domain.model import (
     Authority,
     AuthorityType,
+    Document,
     DocumentType,
     InsuredCategory,
     NewPolicyRequest,
     Person,
     PersonChanges,
     Policy,
-    PolicyForm,
     PolicyStatus,
     Relation,
     ReplacementReason,
@@ -103,25 +112,89 @@ def _is_name_letter(char: str) -> bool:
 
 def check_person(person: Person, today: date, path: str = "person") -> list[Violation]:
     """Every rule on a person: names, birth date, СНИЛС, ИНН, documents and the documents their category needs."""
-    found = name_violations(person.last_name, f"{path}.last_name")
-    found += name_violations(person.first_name, f"{path}.first_name")
+    return check_person_draft(PersonDraft.of(person), today, path)
+
+
+def check_person_draft(person: PersonDraft, today: date, path: str = "person") -> list[Violation]:
+    """The rules of check_person whose fields were read (drafts.py)."""
+    # A required name that is None was not read: the schema named it already.
+    found = [] if person.last_name is None else name_violations(person.last_name, f"{path}.last_name")
+    found += [] if person.first_name is None else name_violations(person.first_name, f"{path}.first_name")
     found += name_violations(person.middle_name, f"{path}.middle_name", required=False)
     found += _birth_place_violations(person.birth_place, f"{path}.birth_place")
-    born = person.birth_date <= today
-    if not born:
-        found.append(Violation("BIRTH_DATE_IN_FUTURE", f"{path}.birth_date"))
+    birth_date = _birth_date(person.birth_date, today, f"{path}.birth_date", found)
     if person.snils is not None:
         found += snils_violations(person.snils, f"{path}.snils")
-    elif born and _snils_required(person, today):
+    elif birth_date is not None and "snils" not in person.unread and _snils_required(person, birth_date, today):
         found.append(Violation("SNILS_REQUIRED", f"{path}.snils"))
     if person.inn is not None:
         found += inn_violations(person.inn, f"{path}.inn")
-    birth_date = person.birth_date if born else None
-    found += document_violations(person.identity_document, today, f"{path}.identity_document", birth_date)
-    if person.residence_document is not None:
-        found += document_violations(person.residence_document, today, f"{path}.residence_document", birth_date)
-    found += _category_violations(person, path)
+    for name, document in (
+        ("identity_document", person.identity_document),
+        ("residence_document", person.residence_document),
+    ):
+        if document is not None:
+            found += document_draft_violations(document, today, f"{path}.{name}", birth_date)
+    standing = _standing(person)
+    if standing is not None:
+        found += _category_violations(standing, path)
     return found
+
+
+def _birth_date(value: date | None, today: date, field: str, found: list[Violation]) -> date | None:
+    # The birth date the age rules may use: none when it was not read, or is in the future (said once, here).
+    if value is not None and value > today:
+        found.append(Violation("BIRTH_DATE_IN_FUTURE", field))
+        return None
+    return value
+
+
+def document_draft_violations(
+    document: DocumentDraft, today: date, path: str, birth_date: date | None = None
+) -> list[Violation]:
+    """The rules of one document whose fields were read (drafts.py)."""
+    # Every rule reads the type, the date and age rules the dates too; the series and number rules read nothing
+    # else, so a stand-in for an unread series or number is never read, and a reason at it is dropped.
+    whole = document.whole()
+    if whole is not None:
+        return document_violations(whole, today, path, birth_date)
+    if document.type is None:
+        return []
+    stand_in = Document(
+        document.type, document.number or "", document.issue_date or today, document.series, None, document.expiry_date
+    )
+    if document.issue_date is not None and "expiry_date" not in document.unread:
+        found = document_violations(stand_in, today, path, birth_date)
+    else:
+        found = format_violations(stand_in, path)
+    unread = {f"{path}.{name}" for name in document.unread} | ({f"{path}.number"} if document.number is None else set())
+    return [violation for violation in found if violation.field not in unread]
+
+
+@dataclass(frozen=True)
+class _Standing:
+    """What decides which documents a person may be insured on: citizenship, stated category, document types."""
+
+    citizenship: str
+    category: InsuredCategory | None
+    identity: DocumentType
+    residence: DocumentType | None
+
+    @property
+    def is_citizen(self) -> bool:
+        return self.citizenship == CITIZENSHIP_RF
+
+
+def _standing(person: PersonDraft) -> _Standing | None:
+    # The category rules read the citizenship, the category and both documents' types: all must have been read.
+    if person.unread & {"citizenship", "category", "identity_document", "residence_document"}:
+        return None
+    identity, residence = person.identity_document, person.residence_document
+    if person.citizenship is None or identity is None or identity.type is None:
+        return None
+    if residence is not None and residence.type is None:
+        return None
+    return _Standing(person.citizenship, person.category, identity.type, None if residence is None else residence.type)
 
 
 def _birth_place_violations(value: str | None, field: str) -> list[Violation]:
@@ -130,12 +203,12 @@ def _birth_place_violations(value: str | None, field: str) -> list[Violation]:
     return []
 
 
-def _snils_required(person: Person, today: date) -> bool:
+def _snils_required(person: PersonDraft, birth_date: date, today: date) -> bool:
     # Foreigners give a СНИЛС only if they have one, and so do children under 14 (DOMAIN.md).
-    return person.is_citizen and age_on(person.birth_date, today) >= SNILS_REQUIRED_FROM_AGE
+    return person.is_citizen and age_on(birth_date, today) >= SNILS_REQUIRED_FROM_AGE
 
 
-def _stated_category_violations(person: Person, path: str) -> list[Violation]:
+def _stated_category_violations(person: _Standing, path: str) -> list[Violation]:
     # A category the applicant states must agree with citizenship; highly qualified specialists and their families
     # are not insured in ОМС at all (326-ФЗ art. 10): their employer's voluntary insurance covers them.
     category, field = person.category, f"{path}.category"
@@ -151,30 +224,30 @@ def _stated_category_violations(person: Person, path: str) -> list[Violation]:
         return [Violation("FIELD_INVALID", field, (("rule", "category_and_citizenship"),))]
     if category is InsuredCategory.EAEU_WORKER and person.citizenship not in EAEU_STATES:
         return [Violation("FIELD_INVALID", field, (("rule", "eaeu_citizenship"),))]
-    if category is InsuredCategory.REFUGEE and person.identity_document.type not in REFUGEE_DOCUMENTS:
+    if category is InsuredCategory.REFUGEE and person.identity not in REFUGEE_DOCUMENTS:
         return [_not_allowed(f"{path}.identity_document.type", "refugee")]
     return []
 
 
-def _category_violations(person: Person, path: str) -> list[Violation]:
+def _category_violations(person: _Standing, path: str) -> list[Violation]:
     # Age limits of a citizen's documents (passport from 14, birth certificate until 14 + 30 days) are rules of the
     # documents themselves (documents.py); here only which type of document the person's category allows.
     stated = _stated_category_violations(person, path)
     if stated:
         return stated
-    identity, residence = person.identity_document, person.residence_document
+    identity, residence = person.identity, person.residence
     identity_path, residence_path = f"{path}.identity_document.type", f"{path}.residence_document"
     found: list[Violation] = []
     if person.is_citizen:
-        if identity.type not in CITIZEN_DOCUMENTS:
+        if identity not in CITIZEN_DOCUMENTS:
             found.append(_not_allowed(identity_path, "citizen"))
         if residence is not None:
             # A citizen needs no permission to live in Russia.
             found.append(_not_allowed(f"{residence_path}.type", "citizen"))
         return found
-    if identity.type in REFUGEE_DOCUMENTS:
+    if identity in REFUGEE_DOCUMENTS:
         # A refugee's or asylum seeker's certificate is both the identity document and what allows the stay.
-        if residence is not None and residence.type not in PERMITS:
+        if residence is not None and residence not in PERMITS:
             found.append(_not_allowed(f"{residence_path}.type", "refugee"))
         return found or _stay_of_category_violations(person, path)
     stateless = person.citizenship == STATELESS
@@ -182,28 +255,33 @@ def _category_violations(person: Person, path: str) -> list[Violation]:
     # A stateless person's residence permit (and temporary residence permit) is also their identity document
     # (115-ФЗ art. 2 and 10).
     allowed = {DT.FOREIGN_PASSPORT} | (PERMITS if stateless else set())
-    if identity.type not in allowed:
+    if identity not in allowed:
         found.append(_not_allowed(identity_path, category))
     # A worker from an EAEU state may stay on the labour contract alone (Договор о ЕАЭС art. 97, 98).
     stays = PERMITS | ({DT.LABOUR_CONTRACT_EAEU} if person.citizenship in EAEU_STATES else set())
     if residence is None:
-        if not (stateless and identity.type in PERMITS):
+        if not (stateless and identity in PERMITS):
             found.append(Violation("RESIDENCE_DOCUMENT_REQUIRED", residence_path))
-    elif residence.type not in stays:
+    elif residence not in stays:
         found.append(_not_allowed(f"{residence_path}.type", category))
     return found or _stay_of_category_violations(person, path)
 
 
-def _stay_of_category_violations(person: Person, path: str) -> list[Violation]:
+def _stay_of_category_violations(person: _Standing, path: str) -> list[Violation]:
     # A stated category must be the one the stay document gives: "permanent" with a temporary residence permit
-    # would send the registry a category the documents do not prove.
+    # would send the registry a category the documents do not prove. The stay document is the residence document,
+    # or an identity document that is one (documents.stay_document).
     category = person.category
     if category is None or category not in STAY_OF_CATEGORY:
         return []
-    stay = stay_document(person.identity_document, person.residence_document)
-    if stay is None or stay.type is STAY_OF_CATEGORY[category]:
+    if person.residence is not None:
+        name, stay = "residence_document", person.residence
+    elif person.identity in STAY_DOCUMENTS:
+        name, stay = "identity_document", person.identity
+    else:
         return []
-    name = "residence_document" if stay is person.residence_document else "identity_document"
+    if stay is STAY_OF_CATEGORY[category]:
+        return []
     return [_not_allowed(f"{path}.{name}.type", category.value)]
 
 
@@ -213,13 +291,25 @@ def _not_allowed(field: str, category: str) -> Violation:
 
 def check_new_application(request: NewPolicyRequest, today: date, reference: Reference) -> list[Violation]:
     """Every rule on `POST /api/v1/applications`: the person, who applies for them, region, insurer and form."""
-    person = request.person
-    found = check_person(person, today, "person")
-    if person.birth_date <= today:
-        found += _relation_violations(request.relation, age_on(person.birth_date, today))
-    found += representative_violations(request.relation, request.representative, today)
-    found += _region_violations(request.region_code, reference)
-    found += _insurer_violations(request.insurer_code, request.region_code, request.policy_form, today, reference)
+    return check_application_draft(ApplicationDraft.of(request), today, reference)
+
+
+def check_application_draft(draft: ApplicationDraft, today: date, reference: Reference) -> list[Violation]:
+    """The rules of check_new_application whose fields were read (drafts.py)."""
+    person, relation = draft.person, draft.relation
+    found = [] if person is None else check_person_draft(person, today, "person")
+    birth_date = None if person is None else person.birth_date
+    if relation is not None and birth_date is not None and birth_date <= today:
+        found += _relation_violations(relation, age_on(birth_date, today))
+    if "representative" not in draft.unread:
+        found += _representative_violations(relation, draft.representative, today)
+    if draft.region_code is not None:
+        found += _region_violations(draft.region_code, reference)
+    if draft.insurer_code is not None:
+        region = None if "region_code" in draft.unread else draft.region_code
+        found += _insurer_violations(
+            draft.insurer_code, region, today, reference, admission="region_code" not in draft.unread
+        )
     return found
 
 
@@ -236,26 +326,35 @@ def representative_violations(
     relation: Relation, representative: Representative | None, today: date
 ) -> list[Violation]:
     """Who applies for another person: an adult, identified, with an authority that fits the relation."""
+    draft = None if representative is None else RepresentativeDraft.of(representative)
+    return _representative_violations(relation, draft, today)
+
+
+def _representative_violations(
+    relation: Relation | None, representative: RepresentativeDraft | None, today: date
+) -> list[Violation]:
+    # Without the relation only the representative's own data can be checked, not whether one is needed.
     path = "representative"
     if relation is Relation.SELF:
         if representative is None:
             return []
         return [Violation("FIELD_INVALID", path, (("rule", "no_representative_for_self"),))]
     if representative is None:
-        return [Violation("REPRESENTATIVE_REQUIRED", path)]
-    found = name_violations(representative.last_name, f"{path}.last_name")
-    found += name_violations(representative.first_name, f"{path}.first_name")
+        return [] if relation is None else [Violation("REPRESENTATIVE_REQUIRED", path)]
+    found = [] if representative.last_name is None else name_violations(representative.last_name, f"{path}.last_name")
+    found += (
+        [] if representative.first_name is None else name_violations(representative.first_name, f"{path}.first_name")
+    )
     found += name_violations(representative.middle_name, f"{path}.middle_name", required=False)
-    born = representative.birth_date
-    if born > today:
-        found.append(Violation("BIRTH_DATE_IN_FUTURE", f"{path}.birth_date"))
-    elif age_on(born, today) < ADULT_AGE:
+    born = _birth_date(representative.birth_date, today, f"{path}.birth_date", found)
+    if born is not None and age_on(born, today) < ADULT_AGE:
         found.append(Violation("REPRESENTATIVE_NOT_ADULT", f"{path}.birth_date"))
     if representative.snils is not None:
         found += snils_violations(representative.snils, f"{path}.snils")
-    known_birth = born if born <= today else None
-    found += document_violations(representative.identity_document, today, f"{path}.identity_document", known_birth)
-    found += _authority_violations(relation, representative.authority, today, f"{path}.authority")
+    if representative.identity_document is not None:
+        found += document_draft_violations(representative.identity_document, today, f"{path}.identity_document", born)
+    if relation is not None and representative.authority is not None:
+        found += _authority_violations(relation, representative.authority, today, f"{path}.authority")
     return found
 
 
@@ -282,15 +381,16 @@ def _region_violations(region_code: str, reference: Reference) -> list[Violation
 
 
 def _insurer_violations(
-    insurer_code: str, region_code: str | None, policy_form: PolicyForm, today: date, reference: Reference
+    insurer_code: str, region_code: str | None, today: date, reference: Reference, *, admission: bool = True
 ) -> list[Violation]:
+    # `admission`: whether the region is known well enough to ask if the insurer is admitted there.
     insurer = reference.insurers.get(insurer_code)
     if insurer is None:
         return [Violation("INSURER_UNKNOWN", "insurer_code")]
     found: list[Violation] = []
     # Without a region the insurer must at least still be admitted in its own; an unknown region is said once.
     region = insurer.region_code if region_code is None else region_code
-    if region in reference.regions and not insurer.admitted_on(today, region):
+    if admission and region in reference.regions and not insurer.admitted_on(today, region):
         found.append(Violation("INSURER_NOT_ADMITTED", "insurer_code", (("region_code", region),)))
     # Which forms an insurer issues is its own decision and changes with its contracts: the insurer says it
     # (POLICY_FORM_NOT_ISSUED), not a copy of its price list here.
@@ -299,14 +399,15 @@ def _insurer_violations(
 
 def check_changes(changes: PersonChanges, today: date, path: str = "person") -> list[Violation]:
     """The rules on the fields a replacement changes; category rules need the whole person (check_person)."""
+    return _changes_violations(PersonDraft.of_changes(changes), today, path)
+
+
+def _changes_violations(changes: PersonDraft, today: date, path: str) -> list[Violation]:
     found = name_violations(changes.last_name, f"{path}.last_name", required=False)
     found += name_violations(changes.first_name, f"{path}.first_name", required=False)
     found += name_violations(changes.middle_name, f"{path}.middle_name", required=False)
     found += _birth_place_violations(changes.birth_place, f"{path}.birth_place")
-    birth_date = changes.birth_date
-    if birth_date is not None and birth_date > today:
-        found.append(Violation("BIRTH_DATE_IN_FUTURE", f"{path}.birth_date"))
-        birth_date = None
+    birth_date = _birth_date(changes.birth_date, today, f"{path}.birth_date", found)
     if changes.snils is not None:
         found += snils_violations(changes.snils, f"{path}.snils")
     for name, document in (
@@ -314,42 +415,50 @@ def check_changes(changes: PersonChanges, today: date, path: str = "person") -> 
         ("residence_document", changes.residence_document),
     ):
         if document is not None:
-            found += document_violations(document, today, f"{path}.{name}", birth_date)
+            found += document_draft_violations(document, today, f"{path}.{name}", birth_date)
     return found
 
 
 def check_replacement(request: ReplacementRequest, today: date, reference: Reference) -> list[Violation]:
     """Every rule on `POST /api/v1/policies/{enp}/replacements` decided without the registry's record."""
-    found = enp_violations(request.enp, "enp")
-    found += check_changes(request.person, today, "person")
-    reason = request.reason
-    if reason is ReplacementReason.PERSONAL_DATA_CHANGE and not has_changes(request.person):
+    return check_replacement_draft(ReplacementDraft.of(request), today, reference)
+
+
+def check_replacement_draft(draft: ReplacementDraft, today: date, reference: Reference) -> list[Violation]:
+    """The rules of check_replacement whose fields were read (drafts.py)."""
+    found = [] if draft.enp is None else enp_violations(draft.enp, "enp")
+    found += _changes_violations(draft.person, today, "person")
+    reason = draft.reason
+    # What the changes come to is known only if all of them were read.
+    changes_read = "person" not in draft.unread and draft.person.read_whole
+    if reason is ReplacementReason.PERSONAL_DATA_CHANGE and changes_read and not draft.changes_stated:
         found.append(Violation("FIELD_REQUIRED", "person"))
-    if reason is ReplacementReason.EXPIRY_RENEWAL and not _renews_stay(request.person):
+    if reason is ReplacementReason.EXPIRY_RENEWAL and changes_read and not _renews_stay(draft.person):
         # Only a foreigner's or refugee's policy ends; it is renewed with the new document that allows the stay.
         found.append(Violation("REPLACEMENT_REASON_NOT_APPLICABLE", "reason"))
     if reason in (ReplacementReason.INSURER_CHANGE, ReplacementReason.RELOCATION):
-        found += _choice_violations(request, today, reference)
+        found += _choice_violations(draft, today, reference)
     return found
 
 
-def _renews_stay(changes: PersonChanges) -> bool:
+def _renews_stay(changes: PersonDraft) -> bool:
     identity = changes.identity_document
     return changes.residence_document is not None or (identity is not None and identity.type in STAY_DOCUMENTS)
 
 
-def _choice_violations(request: ReplacementRequest, today: date, reference: Reference) -> list[Violation]:
+def _choice_violations(draft: ReplacementDraft, today: date, reference: Reference) -> list[Violation]:
     # A change of insurer names the new one; a move names the new region (the insurer may stay the same code only
     # if the registry agrees, so it is optional here).
     found: list[Violation] = []
-    if request.reason is ReplacementReason.INSURER_CHANGE and request.insurer_code is None:
+    insurer_read, region_read = "insurer_code" not in draft.unread, "region_code" not in draft.unread
+    if draft.reason is ReplacementReason.INSURER_CHANGE and draft.insurer_code is None and insurer_read:
         found.append(Violation("FIELD_REQUIRED", "insurer_code"))
-    if request.reason is ReplacementReason.RELOCATION and request.region_code is None:
+    if draft.reason is ReplacementReason.RELOCATION and draft.region_code is None and region_read:
         found.append(Violation("FIELD_REQUIRED", "region_code"))
-    if request.region_code is not None:
-        found += _region_violations(request.region_code, reference)
-    if request.insurer_code is not None:
-        found += _insurer_violations(request.insurer_code, request.region_code, request.policy_form, today, reference)
+    if draft.region_code is not None:
+        found += _region_violations(draft.region_code, reference)
+    if draft.insurer_code is not None:
+        found += _insurer_violations(draft.insurer_code, draft.region_code, today, reference, admission=region_read)
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -118,8 +119,38 @@ def test_the_metadata_names_the_document_not_the_person() -> None:
     assert not any("Иванова" in str(value) or ENP in str(value) for value in metadata.values())
 
 
-def test_the_extract_says_when_it_was_made() -> None:
-    assert "Выписка сформирована 24.11.2026 09:30 UTC" in pdf_text(render_policy_extract(extract()))
+def test_the_extract_says_when_it_was_made_in_moscow_time() -> None:
+    # 09:30 UTC is 12:30 in Moscow; the document says which time it is.
+    text = " ".join(pdf_text(render_policy_extract(extract())).split())
+    assert "Выписка сформирована 24.11.2026 12:30 по московскому времени (Europe/Moscow)" in text
+    assert "UTC" not in text
+
+
+def test_a_demonstration_stacks_extract_is_marked_and_still_scans() -> None:
+    data = render_policy_extract(replace(extract(), demo=True))
+    text = " ".join(pdf_text(data).split())
+    assert "ДЕМО" in text
+    assert "не является документом об обязательном медицинском страховании" in text
+    assert qr_codes(data) == [ENP], "the mark leaves the QR code readable"
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1
+
+
+def test_a_real_extract_carries_no_demonstration_mark() -> None:
+    assert "ДЕМО" not in pdf_text(render_policy_extract(extract()))
+
+
+def test_the_gateway_marks_extracts_when_demo_mark_is_set(gateway: Gateway, holder: dict[str, str]) -> None:
+    assert "ДЕМО" not in pdf_text(gateway.client.get(DOCUMENT, headers=holder).data)
+    found = gateway.app.extensions["epolicy"]
+    gateway.app.extensions["epolicy"] = replace(found, settings=replace(found.settings, demo_mark=True))
+    assert "ДЕМО" in pdf_text(gateway.client.get(DOCUMENT, headers=holder).data)
+
+
+def test_rendering_a_pdf_logs_nothing_of_the_font_subsetter(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    render_policy_extract(extract())
+    chatter = [record for record in caplog.records if record.name.startswith("fontTools")]
+    assert [record for record in chatter if record.levelno < logging.WARNING] == []
 
 
 def test_an_expired_policy_prints_its_status_and_end_date() -> None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.browser.checks import axe_source
 from tests.support.browser import CHROMIUM, VIEWPORT, Tab, missing_browser
 from tests.support.services import missing_service
 from tests.support.stack import Stack, running_stack
@@ -28,7 +29,7 @@ def chromium() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        # --lang: date fields show dd.mm.yyyy as a Russian user sees them.
+        # --lang: the browser speaks Russian (navigator.language, Accept-Language), as the portal's users do.
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--lang=ru-RU"])
         try:
             yield browser
@@ -43,10 +44,16 @@ def stack(chromium: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield running
 
 
+@pytest.fixture(scope="session")
+def axe() -> str:
+    """axe-core's script, to be run in the pages (node_modules/axe-core); skips (fails in CI) without it."""
+    return axe_source()
+
+
 @pytest.fixture
 def tab(chromium: Browser, stack: Stack) -> Iterator[Tab]:
     """A fresh context (no session left from another test), Russian locale; fails on script errors and CSP."""
-    context = chromium.new_context(locale="ru-RU", viewport=VIEWPORT)
+    context = chromium.new_context(locale="ru-RU", viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(10_000)
     page = context.new_page()
     found = Tab(page, stack)

@@ -1,15 +1,24 @@
-"""A citizen uses the demo portal in a real headless Chromium: log in, apply, follow, be refused, replace."""
+"""A citizen uses the demo portal in a real headless Chromium: log in, apply, follow, be refused, replace.
+
+Every page on the way is held to axe-core (no violation) and to a phone's 390 px (no sideways scroll), with a
+screenshot of each width (tests/browser/checks.py).
+"""
 
 from __future__ import annotations
 
+import io
+import random
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from pypdf import PdfReader
 
 import contracts
-from tests.support.browser import Tab, save_screenshot, skip_module_without_browser
+from tests.browser.checks import inspect
+from tests.support.browser import Tab, skip_module_without_browser
+from tests.support.people import new_snils
 
 skip_module_without_browser()
 from playwright.sync_api import Locator, Page, expect  # noqa: E402  -- the package is a dev dependency
@@ -27,10 +36,14 @@ def catalogue_entry(code: str) -> dict[str, str]:
     return entry
 
 
-def log_in(tab: Tab, login: str, full_name: str) -> Page:
-    """Log in on the mock authorization server's page as a test user of mocks/data/oauth.yaml."""
+def log_in(tab: Tab, login: str, full_name: str, axe: str | None = None, shots: Path | None = None) -> Page:
+    """Log in on the mock authorization server's page as a test user of mocks/data/oauth.yaml (first holding the
+    portal's login page to `inspect` when given axe-core)."""
     page = tab.page
     tab.open_portal()
+    if axe is not None and shots is not None:
+        expect(page.locator("#view-login")).to_be_visible()
+        inspect(page, axe, shots / "portal-login.png")
     page.get_by_role("button", name="Войти через Госуслуги").click()
     page.wait_for_url(f"{tab.stack.mocks}/oauth/authorize?**")
     expect(page.get_by_text("Портал «Электронный полис ОМС»")).to_be_visible()
@@ -66,8 +79,21 @@ def apply(page: Page) -> None:
     expect(page.locator("#view-application")).to_be_visible()
 
 
-def test_a_citizen_logs_in_applies_and_sees_the_policy_issued(tab: Tab, tmp_path: Path) -> None:
-    page = log_in(tab, "ivanova", "Иванова Анна Сергеевна")
+def apply_for_oneself(page: Page, sex: str, insurer: str) -> None:
+    """The form as the login filled it, with a passport of its own (random: the registry keeps who has which)."""
+    field(page, "Пол *").select_option(sex)
+    fill_passport(page, f"{random.randint(1000, 9999)}", f"{random.randint(100_000, 999_999)}", "2021-10-15")
+    choose_insurer(page, insurer)
+    apply(page)
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
+
+
+def test_a_citizen_logs_in_applies_and_sees_the_policy_issued(tab: Tab, tmp_path: Path, axe: str) -> None:
+    page = log_in(tab, "ivanova", "Иванова Анна Сергеевна", axe, tmp_path)
+    inspect(page, axe, tmp_path / "portal-form.png")
     # What the login told about the citizen fills the form.
     expect(field(page, "Фамилия *")).to_have_value("Иванова")
     expect(field(page, "Дата рождения *")).to_have_value("1990-05-17")
@@ -80,6 +106,10 @@ def test_a_citizen_logs_in_applies_and_sees_the_policy_issued(tab: Tab, tmp_path
     apply(page)
 
     expect(page.locator("#application-status")).to_have_text("Полис оформлен", timeout=PROCESSING)
+    # Screen readers hear the change: the announcer is a polite live region, not the badge redrawn at every poll.
+    announcer = page.locator("#status-announcer")
+    expect(announcer).to_have_attribute("aria-live", "polite")
+    expect(announcer).to_have_text(re.compile(r"^Заявление № [0-9A-Z]{4}-[0-9A-Z]{4}: Полис оформлен$"))
     steps = page.locator("#application-history .step-name")
     expect(steps).to_have_text(
         [
@@ -93,9 +123,68 @@ def test_a_citizen_logs_in_applies_and_sees_the_policy_issued(tab: Tab, tmp_path
     expect(page.locator("#policy-enp")).to_have_text(re.compile(r"^7754 9008 82\d\d \d{4}$"))
     expect(page.locator("#policy-insurer")).to_have_text("АО «Столичная медицинская страховая компания»")
     expect(page.locator("#policy-status")).to_have_text("действует")
-    expect(page.locator("#policy-holder")).to_have_text("И****** Анна 17.05.1990")
+    # Her own policy: her name in full, as in the header; the API masks it for anyone.
+    expect(page.locator("#policy-holder")).to_have_text("Иванова Анна Сергеевна, 17.05.1990")
+    expect(page.locator("#policy-holder-label")).to_have_text("Владелец (вы)")
+    # The number a person can read out, the whole id one click away.
+    number = page.locator("#application-number").inner_text()
+    full_id = page.locator("#application-id").text_content() or ""
+    assert re.fullmatch(r"№ [0-9A-Z]{4}-[0-9A-Z]{4}", number), number
+    assert re.fullmatch(r"app_[0-9A-Z]{26}", full_id) and full_id.endswith(number[2:].replace("-", "")), full_id
+    page.get_by_text("Полный номер заявления").click()
+    expect(page.locator("#application-id")).to_be_visible()
+    inspect(page, axe, tmp_path / "portal-issued.png")
 
-    save_screenshot(page, tmp_path / "portal-issued.png")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Скачать полис (PDF)").click()
+    enp = page.locator("#policy-enp").inner_text().replace(" ", "")
+    assert download.value.suggested_filename == f"polis-oms-{enp}.pdf"
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"%PDF-")
+    text = pdf_text(data)
+    assert enp in text and "Иванова Анна Сергеевна" in text
+    assert "ДЕМО" in text, "epolicy stack marks its documents"
+    expect(page.locator("#download-status")).to_have_text(f"Файл polis-oms-{enp}.pdf сохранён.")
+
+    page.get_by_role("button", name="Заменить или переоформить полис").click()
+    expect(page.locator("#replacement-form")).to_be_visible()
+    inspect(page, axe, tmp_path / "portal-replacement-form.png")
+
+
+def test_every_wrong_field_is_shown_under_it_at_once(tab: Tab, tmp_path: Path, axe: str) -> None:
+    page = log_in(tab, "kuznetsov", "Кузнецов Дмитрий")
+    field(page, "Фамилия *").fill("")
+    field(page, "СНИЛС *").fill("100-079-190 01")
+    field(page, "Серия *").fill("45")
+    page.get_by_role("button", name="Проверить данные").click()
+
+    # The schema's reasons (a missing surname, sex, passport number and date) with the domain's on what parsed
+    # (the СНИЛС's check number, the series' pattern), in one answer.
+    expected = {
+        "person.last_name": "FIELD_REQUIRED",
+        "person.sex": "FIELD_REQUIRED",
+        "person.snils": "SNILS_CHECKSUM",
+        "person.identity_document.series": "DOCUMENT_SERIES_FORMAT",
+        "person.identity_document.number": "FIELD_REQUIRED",
+        "person.identity_document.issue_date": "FIELD_REQUIRED",
+    }
+    form = page.locator("#application-form")
+    for path, code in expected.items():
+        message = form.locator(f'[data-field="{path}"] > .field-error')
+        expect(message).to_have_attribute("data-code", code)
+        expect(message).to_contain_text(catalogue_entry(code)["recommendation"])
+        expect(form.locator(f'[data-field="{path}"] > :is(input, select)')).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".field-error")).to_have_count(len(expected))
+    summary = page.locator("#form-errors")
+    expect(summary).to_be_focused()
+    expect(summary.locator(".error-title")).to_have_text("Найдено ошибок: 6. Исправьте, пожалуйста:")
+    # Listed as the form reads, each named as a field of its own: "Серия паспорта", not a bare "Серия".
+    labels = ["Фамилия", "Пол", "СНИЛС", "Серия паспорта", "Номер паспорта", "Дата выдачи паспорта"]
+    expect(summary.locator("li")).to_have_text([re.compile(f"^{label}: ") for label in labels])
+    expect(summary.locator("li").first).to_have_text(f"Фамилия: {catalogue_entry('FIELD_REQUIRED')['message']}")
+    summary.get_by_role("link", name=re.compile("^СНИЛС:")).click()
+    expect(field(page, "СНИЛС *")).to_be_focused()
+    inspect(page, axe, tmp_path / "portal-form-errors.png")
 
 
 def test_a_wrong_snils_is_shown_next_to_the_field_with_its_recommendation(tab: Tab) -> None:
@@ -121,7 +210,7 @@ def test_a_wrong_snils_is_shown_next_to_the_field_with_its_recommendation(tab: T
     expect(snils).not_to_have_attribute("aria-invalid", "true")
 
 
-def test_a_refusal_of_the_fund_is_shown_with_its_recommendation(tab: Tab, tmp_path: Path) -> None:
+def test_a_refusal_of_the_fund_is_shown_with_its_recommendation(tab: Tab, tmp_path: Path, axe: str) -> None:
     # The registry's seed holds him as having died on 2025-03-10 (mocks/data/registry.yaml): the fund refuses.
     page = log_in(tab, "sidorov", "Сидоров Пётр Ильич")
     field(page, "Пол *").select_option("male")
@@ -135,11 +224,80 @@ def test_a_refusal_of_the_fund_is_shown_with_its_recommendation(tab: Tab, tmp_pa
     expect(reason.locator(".reason-message")).to_have_text(entry["message"])
     expect(reason.locator(".reason-recommendation")).to_have_text(f"Что сделать: {entry['recommendation']}")
     expect(reason).to_contain_text("Кто отказал: территориальный фонд ОМС (реестр застрахованных лиц)")
+    # The fund names the element of its message (Person): the field line says which part of the form it was.
+    expect(reason.locator(".reason-field")).to_have_text("Поле: Личные данные")
     expect(page.locator("#policy")).to_be_hidden()
-    save_screenshot(page, tmp_path / "portal-refused.png")
+    # The recommendation asks to check the data: the form comes back with them.
+    actions = page.locator("#rejection-actions button")
+    expect(actions).to_have_text(["Исправить данные и подать заново"])
+    inspect(page, axe, tmp_path / "portal-refused.png")
+    actions.first.click()
+    expect(page.locator("#view-form")).to_be_visible()
+    expect(field(page, "Фамилия *")).to_have_value("Сидоров")
 
 
-def test_a_citizen_replaces_the_policy_after_a_name_change_and_keeps_the_enp(tab: Tab, tmp_path: Path) -> None:
+def test_a_second_application_to_ones_insurer_offers_a_replacement(tab: Tab, tmp_path: Path, axe: str) -> None:
+    page = log_in(tab, "kuznetsov", "Кузнецов Дмитрий")
+    apply_for_oneself(page, "male", "77002")
+    expect(page.locator("#application-status")).to_have_text("Полис оформлен", timeout=PROCESSING)
+    enp = page.locator("#policy-enp").inner_text()
+    page.get_by_role("button", name="Новое заявление").click()
+    apply(page)
+
+    expect(page.locator("#application-status")).to_have_text("В оформлении отказано", timeout=PROCESSING)
+    entry = catalogue_entry("ALREADY_INSURED_SAME_INSURER")
+    reason = page.locator('#rejection-reasons [data-code="ALREADY_INSURED_SAME_INSURER"]')
+    # Said to him of himself, with the field the catalogue names, which the form's page is not there to label.
+    assert entry["message"].startswith("Этот человек")
+    expect(reason.locator(".reason-message")).to_have_text(
+        "Вы уже застрахованы в выбранной страховой медицинской организации."
+    )
+    expect(reason.locator(".reason-field")).to_have_text("Поле: Страховая медицинская организация")
+    # "Новый полис для этого не нужен": a replacement first, another insurer next; not "apply again".
+    actions = page.locator("#rejection-actions button")
+    expect(actions).to_have_text(["Заменить полис", "Выбрать другую страховую организацию"])
+    inspect(page, axe, tmp_path / "portal-already-insured.png")
+
+    actions.first.click()
+    expect(page.locator("#policy-title")).to_have_text("Ваш действующий полис ОМС")
+    expect(page.locator("#policy-enp")).to_have_text(enp)
+    expect(page.locator("#policy-holder")).to_have_text("Кузнецов Дмитрий, 30.09.2001")
+    replacement = page.locator("#replacement-form")
+    expect(replacement).to_be_visible()
+    inspect(page, axe, tmp_path / "portal-replace-instead.png")
+    replacement.get_by_label("Причина *", exact=True).select_option("lost")
+    page.get_by_role("button", name="Отправить заявление на замену").click()
+    expect(page.locator("#application-title")).to_have_text("Заявление о замене полиса ОМС")
+    expect(page.locator("#application-status")).to_have_text("Полис оформлен", timeout=PROCESSING)
+    expect(page.locator("#policy-enp")).to_have_text(enp)
+
+
+def test_someone_elses_policy_keeps_the_surname_masked(tab: Tab, tmp_path: Path, axe: str) -> None:
+    # Петров applies for a person who is not he: her policy is not his to read in full.
+    page = log_in(tab, "petrov", "Петров Сергей Николаевич")
+    field(page, "Фамилия *").fill("Орлова")
+    field(page, "Имя *").fill("Вера")
+    field(page, "Отчество").fill("Павловна")
+    field(page, "Дата рождения *").fill("1995-02-03")
+    field(page, "СНИЛС *").fill(new_snils())
+    apply_for_oneself(page, "female", "77001")
+    expect(page.locator("#application-status")).to_have_text("Полис оформлен", timeout=PROCESSING)
+    expect(page.locator("#policy-holder")).to_have_text("О***** Вера, 03.02.1995")
+    expect(page.locator("#policy-holder-label")).to_have_text("Владелец")
+
+    page.get_by_role("button", name="Новое заявление").click()
+    apply(page)
+    expect(page.locator("#application-status")).to_have_text("В оформлении отказано", timeout=PROCESSING)
+    entry = catalogue_entry("ALREADY_INSURED_SAME_INSURER")
+    expect(page.locator("#rejection-reasons .reason-message")).to_have_text(entry["message"])
+    page.locator("#rejection-actions button", has_text="Заменить полис").click()
+    expect(page.locator("#policy-title")).to_have_text("Действующий полис ОМС")
+    expect(page.locator("#policy-holder")).to_have_text("О***** Вера, 03.02.1995")
+
+
+def test_a_citizen_replaces_the_policy_after_a_name_change_and_keeps_the_enp(
+    tab: Tab, tmp_path: Path, axe: str
+) -> None:
     page = log_in(tab, "smirnova", "Смирнова Мария Игоревна")
     field(page, "Пол *").select_option("female")
     fill_passport(page, "4523", "778899", "2023-04-10")
@@ -158,12 +316,55 @@ def test_a_citizen_replaces_the_policy_after_a_name_change_and_keeps_the_enp(tab
     expect(page.locator("#application-title")).to_have_text("Заявление о замене полиса ОМС")
     expect(page.locator("#application-status")).to_have_text("Полис оформлен", timeout=PROCESSING)
     expect(page.locator("#policy-enp")).to_have_text(enp)
-    expect(page.locator("#policy-holder")).to_have_text("К******* Мария 21.03.1978")
+    # Her new surname, which she gave here, matches the registry's masked one: shown in full.
+    expect(page.locator("#policy-holder")).to_have_text("Кузьмина Мария Игоревна, 21.03.1978")
     expect(page.locator("#policy-form")).to_have_text("Электронный полис (выписка)")
-    save_screenshot(page, tmp_path / "portal-replaced.png")
+    inspect(page, axe, tmp_path / "portal-replaced.png")
 
     page.get_by_role("button", name="Мои заявления").click()
-    rows = page.locator("#list-body tr")
+    rows = page.locator("#list-items > li")
     expect(rows).to_have_count(2)
-    expect(rows.first).to_contain_text("Замена полиса")
-    expect(rows.nth(1)).to_contain_text("Новый полис")
+    expect(rows.first).to_contain_text("Замена полиса №")
+    expect(rows.first).to_contain_text(f"ЕНП {enp}")
+    expect(rows.nth(1)).to_contain_text("Новый полис №")
+    inspect(page, axe, tmp_path / "portal-list.png")
+    rows.nth(1).get_by_role("button").click()
+    expect(page.locator("#application-title")).to_have_text("Заявление на полис ОМС")
+    expect(page.locator("#application-title")).to_be_focused()
+
+
+def test_a_policy_in_force_not_applied_for_here_is_asked_for_by_its_enp(tab: Tab, tmp_path: Path, axe: str) -> None:
+    # Морозов of the registry's seed is insured with 77001 (mocks/data/registry.yaml); Петров applies for him there.
+    page = log_in(tab, "petrov", "Петров Сергей Николаевич")
+    for label, value in (("Фамилия *", "Морозов"), ("Имя *", "Дмитрий"), ("Отчество", "Андреевич"),
+                         ("Дата рождения *", "1985-11-30"), ("СНИЛС *", "148-301-576 53")):  # fmt: skip
+        field(page, label).fill(value)
+    field(page, "Пол *").select_option("male")
+    fill_passport(page, "4505", "731942", "2005-12-14")
+    choose_insurer(page, "77001")
+    apply(page)
+    expect(page.locator("#application-status")).to_have_text("В оформлении отказано", timeout=PROCESSING)
+    # Not the citizen himself: the catalogue's words about "этот человек" stand.
+    entry = catalogue_entry("ALREADY_INSURED_SAME_INSURER")
+    expect(page.locator("#rejection-reasons .reason-message")).to_have_text(entry["message"])
+
+    # No application here issued the policy in force, so its ЕНП is asked for.
+    page.locator("#rejection-actions button", has_text="Заменить полис").click()
+    finder = page.locator("#enp-finder")
+    enp = finder.get_by_label("ЕНП действующего полиса *", exact=True)
+    expect(enp).to_be_focused()
+    enp.fill("7748 4108")
+    page.get_by_role("button", name="Показать полис").click()
+    expect(finder.locator(".field-error .error-message")).to_have_text("ЕНП — это 16 цифр.")
+    enp.fill("7748 4108 1900 0013")
+    page.get_by_role("button", name="Показать полис").click()
+    expect(finder.locator(".field-error")).to_have_attribute("data-code", "ENP_CHECKSUM")
+    # Someone else's policy, which nothing of Петров's concerns, is not shown to him.
+    enp.fill("7748 4108 1900 0012")
+    page.get_by_role("button", name="Показать полис").click()
+    expect(finder.locator(".field-error .error-message")).to_have_text("Среди ваших полисов нет полиса с таким ЕНП.")
+    expect(enp).to_have_attribute("aria-invalid", "true")
+    expect(enp).to_be_focused()
+    expect(page.locator("#enp-finder-errors")).to_be_hidden()  # one field: its reason is beside it
+    expect(page.locator("#policy")).to_be_hidden()
+    inspect(page, axe, tmp_path / "portal-enp-finder.png")

@@ -6,13 +6,17 @@ These need no browser; test_portal.py drives the same pages in Chromium.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+import contracts
 from gateway.app import create_app
+from gateway.portal import bp as portal
 from tests.support.fakes import FakeFund, FakeInsurers, FakeStore
 
 # The tests talk to a browser and the gateway's pages.
@@ -99,3 +103,39 @@ def test_the_portals_files_do_not_count_against_the_apis_rate_limit() -> None:
         assert get(client, path).status_code == 200, path
     answers = [get(client, "/api/v1/rejection-reasons").status_code for _ in range(3)]
     assert answers == [200, 200, 429]
+
+
+# --- what the script says of the catalogue -------------------------------------------------------------------
+
+CATALOGUE = yaml.safe_load(contracts.path("rejections.yaml").read_text(encoding="utf-8"))["reasons"]
+SCRIPT = (Path(str(portal.static_folder)) / "portal.js").read_text(encoding="utf-8")
+
+
+def script_table(name: str) -> dict[str, str]:
+    """A constant object of portal.js (`const NAME = { key: "text", ... };`) as keys and texts."""
+    body = re.search(rf"const {name} = \{{(.*?)\n  \}};", SCRIPT, re.DOTALL)
+    assert body is not None, name
+    return {key.strip('"'): text for key, text in re.findall(r'^\s*("?[\w.]+"?): "([^"]*)",', body.group(1), re.M)}
+
+
+def test_every_reason_said_of_this_person_is_said_to_oneself_too() -> None:
+    # The catalogue speaks to whoever applies for anyone; the portal says "вы" to a citizen about themselves.
+    about_them = {
+        item["code"] for item in CATALOGUE if re.search(r"\bэт(от|ого|ому|им) человек", item["message"], re.I)
+    }
+    assert about_them, "the catalogue has such messages"
+    own = script_table("SELF_MESSAGES")
+    assert set(own) == about_them
+    for code, text in own.items():
+        assert not re.search(r"человек", text), code
+        assert re.match(r"(Вы|По вам)\b", text), code
+
+
+def test_every_field_a_refusal_of_an_application_names_has_a_label_in_the_portal() -> None:
+    # The status page shows «Поле: …» from these labels: the form that has the field is not on that page.
+    labels = script_table("FIELD_LABELS")
+    ours = ("person", "representative", "insurer_code", "region_code", "relation", "reason", "policy_form", "enp")
+    fields = {item["field"] for item in CATALOGUE if item.get("field") and item["field"].startswith(ours)}
+    assert "insurer_code" in fields and "person.snils" in fields
+    assert sorted(fields - set(labels)) == []
+    assert all(text and not text.endswith("*") for text in labels.values())

@@ -5,6 +5,8 @@
 (() => {
   const SESSION_KEY = "epolicy.portal.session";
   const LOGIN_KEY = "epolicy.portal.login";
+  // What this tab's citizen asked of their policies: new names by ЕНП, the ЕНП of each replacement by its id.
+  const CHANGES_KEY = "epolicy.portal.changes";
   const FINAL = new Set(["issued", "rejected", "cancelled"]);
   const POLL_MS = 1000;
 
@@ -43,6 +45,50 @@
   };
   const KIND = { new: "Новый полис", replacement: "Замена полиса" };
   const TITLE = { new: "Заявление на полис ОМС", replacement: "Заявление о замене полиса ОМС" };
+  // A field of a reason by its JSON path, where the form that has it is not on the page (a refusal of the fund).
+  const FIELD_LABELS = {
+    relation: "Кем вам приходится застрахованный",
+    person: "Личные данные",
+    "person.last_name": "Фамилия",
+    "person.first_name": "Имя",
+    "person.middle_name": "Отчество",
+    "person.birth_date": "Дата рождения",
+    "person.sex": "Пол",
+    "person.birth_place": "Место рождения",
+    "person.citizenship": "Гражданство",
+    "person.category": "Категория застрахованного лица",
+    "person.snils": "СНИЛС",
+    "person.inn": "ИНН",
+    "person.identity_document": "Паспорт",
+    "person.identity_document.type": "Документ, удостоверяющий личность",
+    "person.identity_document.series": "Серия паспорта",
+    "person.identity_document.number": "Номер паспорта",
+    "person.identity_document.issue_date": "Дата выдачи паспорта",
+    "person.identity_document.expiry_date": "Срок действия документа",
+    "person.identity_document.issuer": "Кем выдан паспорт",
+    "person.residence_document": "Документ, подтверждающий право проживания",
+    representative: "Представитель",
+    "representative.birth_date": "Дата рождения представителя",
+    "representative.authority.type": "Документ о полномочиях представителя",
+    region_code: "Регион",
+    insurer_code: "Страховая медицинская организация",
+    policy_form: "Форма полиса",
+    contacts: "Контакты",
+    "contacts.phone": "Телефон",
+    "contacts.email": "Электронная почта",
+    reason: "Причина замены",
+    enp: "ЕНП",
+  };
+  // The catalogue speaks of "этот человек" to whoever applies for anyone; to a citizen about themselves, "вы".
+  const SELF_MESSAGES = {
+    ALREADY_INSURED_SAME_INSURER: "Вы уже застрахованы в выбранной страховой медицинской организации.",
+    DUPLICATE_APPLICATION: "По вам уже есть заявление, которое ещё не рассмотрено.",
+  };
+  // What a refusal's recommendation tells the citizen to do, where that is not to correct the data and apply again.
+  const REFUSAL_ACTIONS = {
+    // "Новый полис для этого не нужен": replace the policy one has, or choose another insurer.
+    ALREADY_INSURED_SAME_INSURER: ["replace", "insurer"],
+  };
 
   const state = {
     config: null,
@@ -53,6 +99,9 @@
     policy: null,
     policyFor: null, // id of the application whose policy `policy` is
     pollTimer: null,
+    family: null, // Promise of GET /me/family's items: whose applications and policies these are
+    policyTitle: null, // the heading of a policy in force shown under a refusal
+    announced: new Map(), // application id -> the status last announced to screen readers
   };
 
   const $ = (id) => document.getElementById(id);
@@ -98,6 +147,22 @@
     return String(value || "").replace(/(\d{4})(?=\d)/g, "$1 ");
   }
 
+  function formatApplicationNumber(id) {
+    // A ULID begins with the time, alike for applications made together: its random end tells them apart.
+    const tail = String(id || "").replace(/^app_/, "").slice(-8);
+    return tail.length === 8 ? `${tail.slice(0, 4)}-${tail.slice(4)}` : String(id || "");
+  }
+
+  function maskName(name) {
+    // As the API masks a surname: the first letter, and a star for every other one.
+    const letters = Array.from(name || "");
+    return letters.length ? letters[0] + "*".repeat(letters.length - 1) : "";
+  }
+
+  function fullName(parts) {
+    return [parts.last_name, parts.first_name, parts.middle_name].filter(Boolean).join(" ");
+  }
+
   function formatDate(value) {
     if (!value) return "";
     const [year, month, day] = value.slice(0, 10).split("-");
@@ -107,6 +172,17 @@
   function formatTime(value) {
     if (!value) return "";
     return new Date(value).toLocaleString("ru-RU", { dateStyle: "short", timeStyle: "medium" });
+  }
+
+  function savedChanges() {
+    const saved = JSON.parse(sessionStorage.getItem(CHANGES_KEY) || "null") || {};
+    return { names: saved.names || {}, enps: saved.enps || {} };
+  }
+
+  function saveChanges(update) {
+    const saved = savedChanges();
+    update(saved);
+    sessionStorage.setItem(CHANGES_KEY, JSON.stringify(saved));
   }
 
   function showAlert(text) {
@@ -220,7 +296,10 @@
   function logout(message) {
     stopPolling();
     sessionStorage.removeItem(SESSION_KEY);
+    sessionStorage.removeItem(CHANGES_KEY);
     state.session = null;
+    state.family = null;
+    state.announced.clear();
     state.insurers.clear();
     $("user").hidden = true;
     $("tabs").hidden = true;
@@ -232,7 +311,7 @@
 
   class SessionExpired extends Error {}
 
-  async function api(method, path, body, headers) {
+  async function send(method, path, body, headers) {
     if (!state.session || state.session.expiresAt <= Date.now()) throw new SessionExpired();
     const init = {
       method,
@@ -244,6 +323,11 @@
     }
     const response = await fetch(`${state.config.api_base}${path}`, init);
     if (response.status === 401) throw new SessionExpired();
+    return response;
+  }
+
+  async function api(method, path, body, headers) {
+    const response = await send(method, path, body, headers);
     let data = null;
     try {
       data = await response.json();
@@ -379,50 +463,81 @@
     return null;
   }
 
-  function labelOf(form, path) {
-    const field = fieldFor(form, path);
-    if (!field) return "";
-    const label = field.querySelector("label, legend");
-    return label ? label.textContent.replace(/\s*\*$/, "").trim() : "";
+  function labelOf(path, form) {
+    // The field's name, which says more than a label read beside its fieldset ("Серия паспорта", not "Серия");
+    // else the label the form shows; else the name of the nearest field above it.
+    if (FIELD_LABELS[path]) return FIELD_LABELS[path];
+    const field = form ? fieldFor(form, path) : null;
+    const label = field ? field.querySelector("label, legend") : null;
+    if (label) return label.textContent.replace(/\s*\*$/, "").trim();
+    let current = path || "";
+    while (current) {
+      if (FIELD_LABELS[current]) return FIELD_LABELS[current];
+      current = current.includes(".") ? current.slice(0, current.lastIndexOf(".")) : "";
+    }
+    return "";
   }
 
-  function showErrors(form, box, reasons) {
+  function inFormOrder(form, reasons) {
+    // As the form reads, top to bottom; reasons without a field of the form first, as the API gave them.
+    const placed = reasons.map((reason, index) => ({ reason, index, field: fieldFor(form, reason.field) }));
+    placed.sort((a, b) => {
+      if (!a.field || !b.field) return (a.field ? 1 : 0) - (b.field ? 1 : 0) || a.index - b.index;
+      if (a.field === b.field) return a.index - b.index;
+      return a.field.compareDocumentPosition(b.field) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1;
+    });
+    return placed.map((item) => item.reason);
+  }
+
+  function messageOf(reason, own) {
+    return (own && SELF_MESSAGES[reason.code]) || reason.message;
+  }
+
+  function showErrors(form, box, reasons, own = true, listed = true) {
+    // Every reason at once: under its field, and (`listed`) above the form with a link to each field.
     clearErrors(form, box);
-    let counter = 0;
-    const general = [];
-    for (const reason of reasons) {
+    const summary = element("ul");
+    inFormOrder(form, reasons).forEach((reason, index) => {
+      const message = messageOf(reason, own);
       const field = fieldFor(form, reason.field);
+      const item = element("li");
       if (!field) {
-        general.push(reason);
-        continue;
+        item.append(element("span", null, message));
+        if (reason.recommendation) item.append(element("span", "error-hint", ` ${reason.recommendation}`));
+        summary.append(item);
+        return;
       }
-      counter += 1;
-      const message = element("div", "field-error");
-      message.id = `${form.id}-error-${counter}`;
-      message.dataset.code = reason.code;
-      message.append(element("p", "error-message", reason.message));
-      if (reason.recommendation) message.append(element("p", "error-hint", reason.recommendation));
+      const note = element("div", "field-error");
+      note.id = `${form.id}-error-${index + 1}`;
+      if (reason.code) note.dataset.code = reason.code;
+      note.append(element("p", "error-message", message));
+      if (reason.recommendation) note.append(element("p", "error-hint", reason.recommendation));
       field.classList.add("invalid");
-      field.append(message);
+      field.append(note);
       const input = field.querySelector("input, select");
       if (input && field.classList.contains("field")) {
         input.setAttribute("aria-invalid", "true");
-        input.setAttribute("aria-describedby", message.id);
+        const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+        input.setAttribute("aria-describedby", [...described, note.id].join(" "));
       }
-    }
-    if (general.length) {
-      box.append(element("p", "error-title", "Исправьте, пожалуйста:"));
-      const list = element("ul");
-      for (const reason of general) {
-        const item = element("li", null, reason.message);
-        if (reason.recommendation) item.append(element("span", "error-hint", ` ${reason.recommendation}`));
-        list.append(item);
-      }
-      box.append(list);
+      const link = element("a", null, `${labelOf(reason.field, form)}: ${message}`);
+      link.href = `#${(input && input.id) || ""}`;
+      link.addEventListener("click", (event) => {
+        event.preventDefault();
+        if (input) input.focus();
+      });
+      item.append(link);
+      summary.append(item);
+    });
+    const first = form.querySelector(".invalid input, .invalid select");
+    if (!listed && first && summary.querySelectorAll("a").length === reasons.length) {
+      first.focus(); // one field, its reason beside it: a list above would only say it twice
+    } else if (reasons.length) {
+      const count = reasons.length === 1 ? "Найдена ошибка" : `Найдено ошибок: ${reasons.length}`;
+      box.append(element("p", "error-title", `${count}. Исправьте, пожалуйста:`), summary);
       box.hidden = false;
+      box.focus();
     }
-    const first = form.querySelector(".invalid input, .invalid select") || box;
-    if (first && first.focus) first.focus();
   }
 
   function reasonsOf(answer) {
@@ -474,6 +589,7 @@
     try {
       const answer = await api("POST", "/applications", collect(form), { "Idempotency-Key": crypto.randomUUID() });
       if (answer.status === 202) {
+        state.family = null;
         clearErrors(form, $("form-errors"));
         $("form-status").textContent = "";
         openApplication(answer.data);
@@ -491,6 +607,52 @@
     }
   }
 
+  // --- whose applications and policies: the citizen's own, or someone's they applied for ------------------
+
+  function family() {
+    // GET /me/family names the people of the citizen's applications; asked once a session, and again when it failed.
+    if (!state.family) {
+      state.family = api("GET", "/me/family").then((answer) => (answer.status === 200 ? answer.data.items : []));
+      state.family.catch(() => {
+        state.family = null;
+      });
+    }
+    return state.family.catch(() => []);
+  }
+
+  async function memberOf(application) {
+    // The person whose latest application this is, with the ЕНП the gateway knows them by; null if not the latest.
+    const members = await family();
+    return members.find((item) => item.latest_application && item.latest_application.id === application.id) || null;
+  }
+
+  function isCitizen(person) {
+    // The person is the one logged in: their first name and birth date, as the login gave them.
+    const claims = (state.session && state.session.claims) || {};
+    return Boolean(claims.birthdate) && person.birth_date === claims.birthdate && person.first_name === claims.given_name;
+  }
+
+  async function isOwnApplication(application) {
+    // The portal's form is the citizen's own; an application for someone else is known by its person's data.
+    const member = await memberOf(application);
+    return !member || (member.relation === "self" && isCitizen(member.person));
+  }
+
+  function ownHolder(policy) {
+    // The holder's full name if the policy is the citizen's own (their name and birth date, as they logged in or as
+    // they changed it here); the API masks the surname of anyone's.
+    const claims = (state.session && state.session.claims) || {};
+    const holder = policy.holder || {};
+    if (!claims.birthdate || holder.birth_date !== claims.birthdate) return null;
+    const login = { last_name: claims.family_name, first_name: claims.given_name, middle_name: claims.middle_name };
+    const changed = { ...login, ...(savedChanges().names[policy.enp] || {}) };
+    return (
+      [changed, login].find(
+        (name) => name.first_name === holder.first_name && name.last_name && maskName(name.last_name) === holder.last_name,
+      ) || null
+    );
+  }
+
   // --- following an application -----------------------------------------------------------------------
 
   function stopPolling() {
@@ -499,12 +661,15 @@
   }
 
   function openApplication(application) {
+    state.application = null;
     state.policy = null;
     state.policyFor = null;
     $("replacement-form").hidden = true;
     $("replace-open").hidden = false;
+    $("download-status").textContent = "";
     showView("application");
     renderApplication(application);
+    $("application-title").focus();
   }
 
   function schedulePoll(id) {
@@ -530,16 +695,29 @@
     }, POLL_MS);
   }
 
+  function announce(application) {
+    // Once for each status an application reaches, not at every poll.
+    if (state.announced.get(application.id) === application.status) return;
+    state.announced.set(application.id, application.status);
+    const number = formatApplicationNumber(application.id);
+    $("status-announcer").textContent = `Заявление № ${number}: ${STATUS[application.status] || application.status}`;
+  }
+
   function renderApplication(application) {
+    const changed = !state.application || state.application.id !== application.id
+      || state.application.status !== application.status;
     state.application = application;
     showAlert("");
     $("application-title").textContent = TITLE[application.kind] || "Заявление";
-    $("application-meta").textContent = `№ ${application.id}, подано ${formatTime(application.created_at)}`;
+    $("application-number").textContent = `№ ${formatApplicationNumber(application.id)}`;
+    $("application-created").textContent = `, подано ${formatTime(application.created_at)}`;
+    $("application-id").textContent = application.id;
     const badge = $("application-status");
     badge.textContent = STATUS[application.status] || application.status;
     badge.className = `badge status-${application.status}`;
     badge.dataset.status = application.status;
     $("application-stalled").hidden = !application.stalled;
+    announce(application);
 
     const history = $("application-history");
     history.replaceChildren();
@@ -555,66 +733,188 @@
       history.append(item);
     }
 
-    renderRejection(application);
-    $("policy").hidden = true;
-    if (application.status === "issued" && application.policy) {
-      showPolicy(application.policy.enp);
+    if (changed) {
+      renderRejection(application);
+      $("policy").hidden = true;
+      if (application.status === "issued" && application.policy) {
+        showPolicy(application.policy.enp, "Полис ОМС оформлен").then((answer) => {
+          if (answer && answer.status !== 200) showAlert(problemText(answer));
+        });
+      }
     }
     if (FINAL.has(application.status)) {
+      if (changed) state.family = null; // whose policy is whose may have changed with it
       stopPolling();
     } else {
       schedulePoll(application.id);
     }
   }
 
-  function renderRejection(application) {
+  async function renderRejection(application) {
     const box = $("rejection");
     const list = $("rejection-reasons");
     list.replaceChildren();
-    const reasons = (application.rejection && application.rejection.reasons) || [];
+    $("rejection-actions").replaceChildren();
+    $("enp-finder").hidden = true;
     box.hidden = application.status !== "rejected";
-    $("fix").hidden = application.kind !== "new";
+    if (box.hidden) return;
+    const reasons = (application.rejection && application.rejection.reasons) || [];
+    const own = await isOwnApplication(application);
+    if (state.application !== application) return; // another one was opened meanwhile
     for (const reason of reasons) {
       const item = element("li", "reason");
       item.dataset.code = reason.code;
-      item.append(element("p", "reason-message", reason.message));
+      item.append(element("p", "reason-message", messageOf(reason, own)));
       if (reason.recommendation) {
         const advice = element("p", "reason-recommendation");
         advice.append(element("strong", null, "Что сделать: "), document.createTextNode(reason.recommendation));
         item.append(advice);
       }
       const facts = element("p", "reason-facts");
-      const label = reason.field ? labelOf($("application-form"), reason.field) : "";
-      if (label) facts.append(element("span", null, `Поле: ${label}`));
+      const label = labelOf(reason.field);
+      if (label) facts.append(element("span", "reason-field", `Поле: ${label}`));
       facts.append(element("span", null, `Кто отказал: ${SOURCE[reason.source] || reason.source}`));
       facts.append(element("span", "reason-code", `Код: ${reason.code}`));
       item.append(facts);
       list.append(item);
     }
+    renderRefusalActions(application, reasons, own);
   }
 
-  async function showPolicy(enp) {
-    $("policy").hidden = false;
-    $("policy-enp").textContent = formatEnp(enp);
+  function refusalActions(application, reasons) {
+    // The actions the reasons' recommendations name; correcting the data is what the others ask for.
+    const named = reasons.flatMap((reason) => REFUSAL_ACTIONS[reason.code] || []);
+    const actions = named.length ? [...new Set(named)] : ["fix"];
+    if (application.kind === "replacement") {
+      // A replacement is corrected on the policy's own form; "replace" is what it already was.
+      return actions.includes("insurer") ? ["insurer"] : ["fix"];
+    }
+    return actions;
+  }
+
+  function renderRefusalActions(application, reasons, own) {
+    const box = $("rejection-actions");
+    const enpOfReplacement = savedChanges().enps[application.id];
+    const buttons = {
+      fix: () => {
+        if (application.kind === "new") return ["Исправить данные и подать заново", () => fixApplication(reasons, own)];
+        if (!enpOfReplacement) return null; // its policy is not known in this tab
+        return ["Исправить заявление на замену", () => fixReplacement(enpOfReplacement, reasons, null)];
+      },
+      replace: () => ["Заменить полис", () => replaceInstead(application, own)],
+      insurer: () => {
+        if (application.kind === "new") {
+          return ["Выбрать другую страховую организацию", () => fixApplication(reasons, own)];
+        }
+        if (!enpOfReplacement) return null;
+        return ["Выбрать другую страховую организацию", () => fixReplacement(enpOfReplacement, reasons, "insurer_change")];
+      },
+    };
+    let first = true;
+    for (const action of refusalActions(application, reasons)) {
+      const made = buttons[action]();
+      if (!made) continue;
+      const button = element("button", first ? "primary" : "secondary", made[0]);
+      button.type = "button";
+      button.dataset.action = action;
+      button.addEventListener("click", made[1]);
+      box.append(button);
+      first = false;
+    }
+  }
+
+  function fixApplication(reasons, own) {
+    const form = $("application-form");
+    showView("form");
+    showErrors(form, $("form-errors"), reasons, own);
+  }
+
+  async function fixReplacement(enp, reasons, reason) {
+    await showPolicy(enp, "Полис ОМС");
+    if (!state.policy) return;
+    openReplacement(reason);
+    showErrors($("replacement-form"), $("replacement-errors"), reasons);
+  }
+
+  async function replaceInstead(application, own) {
+    // The policy in force is known if it was applied for here; else the citizen says its ЕНП.
+    const member = await memberOf(application);
+    state.policyTitle = own ? "Ваш действующий полис ОМС" : "Действующий полис ОМС";
+    if (member && member.enp) {
+      await openPolicyInForce(member.enp);
+      return;
+    }
+    const finder = $("enp-finder");
+    finder.hidden = false;
+    $("e-enp-label").textContent = own ? "ЕНП вашего действующего полиса *" : "ЕНП действующего полиса *";
+    clearErrors(finder, $("enp-finder-errors"));
+    finder.elements.namedItem("enp").focus();
+  }
+
+  async function openPolicyInForce(enp) {
+    const answer = await showPolicy(enp, state.policyTitle || "Действующий полис ОМС");
+    if (answer && answer.status === 200) {
+      $("enp-finder").hidden = true;
+      openReplacement();
+    }
+    return answer;
+  }
+
+  async function findPolicy(event) {
+    event.preventDefault();
+    const finder = $("enp-finder");
+    const box = $("enp-finder-errors");
+    const enp = finder.elements.namedItem("enp").value.replace(/[\s-]/g, "");
+    const refuse = (message, recommendation) =>
+      showErrors(finder, box, [{ field: "enp", message, recommendation }], true, false);
+    if (!/^\d{16}$/.test(enp)) {
+      refuse("ЕНП — это 16 цифр.", "Введите номер так, как он напечатан в полисе или выписке.");
+      return;
+    }
+    clearErrors(finder, box);
+    const answer = await openPolicyInForce(enp);
+    if (!answer || answer.status === 200) return;
+    if (answer.status === 422 && reasonsOf(answer).length) {
+      showErrors(finder, box, reasonsOf(answer), true, false);
+    } else if (answer.status === 404) {
+      refuse("Среди ваших полисов нет полиса с таким ЕНП.", "Проверьте номер по полису или выписке.");
+    } else {
+      refuse(problemText(answer), "");
+    }
+  }
+
+  async function showPolicy(enp, title) {
+    // Shows the policy under the application; answers the API's answer, or null when none came.
     const applicationId = state.application.id;
-    // The policy as read once the application was issued; another application's answer must not replace it.
-    if (state.policy && state.policyFor === applicationId) return renderPolicy(state.policy);
+    // The policy as read once for this application; another application's answer must not replace it.
+    if (state.policy && state.policyFor === applicationId && state.policy.enp === enp) {
+      $("policy").hidden = false;
+      renderPolicy(state.policy);
+      return { status: 200, data: state.policy };
+    }
     $("replace-open").disabled = true;
+    $("download").disabled = true;
     try {
       const answer = await api("GET", `/policies/${encodeURIComponent(enp)}`);
-      if (answer.status === 200 && state.application && state.application.id === applicationId) {
+      if (!state.application || state.application.id !== applicationId) return null;
+      if (answer.status === 200) {
         state.policy = answer.data;
         state.policyFor = applicationId;
+        $("policy-title").textContent = title;
+        $("policy").hidden = false;
         renderPolicy(answer.data);
       }
+      return answer;
     } catch (error) {
       failure(error);
+      return null;
     }
-    return undefined;
   }
 
   function renderPolicy(policy) {
     $("replace-open").disabled = false;
+    $("download").disabled = false;
+    $("policy-enp").textContent = formatEnp(policy.enp);
     $("policy-status").textContent = POLICY_STATUS[policy.status] || policy.status;
     $("policy-insurer").textContent = policy.insurer ? policy.insurer.name : "";
     $("policy-region").textContent = state.regionNames.get(policy.region_code) || policy.region_code || "";
@@ -622,9 +922,52 @@
     const validity = `с ${formatDate(policy.valid_from)}`;
     $("policy-validity").textContent = policy.valid_to ? `${validity} по ${formatDate(policy.valid_to)}` : `${validity}, бессрочно`;
     const holder = policy.holder || {};
-    $("policy-holder").textContent = [holder.last_name, holder.first_name, formatDate(holder.birth_date)]
-      .filter(Boolean)
-      .join(" ");
+    // One's own name in full: it is theirs; anyone else's surname stays masked as the API gives it.
+    const own = ownHolder(policy);
+    const name = own ? fullName(own) : [holder.last_name, holder.first_name].filter(Boolean).join(" ");
+    $("policy-holder").textContent = [name, formatDate(holder.birth_date)].filter(Boolean).join(", ");
+    $("policy-holder-label").textContent = own ? "Владелец (вы)" : "Владелец";
+  }
+
+  async function downloadPolicy() {
+    // The document needs the token, so it is fetched here and saved from a blob, not opened as a link.
+    const policy = state.policy;
+    if (!policy) return;
+    const status = $("download-status");
+    const button = $("download");
+    button.disabled = true;
+    status.textContent = "Готовим файл…";
+    try {
+      const response = await send("GET", `/policies/${encodeURIComponent(policy.enp)}/document`, undefined, {
+        Accept: "application/pdf, application/problem+json",
+      });
+      if (!response.ok) {
+        let data = null;
+        try {
+          data = await response.json();
+        } catch {
+          data = null;
+        }
+        status.textContent = problemText({ status: response.status, data });
+        return;
+      }
+      const name = `polis-oms-${policy.enp}.pdf`;
+      const url = URL.createObjectURL(await response.blob());
+      const link = element("a");
+      link.href = url;
+      link.download = name;
+      link.hidden = true;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      status.textContent = `Файл ${name} сохранён.`;
+    } catch (error) {
+      status.textContent = "";
+      failure(error);
+    } finally {
+      button.disabled = false;
+    }
   }
 
   // --- replacement ------------------------------------------------------------------------------------
@@ -660,9 +1003,10 @@
     fillPolicyForms(form, forms);
   }
 
-  function openReplacement() {
+  function openReplacement(reason) {
     const form = $("replacement-form");
     form.reset();
+    if (reason) form.elements.namedItem("reason").value = reason;
     fillRegions(form.querySelector('[data-role="region"]'), state.policy ? state.policy.region_code : "77");
     form.hidden = false;
     $("replace-open").hidden = true;
@@ -681,7 +1025,12 @@
     try {
       const answer = await api("POST", `/policies/${encodeURIComponent(enp)}/replacements`, body);
       if (answer.status === 202) {
+        saveChanges((saved) => {
+          saved.enps[answer.data.id] = enp;
+          if (body.person) saved.names[enp] = { ...(saved.names[enp] || {}), ...body.person };
+        });
         state.insurers.clear();
+        state.family = null;
         openApplication(answer.data);
       } else if (answer.status === 422) {
         showErrors(form, $("replacement-errors"), reasonsOf(answer));
@@ -713,22 +1062,25 @@
 
   function renderList(items) {
     $("list-empty").hidden = items.length > 0;
-    $("list-table").hidden = items.length === 0;
-    const body = $("list-body");
-    body.replaceChildren();
+    $("list-items").hidden = items.length === 0;
+    const list = $("list-items");
+    list.replaceChildren();
     for (const item of items) {
-      const row = element("tr");
-      row.append(element("td", null, formatTime(item.created_at)));
-      row.append(element("td", null, KIND[item.kind] || item.kind));
-      row.append(element("td", `status-${item.status}`, SHORT_STATUS[item.status] || item.status));
-      row.append(element("td", "enp", item.policy ? formatEnp(item.policy.enp) : "—"));
-      const open = element("button", "link", "Открыть");
+      const entry = element("li", "application-item");
+      const title = element("h2", "item-title");
+      const open = element("button", "link", `${KIND[item.kind] || item.kind} № ${formatApplicationNumber(item.id)}`);
       open.type = "button";
       open.addEventListener("click", () => openApplication(item));
-      const cell = element("td");
-      cell.append(open);
-      row.append(cell);
-      body.append(row);
+      title.append(open);
+      entry.append(title);
+      entry.append(element("p", "item-date", `Подано ${formatTime(item.created_at)}`));
+      entry.append(element("p", `item-status status-${item.status}`, SHORT_STATUS[item.status] || item.status));
+      const enp = element("p", "item-enp");
+      if (item.policy) {
+        enp.append(document.createTextNode("ЕНП "), element("span", "enp", formatEnp(item.policy.enp)));
+      }
+      entry.append(enp);
+      list.append(entry);
     }
   }
 
@@ -758,18 +1110,15 @@
     $("check").addEventListener("click", checkDraft);
     form.querySelector('[data-role="region"]').addEventListener("change", () => fillInsurers(form));
     form.querySelector('[data-role="insurer"]').addEventListener("change", () => fillPolicyForms(form));
-    $("fix").addEventListener("click", () => {
-      const reasons = (state.application.rejection && state.application.rejection.reasons) || [];
-      showView("form");
-      showErrors(form, $("form-errors"), reasons);
-    });
+    $("enp-finder").addEventListener("submit", findPolicy);
+    $("download").addEventListener("click", downloadPolicy);
 
     const replacement = $("replacement-form");
     replacement.addEventListener("submit", replace);
     replacement.elements.namedItem("reason").addEventListener("change", replacementReasonChanged);
     replacement.querySelector('[data-role="region"]').addEventListener("change", () => fillInsurers(replacement));
     replacement.querySelector('[data-role="insurer"]').addEventListener("change", () => fillPolicyForms(replacement));
-    $("replace-open").addEventListener("click", openReplacement);
+    $("replace-open").addEventListener("click", () => openReplacement());
     $("replace-cancel").addEventListener("click", () => {
       replacement.hidden = true;
       $("replace-open").hidden = false;
