@@ -5,7 +5,10 @@ Each test copies the tracked files (`git ls-files`, as they are in the working t
 and `EPOLICY_MOCKS_PORT`, waits for `/readyz`, pastes the walk-through's commands read out of README.md (ports
 substituted) into bash one by one and checks each answer against its `# →` line (tests/support/readme.py says
 which facts are read), runs `.venv/bin/epolicy demo`, and stops the stack with Ctrl-C: SIGINT to make's process
-group, as a terminal sends it to its foreground job.
+group, as a terminal sends it to its foreground job. On `make run` the sections that go on from the walk-through's
+token and policy are pasted too; the mock OAuth user `ivanova` then applies as the portal would (and must not be
+taken for the walk-through's person); and the walk-through is pasted again after `POST /mock/reset` with another
+`"sub"`, as the README says to start over.
 
 The copy's `.venv` borrows the checkout's installed packages, so that the test needs no network and no minute of
 pip, while the code that runs is the copy's: it is a new virtual environment of the same interpreter (`venv
@@ -63,7 +66,7 @@ FOLLOWING = (
     "Kazakhstan profile (ОСМС)",
 )
 READY_SECONDS = 90  # bounds, not expectations: a start on a busy machine, then a stop, then one pasted command
-STOP_SECONDS = 45  # run-pg's gunicorn finishes its requests first (deploy/production_stack.py)
+STOP_SECONDS = {"run": 15, "run-pg": 45}  # run-pg's gunicorn may take its graceful timeout (deploy/gunicorn.conf.py)
 COMMAND_SECONDS = 60
 # What a person's terminal has no reason to hold: the test run's own make, virtualenv, Python and gateway settings.
 LEAKS = ("EPOLICY_", "MAKE", "PYTEST_", "PYTHON")
@@ -76,7 +79,7 @@ def test_make_run_on_a_fresh_copy_does_the_walk_through_and_stops_on_ctrl_c(tmp_
     tools()
     copy = fresh_copy(tmp_path / "copy")
     ports = {"EPOLICY_PORT": free_port(), "EPOLICY_MOCKS_PORT": free_port()}
-    env = as_a_person(copy, **{name: str(port) for name, port in ports.items()})
+    env = as_a_person(**{name: str(port) for name, port in ports.items()})
     gateway, mocks = (f"http://127.0.0.1:{port}" for port in ports.values())
     shell = Shell(copy, env, ports["EPOLICY_PORT"], ports["EPOLICY_MOCKS_PORT"], tmp_path / "shell")
     with make(copy, "run", env, tmp_path / "make.log") as stack:
@@ -111,7 +114,7 @@ def test_make_run_pg_on_a_fresh_copy_does_the_walk_through_and_stops_on_ctrl_c(
     ports = {name: free_port() for name in ("EPOLICY_PORT", "EPOLICY_MOCKS_PORT", "EPOLICY_WORKER_METRICS_PORT")}
     gateway = f"http://127.0.0.1:{ports['EPOLICY_PORT']}"
     with fresh_schema(postgresql_server) as database:
-        env = as_a_person(copy, EPOLICY_DATABASE_URL=database, **{name: str(port) for name, port in ports.items()})
+        env = as_a_person(EPOLICY_DATABASE_URL=database, **{name: str(port) for name, port in ports.items()})
         shell = Shell(copy, env, ports["EPOLICY_PORT"], ports["EPOLICY_MOCKS_PORT"], tmp_path / "shell")
         with make(copy, "run-pg", env, tmp_path / "make.log") as stack:
             wait_until_ready(gateway, stack)
@@ -135,8 +138,10 @@ def tools() -> None:
 
 def fresh_copy(folder: Path) -> Path:
     """The tracked files, as they are in the working tree, in `folder`, with a `.venv` borrowing the checkout's."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, listed.decode().split("\0")):
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=False)
+    if listed.returncode != 0:
+        missing_service(f"{ROOT} is no git checkout to copy: {listed.stderr.decode(errors='replace').strip()}")
+    for name in filter(None, listed.stdout.decode().split("\0")):
         source = ROOT / name
         if source.exists() or source.is_symlink():  # a file deleted in the working tree is not copied
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -148,6 +153,7 @@ def fresh_copy(folder: Path) -> Path:
 
 def borrow_packages(venv: Path, copy: Path) -> None:
     """A virtual environment of the copy's own that imports the copy's code and the checkout's third-party packages."""
+    assert sys.prefix != sys.base_prefix, "the tests run in the project's virtual environment (.venv, as make test)"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     checkout_site = Path(sysconfig.get_path("purelib"))
     site = venv / checkout_site.relative_to(sys.prefix)
@@ -169,13 +175,15 @@ def borrow_packages(venv: Path, copy: Path) -> None:
     probe = f"import importlib; print(*(importlib.import_module(name).__file__ for name in {packages!r}))"
     # From a folder with no packages in it: `python -c` puts its working directory first on sys.path.
     imported = subprocess.run(
-        [venv / "bin" / "python", "-B", "-c", probe], cwd=venv, env=as_a_person(copy), capture_output=True, text=True
+        [venv / "bin" / "python", "-B", "-c", probe], cwd=venv, env=as_a_person(), capture_output=True, text=True
     )
-    assert all(Path(path).is_relative_to(copy) for path in imported.stdout.split()), imported.stdout
+    paths = imported.stdout.split()
+    assert imported.returncode == 0 and len(paths) == len(packages), imported.stderr
+    assert all(Path(path).is_relative_to(copy) for path in paths), paths
 
 
-def as_a_person(copy: Path, **settings: str) -> dict[str, str]:
-    """The environment of a terminal in the copy: this one's, without the test run's make, Python and settings."""
+def as_a_person(**settings: str) -> dict[str, str]:
+    """The environment of a person's terminal: this one's, without the test run's make, Python and settings."""
     env = {name: value for name, value in os.environ.items() if not name.startswith(LEAKS) and name not in LEAKED}
     env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep) if Path(part) != CHECKOUT_BIN)
     return env | settings
@@ -190,6 +198,7 @@ class Running:
 
     process: subprocess.Popen[bytes]
     log: Path
+    stop_seconds: float
     seen: dict[int, list[str]] = field(default_factory=dict)
 
     def snapshot(self) -> None:
@@ -198,21 +207,32 @@ class Running:
 
     def ctrl_c(self) -> None:
         """SIGINT to make's process group; KILL to it, and to what it left, if it is not gone in time."""
+        started = {**self.seen, **descendants(self.process.pid)}
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGINT)
         try:
-            self.process.wait(STOP_SECONDS)
+            self.process.wait(self.stop_seconds)
         except subprocess.TimeoutExpired:
-            self.kill()
+            self.kill(started)
             raise AssertionError(f"make did not stop on Ctrl-C:\n{self.text()[-4000:]}") from None
 
-    def kill(self) -> None:
-        """End everything the test started, by id."""
+    def end(self) -> None:
+        """After a failure: Ctrl-C all the same, so that run-pg stops the processes of their own sessions; then KILL."""
+        started = {**self.seen, **descendants(self.process.pid)}
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(self.stop_seconds)
+        self.kill(started)
+
+    def kill(self, started: dict[int, list[str]]) -> None:
+        """KILL make's process group, and each process noted in `started` that is still the same process."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        for pid in {**descendants(self.process.pid), **self.seen}:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        for pid, argv in started.items():
+            with contextlib.suppress(OSError):  # it ended meanwhile
+                if command_line(pid) == argv:
+                    os.kill(pid, signal.SIGKILL)
         self.process.wait()
 
     def text(self) -> str:
@@ -249,11 +269,11 @@ def make(copy: Path, target: str, env: dict[str, str], log: Path) -> Iterator[Ru
         process = subprocess.Popen(
             ["make", target], cwd=copy, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
         )
-    running = Running(process, log)
+    running = Running(process, log, STOP_SECONDS[target])
     try:
         yield running
     except BaseException:
-        running.kill()
+        running.end()
         raise
     running.ctrl_c()
 
@@ -285,13 +305,18 @@ def descendants(pid: int) -> dict[int, list[str]]:
     while pending:
         for child in children.get(pending.pop(), []):
             with contextlib.suppress(OSError):
-                process = Path("/proc") / str(child)
-                argv = [part.decode(errors="replace") for part in (process / "cmdline").read_bytes().split(b"\0")]
-                if argv and "/" in argv[0]:  # `.venv/bin/python` as make runs it: from the process's folder
-                    argv[0] = str(Path(os.readlink(process / "cwd")) / argv[0])
-                found[child] = [part for part in argv if part]
+                found[child] = command_line(child)
                 pending.append(child)
     return found
+
+
+def command_line(pid: int) -> list[str]:
+    """A process's command line, its program as an absolute path (make runs `.venv/bin/python` from the copy)."""
+    process = Path("/proc") / str(pid)
+    argv = [part.decode(errors="replace") for part in (process / "cmdline").read_bytes().split(b"\0") if part]
+    if argv and "/" in argv[0]:
+        argv[0] = str(Path(os.readlink(process / "cwd")) / argv[0])
+    return argv
 
 
 def is_alive(pid: int) -> bool:
