@@ -1,14 +1,15 @@
 """The README run as a person runs it, on a fresh copy: `make run`, then `make run-pg`, each walked through.
 
-Each test copies the tracked files (`git ls-files`, as they are in the working tree) into an empty folder, with no
-`instance/` and no `__pycache__`, runs `make run` (or `make run-pg`) there with the ports moved by `EPOLICY_PORT`
-and `EPOLICY_MOCKS_PORT`, waits for `/readyz`, pastes the walk-through's commands read out of README.md (ports
-substituted) into bash one by one and checks each answer against its `# →` line (tests/support/readme.py says
-which facts are read), runs `.venv/bin/epolicy demo`, and stops the stack with Ctrl-C: SIGINT to make's process
-group, as a terminal sends it to its foreground job. On `make run` the sections that go on from the walk-through's
-token and policy are pasted too; the mock OAuth user `ivanova` then applies as the portal would (and must not be
-taken for the walk-through's person); and the walk-through is pasted again after `POST /mock/reset` with another
-`"sub"`, as the README says to start over.
+Each test copies the tracked files (`git ls-files`, as they are in the working tree: a file not yet added to git is
+not in the copy, as it would not be in a clone) into an empty folder, with no `instance/` and no `__pycache__`, runs
+`make run` (or `make run-pg`) there with the ports moved by `EPOLICY_PORT` and `EPOLICY_MOCKS_PORT`, waits for
+`/readyz`, pastes the walk-through's commands read out of README.md (ports substituted) into bash one by one and
+checks each answer against its `# →` line (tests/support/readme.py says which facts are read), runs
+`.venv/bin/epolicy demo`, and stops the stack with Ctrl-C: SIGINT to make's process group, as a terminal sends it
+to its foreground job. On `make run` the sections that go on from the walk-through's token and policy are pasted
+too; the mock OAuth user `ivanova` then applies as the portal would (and must not be taken for the walk-through's
+person); and the walk-through is pasted again after `POST /mock/reset` with another `"sub"`, as the README says to
+start over.
 
 The copy's `.venv` borrows the checkout's installed packages, so that the test needs no network and no minute of
 pip, while the code that runs is the copy's: it is a new virtual environment of the same interpreter (`venv
