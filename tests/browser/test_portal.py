@@ -272,27 +272,25 @@ def test_a_second_application_to_ones_insurer_offers_a_replacement(tab: Tab, tmp
     expect(page.locator("#policy-enp")).to_have_text(enp)
 
 
-def test_someone_elses_policy_keeps_the_surname_masked(tab: Tab, tmp_path: Path, axe: str) -> None:
-    # Петров applies for a person who is not he: her policy is not his to read in full.
+def test_applying_for_oneself_on_another_persons_data_is_refused_at_once(tab: Tab) -> None:
+    # Петров types in a woman he is not: "for oneself" is his own СНИЛС, the one he logged in with.
     page = log_in(tab, "petrov", "Петров Сергей Николаевич")
     field(page, "Фамилия *").fill("Орлова")
     field(page, "Имя *").fill("Вера")
     field(page, "Отчество").fill("Павловна")
     field(page, "Дата рождения *").fill("1995-02-03")
-    field(page, "СНИЛС *").fill(new_snils())
-    apply_for_oneself(page, "female", "77001")
-    expect(page.locator("#application-status")).to_have_text("Полис оформлен", timeout=PROCESSING)
-    expect(page.locator("#policy-holder")).to_have_text("О***** Вера, 03.02.1995")
-    expect(page.locator("#policy-holder-label")).to_have_text("Владелец")
+    snils = field(page, "СНИЛС *")
+    snils.fill(new_snils())
+    field(page, "Пол *").select_option("female")
+    fill_passport(page, "4517", "246810", "2021-10-15")
+    choose_insurer(page, "77001")
+    page.get_by_role("button", name="Подать заявление").click()
 
-    page.get_by_role("button", name="Новое заявление").click()
-    apply(page)
-    expect(page.locator("#application-status")).to_have_text("В оформлении отказано", timeout=PROCESSING)
-    entry = catalogue_entry("ALREADY_INSURED_SAME_INSURER")
-    expect(page.locator("#rejection-reasons .reason-message")).to_have_text(entry["message"])
-    page.locator("#rejection-actions button", has_text="Заменить полис").click()
-    expect(page.locator("#policy-title")).to_have_text("Действующий полис ОМС")
-    expect(page.locator("#policy-holder")).to_have_text("О***** Вера, 03.02.1995")
+    entry = catalogue_entry("SELF_SNILS_MISMATCH")
+    message = page.locator('[data-field="person.snils"] .field-error')
+    expect(message).to_contain_text(entry["message"])
+    expect(snils).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#view-application")).to_be_hidden()
 
 
 def test_a_citizen_replaces_the_policy_after_a_name_change_and_keeps_the_enp(
@@ -334,33 +332,31 @@ def test_a_citizen_replaces_the_policy_after_a_name_change_and_keeps_the_enp(
 
 
 def test_a_policy_in_force_not_applied_for_here_is_asked_for_by_its_enp(tab: Tab, tmp_path: Path, axe: str) -> None:
-    # Морозов of the registry's seed is insured with 77001 (mocks/data/registry.yaml); Петров applies for him there.
-    page = log_in(tab, "petrov", "Петров Сергей Николаевич")
-    for label, value in (("Фамилия *", "Морозов"), ("Имя *", "Дмитрий"), ("Отчество", "Андреевич"),
-                         ("Дата рождения *", "1985-11-30"), ("СНИЛС *", "148-301-576 53")):  # fmt: skip
-        field(page, label).fill(value)
+    # Морозов of the registry's seed is insured with 77001 (mocks/data/registry.yaml) and applies there again.
+    page = log_in(tab, "morozov", "Морозов Дмитрий Андреевич")
     field(page, "Пол *").select_option("male")
     fill_passport(page, "4505", "731942", "2005-12-14")
     choose_insurer(page, "77001")
     apply(page)
     expect(page.locator("#application-status")).to_have_text("В оформлении отказано", timeout=PROCESSING)
-    # Not the citizen himself: the catalogue's words about "этот человек" stand.
-    entry = catalogue_entry("ALREADY_INSURED_SAME_INSURER")
-    expect(page.locator("#rejection-reasons .reason-message")).to_have_text(entry["message"])
+    # The citizen himself: the catalogue's words about "этот человек" become "вы".
+    expect(page.locator("#rejection-reasons .reason-message")).to_have_text(
+        "Вы уже застрахованы в выбранной страховой медицинской организации."
+    )
 
     # No application here issued the policy in force, so its ЕНП is asked for.
     page.locator("#rejection-actions button", has_text="Заменить полис").click()
     finder = page.locator("#enp-finder")
-    enp = finder.get_by_label("ЕНП действующего полиса *", exact=True)
+    enp = finder.get_by_label("ЕНП вашего действующего полиса *", exact=True)
     expect(enp).to_be_focused()
     enp.fill("7748 4108")
     page.get_by_role("button", name="Показать полис").click()
     expect(finder.locator(".field-error .error-message")).to_have_text("ЕНП — это 16 цифр.")
-    enp.fill("7748 4108 1900 0013")
+    enp.fill("7752 0208 7600 0013")
     page.get_by_role("button", name="Показать полис").click()
     expect(finder.locator(".field-error")).to_have_attribute("data-code", "ENP_CHECKSUM")
-    # Someone else's policy, which nothing of Петров's concerns, is not shown to him.
-    enp.fill("7748 4108 1900 0012")
+    # Someone else's policy, which nothing of Морозов's concerns, is not shown to him.
+    enp.fill("7752 0208 7600 0012")
     page.get_by_role("button", name="Показать полис").click()
     expect(finder.locator(".field-error .error-message")).to_have_text("Среди ваших полисов нет полиса с таким ЕНП.")
     expect(enp).to_have_attribute("aria-invalid", "true")

@@ -69,6 +69,7 @@
     "person.residence_document": "Документ, подтверждающий право проживания",
     representative: "Представитель",
     "representative.birth_date": "Дата рождения представителя",
+    "representative.snils": "СНИЛС представителя",
     "representative.authority.type": "Документ о полномочиях представителя",
     region_code: "Регион",
     insurer_code: "Страховая медицинская организация",
