@@ -6,12 +6,14 @@ The database is `EPOLICY_DATABASE_URL`, by default the local PostgreSQL (`postgr
 mocks stand in for the fund, the insurers and the OAuth server; the gateway runs under gunicorn with
 deploy/gunicorn.conf.py, and `epolicy worker` drains the outbox in a process of its own, its metrics on
 `--worker-metrics-port`. Logs are JSON lines unless `EPOLICY_LOG_FORMAT=text`. Ctrl-C (or TERM) stops the
-gateway, then the worker, then the mocks, each cleanly.
+gateway, then the worker, then the mocks, each cleanly. What stops the start (a port in use, a bad setting, a
+database that does not answer) is said in one line each, naming what to change, before anything is started.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import socket
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import typing
 from pathlib import Path
 from types import FrameType
 
@@ -53,7 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)
 
-    if not _migrate(args.database_url):
+    ports = [(args.port, "EPOLICY_PORT (or --port)"), (args.mocks_port, "EPOLICY_MOCKS_PORT (or --mocks-port)")]
+    ports.append((args.worker_metrics_port, "EPOLICY_WORKER_METRICS_PORT (or --worker-metrics-port)"))
+    taken = [problem for port, setting in ports if (problem := _taken(args.host, port, setting))]
+    for problem in taken:
+        _say(problem)
+    if taken or not _migrate(env):
         return 1
     started: dict[str, subprocess.Popen[bytes]] = {}
     try:
@@ -80,35 +88,58 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="production_stack.py", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="production_stack.py", description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("EPOLICY_DATABASE_URL") or DEFAULT_DATABASE)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("EPOLICY_PORT", "8080")))
-    parser.add_argument("--mocks-port", type=int, default=int(os.environ.get("EPOLICY_MOCKS_PORT", "8090")))
+    # Defaults as text: argparse reads them with `type`, so that a bad variable is refused as a bad option is.
+    for option, variable, default in (
+        ("--port", "EPOLICY_PORT", "8080"),
+        ("--mocks-port", "EPOLICY_MOCKS_PORT", "8090"),
+        ("--worker-metrics-port", "EPOLICY_WORKER_METRICS_PORT", "8091"),
+    ):
+        parser.add_argument(option, type=_port(f"{variable} (or {option})"), default=os.environ.get(variable, default))
     parser.add_argument("--worker-threads", type=int, default=2)
-    parser.add_argument(
-        "--worker-metrics-port", type=int, default=int(os.environ.get("EPOLICY_WORKER_METRICS_PORT", "8091"))
-    )
     return parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """Refuses an option in one line, like every other start error of the stack."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        _say(f"{message} (--help lists the options)")
+        sys.exit(2)
+
+
+def _port(setting: str) -> typing.Callable[[str], int]:
+    def read(text: str) -> int:
+        if not text.strip().isdigit() or not 0 < int(text) < 65536:
+            raise argparse.ArgumentTypeError(f"{text!r} is no port: set {setting} to a number from 1 to 65535")
+        return int(text)
+
+    return read
 
 
 def _say(message: str) -> None:
     print(f"production_stack: {message}", file=sys.stderr, flush=True)
 
 
-def _migrate(url: str) -> bool:
-    """`epolicy db upgrade`, in this process; False (with the reason said) when the database cannot be reached."""
-    from sqlalchemy.exc import OperationalError
-
-    from gateway.storage.migrate import upgrade
-
+def _taken(host: str, port: int, setting: str) -> str | None:
+    """Why a server cannot listen on `host`:`port` (None: it can), saying which setting to change."""
     try:
-        upgrade(url)
-    except OperationalError as error:
-        _say(f"cannot reach the database ({' '.join(str(error.orig).split())}); set EPOLICY_DATABASE_URL")
-        return False
-    _say("database is at the latest revision")
-    return True
+        socket.create_server((host, port)).close()
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            return f"port {port} on {host} is in use: set {setting} to a free port"
+        reason = (error.strerror or str(error)).split(" (while attempting")[0]  # create_server's addition
+        return f"cannot listen on {host}:{port} ({reason}): set --host or {setting}"
+    return None
+
+
+def _migrate(env: dict[str, str]) -> bool:
+    """`epolicy db upgrade` with the stack's settings: False when it cannot, having said why in one line each (a bad
+    setting, a database that does not answer)."""
+    upgrade = [str(BIN / "epolicy"), "db", "upgrade"]
+    return subprocess.run(upgrade, cwd=ROOT, env=env, check=False).returncode == 0  # noqa: S603
 
 
 def _start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

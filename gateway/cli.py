@@ -1,10 +1,18 @@
-"""The `epolicy` command: serve, worker, db, stalled, idle, retry, openapi; and those installed distributions add."""
+"""The `epolicy` command: serve, worker, db, stalled, idle, retry, openapi; and those installed distributions add.
+
+A start that cannot go on (a bad setting, a database that cannot be made or reached, a port in use) ends with exit
+code 1 and one line for each reason on stderr, naming the variable or the address and what to change: never a
+traceback. A value a command's option cannot take, from the command line or its `EPOLICY_*` variable, is one line
+too (exit code 2).
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -12,12 +20,12 @@ from datetime import timedelta
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from gateway.config import Settings
-from gateway.logs import LOG_FORMATS, configure_logging
+from gateway.config import Settings, SettingsError, unknown_variables
+from gateway.logs import LOG_FORMATS, LOG_LEVELS, configure_logging
 
 if TYPE_CHECKING:
     from gateway.bootstrap import Services
@@ -25,11 +33,49 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("epolicy")
 F = TypeVar("F", bound=Callable[..., Any])
+DISTRIBUTION = "epolicy-gateway"
+CONNECT_TIMEOUT = 10  # seconds a PostgreSQL that does not answer (a dropped SYN) may take before the start gives up
 
 
-def _logging(level: str = "INFO", log_format: str | None = None) -> None:
+class StartupError(click.ClickException):
+    """A start that cannot go on: a line for each reason, each saying what to change; no traceback."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Each reason on a line of its own, on stderr."""
+        for line in self.lines:
+            click.echo(f"Error: {line}", file=file, err=True)
+
+
+def _logging(level: str | None = None, log_format: str | None = None) -> None:
     # Text unless asked (--log-format, EPOLICY_LOG_FORMAT): JSON lines are for a log collector, not a terminal.
-    configure_logging(level, log_format or os.environ.get("EPOLICY_LOG_FORMAT", "text"))
+    # The commands without the options read the variables themselves, and refuse a value as click would.
+    chosen_level = (level or os.environ.get("EPOLICY_LOG_LEVEL") or "INFO").upper()
+    chosen_format = log_format or os.environ.get("EPOLICY_LOG_FORMAT") or "text"
+    problems = []
+    if chosen_level not in LOG_LEVELS:
+        problems.append(
+            f"EPOLICY_LOG_LEVEL={level or os.environ.get('EPOLICY_LOG_LEVEL')!r}: write one of {', '.join(LOG_LEVELS)}"
+        )
+    if chosen_format not in LOG_FORMATS:
+        problems.append(f"EPOLICY_LOG_FORMAT={chosen_format!r}: write {' or '.join(LOG_FORMATS)}")
+    if problems:
+        raise StartupError(*problems)
+    configure_logging(chosen_level, chosen_format)
+
+
+def _settings() -> Settings:
+    """The environment's settings, after a warning for each `EPOLICY_*` variable that is none; every bad value
+    ends the start, each on its line."""
+    for warning in unknown_variables():
+        log.warning("%s", warning)
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        raise StartupError(*error.problems) from None
 
 
 # `--log-format json`: one JSON object a line with request, correlation and application ids (gateway/logs.py).
@@ -39,6 +85,7 @@ _log_format = click.option(
     default="text",
     show_default=True,
     envvar="EPOLICY_LOG_FORMAT",
+    show_envvar=True,
     help="json: one object a line, for a log collector",
 )
 
@@ -47,9 +94,11 @@ def _log_options(command: F) -> F:
     """`--log-level` and `--log-format`, for every command that runs a server or workers."""
     level = click.option(
         "--log-level",
+        type=click.Choice(LOG_LEVELS, case_sensitive=False),
         default="INFO",
         show_default=True,
         envvar="EPOLICY_LOG_LEVEL",
+        show_envvar=True,
         help="DEBUG: masked SOAP messages too",
     )
     return level(_log_format(command))
@@ -64,10 +113,94 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGTERM, handle)
 
 
-def _migrate(settings: Settings) -> None:
-    from gateway.storage.migrate import upgrade
+def _open_database(settings: Settings, *, migrate: bool) -> None:
+    """Make the embedded database's folder, reach the database, and bring it to the latest revision (`migrate`, and
+    always the embedded one) or check that it is there; else one line naming the database and what to change."""
+    from sqlalchemy import make_url, text
+    from sqlalchemy.exc import SQLAlchemyError
 
-    upgrade(settings.database)
+    from gateway.storage.database import make_engine
+    from gateway.storage.migrate import current, head, upgrade
+
+    url = make_url(settings.database)
+    shown = url.render_as_string(hide_password=True)
+    variable = "EPOLICY_DATABASE_URL" if settings.database_url else "EPOLICY_INSTANCE_PATH"
+    path = url.database if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") else None
+    if path is not None:
+        _make_folder(os.path.dirname(os.path.abspath(path)), variable)
+    # The embedded database is this machine's own: every command brings it up to date, so that any of them works on
+    # a first start. A configured one is migrated by `serve` and `db upgrade` alone, when its operator says so.
+    migrate = migrate or settings.database_url is None
+    timeout = {"connect_timeout": CONNECT_TIMEOUT} if url.get_backend_name() == "postgresql" else {}
+    try:
+        engine = make_engine(settings.database, pool_size=1, connect_args=timeout)
+    except ImportError as error:
+        raise StartupError(
+            f"the driver of the database {shown} is not installed ({error.name}): install it, "
+            "or set EPOLICY_DATABASE_URL to a postgresql+psycopg:// or sqlite:// URL"
+        ) from None
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        if migrate:
+            upgrade(settings.database)
+        elif (found := current(settings.database)) != (needed := head()):
+            raise StartupError(
+                f"the database {shown} is at revision {found or 'none (never migrated)'}, this version needs "
+                f"{needed}: run `epolicy db upgrade` first"
+            )
+    except SQLAlchemyError as error:
+        cause = " ".join(str(getattr(error, "orig", None) or error).split())
+        if path is not None:
+            raise StartupError(
+                f"cannot open the database {path} ({cause}): set {variable} to a folder this user may write"
+            ) from None
+        raise StartupError(
+            f"cannot reach the database {shown} ({cause}): start it, or set EPOLICY_DATABASE_URL to one that answers"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def _make_folder(folder: str, variable: str) -> None:
+    """The embedded database's folder, made on a first start; one line naming it and `variable` when it cannot be."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        reason = _not_made(folder, error)
+        raise StartupError(
+            f"cannot make the database's folder {folder} ({reason}): set {variable} to a folder this user may write"
+        ) from None
+
+
+def _not_made(folder: str, error: OSError) -> str:
+    """Why `folder` could not be made: a file where a folder of its path should be, or the system's reason."""
+    parent = folder
+    while not os.path.lexists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if os.path.lexists(parent) and not os.path.isdir(parent):
+        return f"{parent} is a file, not a folder"
+    return error.strerror or str(error)
+
+
+def _listening(host: str, port: int, port_setting: str, host_setting: str) -> socket.socket:
+    """A socket listening on `host`:`port` for a server, or one line saying which setting to change."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as error:
+        raise StartupError(_listen_problem(host, port, error, port_setting, host_setting)) from None
+
+
+def _listen_problem(host: str, port: int, error: OSError, port_setting: str, host_setting: str) -> str:
+    """What to change when a server cannot listen on `host`:`port` (the settings as "VARIABLE (or --option)")."""
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is in use: set {port_setting} to a free port"
+    if error.errno == errno.EACCES:
+        return f"this user may not listen on port {port}: set {port_setting} to a port above 1023"
+    return (
+        f"cannot listen on {host}:{port} ({error.strerror or error}): set {host_setting} to an address of this machine"
+    )
 
 
 def _services(settings: Settings) -> Services:
@@ -96,6 +229,15 @@ class _Commands(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(_added()))
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a value one of its options cannot take is one line naming the option and its variable."""
+        try:
+            return super().invoke(ctx)
+        except click.BadParameter as error:
+            # Without its context click prints the message alone, not the usage too: the value often came from an
+            # EPOLICY_* variable set long ago, and the line names it ("(env var: 'EPOLICY_LOG_LEVEL')").
+            raise click.UsageError(error.format_message()) from None
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
         entry = None if command is not None else _added().get(name)
@@ -110,21 +252,22 @@ def _added() -> dict[str, EntryPoint]:
 
 
 @click.group(cls=_Commands)
+@click.version_option(package_name=DISTRIBUTION, prog_name="epolicy", message="%(prog)s %(version)s")
 def main() -> None:
     """Integration gateway for ОМС e-policies."""
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, envvar="EPOLICY_PORT")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="EPOLICY_HOST", show_envvar=True)
+@click.option("--port", default=8080, show_default=True, envvar="EPOLICY_PORT", show_envvar=True)
 @click.option("--threads", default=16, show_default=True, help="request threads of the WSGI server")
 @_log_options
 def serve(host: str, port: int, threads: int, log_level: str, log_format: str) -> None:
     """Serve the API with waitress (and the in-process workers, if EPOLICY_WORKER_THREADS > 0)."""
-    _logging(log_level.upper(), log_format)
-    stop = threading.Event()
-    _stop_on_signals(stop)
-    _run_gateway(Settings.from_env(), host, port, threads, stop)
+    _logging(log_level, log_format)
+    settings = _settings()
+    _open_database(settings, migrate=True)
+    _run_gateway(settings, host, port, threads)
 
 
 @main.command()
@@ -135,23 +278,32 @@ def serve(host: str, port: int, threads: int, log_level: str, log_format: str) -
     type=int,
     default=None,
     envvar="EPOLICY_WORKER_METRICS_PORT",
+    show_envvar=True,
     help="serve this process's Prometheus metrics on this port (default: none)",
 )
-@click.option("--metrics-host", default="127.0.0.1", show_default=True, envvar="EPOLICY_WORKER_METRICS_HOST")
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, envvar="EPOLICY_WORKER_METRICS_HOST", show_envvar=True
+)
 def worker(threads: int, log_level: str, log_format: str, metrics_port: int | None, metrics_host: str) -> None:
     """Drain the outbox; run any number of these, on any number of machines, against one database."""
-    _logging(log_level.upper(), log_format)
-    services = _services(Settings.from_env())
-    pool = _pool(services, threads)
-    stop = threading.Event()
-    _stop_on_signals(stop)
+    _logging(log_level, log_format)
+    settings = _settings()
+    _open_database(settings, migrate=False)
+    services = _services(settings)
     exporter = None
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
         # Back-end calls of this process, the outbox; PROMETHEUS_MULTIPROC_DIR is for gunicorn's processes only.
-        exporter, _ = start_http_server(metrics_port, metrics_host, registry=services.metrics.registry)
+        try:
+            exporter, _ = start_http_server(metrics_port, metrics_host, registry=services.metrics.registry)
+        except OSError as error:
+            port_setting, host_setting = "EPOLICY_WORKER_METRICS_PORT (or --metrics-port)", "--metrics-host"
+            raise StartupError(_listen_problem(metrics_host, metrics_port, error, port_setting, host_setting)) from None
         log.info("worker metrics on http://%s:%s/metrics", metrics_host, exporter.server_port)
+    pool = _pool(services, threads)
+    stop = threading.Event()
+    _stop_on_signals(stop)
     pool.start()
     stop.wait()
     pool.stop()
@@ -160,16 +312,20 @@ def worker(threads: int, log_level: str, log_format: str, metrics_port: int | No
         exporter.server_close()
 
 
-def _run_gateway(settings: Settings, host: str, port: int, threads: int, stop: threading.Event) -> None:
+def _run_gateway(settings: Settings, host: str, port: int, threads: int) -> None:
     from waitress.server import create_server
 
     from gateway.app import create_app
 
-    _migrate(settings)
+    # Bound before the app is built and any worker starts: a port in use ends the start at once, nothing to stop.
+    listening = _listening(host, port, "EPOLICY_PORT (or --port)", "EPOLICY_HOST (or --host)")
     app = create_app(settings=settings)
+    server = create_server(app, sockets=[listening], threads=threads, ident="epolicy-gateway")
+    port = listening.getsockname()[1]
+    stop = threading.Event()
+    _stop_on_signals(stop)
     pool = _pool(app.extensions["epolicy"], settings.worker_threads)
     pool.start()
-    server = create_server(app, host=host, port=port, threads=threads, ident="epolicy-gateway")
     thread = threading.Thread(target=server.run, name="gateway", daemon=True)
     thread.start()
     log.info("gateway on http://%s:%s (%d worker threads)", host, port, len(pool.workers))
@@ -188,14 +344,17 @@ def db() -> None:
 def upgrade() -> None:
     """Apply every migration (Alembic) to the configured database."""
     _logging()
-    _migrate(Settings.from_env())
+    _open_database(_settings(), migrate=True)
     click.echo("database is at the latest revision")
 
 
 @main.command()
 def stalled() -> None:
     """List the applications parked after too many failed attempts (resume them with `epolicy retry`)."""
-    services = _services(Settings.from_env())
+    _logging()
+    settings = _settings()
+    _open_database(settings, migrate=False)
+    services = _services(settings)
     entries = services.store.stalled()
     for entry in entries:
         # Ids, counts and the technical cause only: never personal data.
@@ -214,7 +373,9 @@ def stalled() -> None:
 )
 def idle(minutes: float | None) -> None:
     """List the unfinished applications that have not changed for a while, stalled or not, longest first."""
-    settings = Settings.from_env()
+    _logging()
+    settings = _settings()
+    _open_database(settings, migrate=False)
     services = _services(settings)
     now = services.clock()
     limit = settings.idle_after_minutes if minutes is None else minutes
@@ -236,7 +397,10 @@ def retry(application_ids: tuple[str, ...], all_stalled: bool) -> None:
 
     if not application_ids and not all_stalled:
         raise click.UsageError("name APPLICATION_ID ... or pass --all-stalled")
-    services = _services(Settings.from_env())
+    _logging()
+    settings = _settings()
+    _open_database(settings, migrate=False)
+    services = _services(settings)
     ids = list(application_ids) + ([entry.application_id for entry in services.store.stalled()] if all_stalled else [])
     missed = 0
     for application_id in dict.fromkeys(ids):

@@ -3,12 +3,15 @@
 Every field below is set by the environment variable of its name in capitals with the prefix:
 `EPOLICY_DATABASE_URL=postgresql+psycopg://...` sets `database_url`, `EPOLICY_WORKER_THREADS=0` sets
 `worker_threads`, and so on. Values are read as the field's type: numbers, `true`/`false`, a JSON object for
-`insurer_urls`; an empty value sets an optional field to None. A value that is not of its field's type stops the
-gateway at start with the variable's name, rather than at the first request that needs it.
+`insurer_urls`; an empty value sets an optional field to None. A value that is not of its field's type (or not of
+its notation: a rate limit, a database URL) stops the gateway at start with the variable's name, every such value at
+once, rather than at the first request that needs it. A variable with the prefix that is no setting is ignored, and
+`unknown_variables` names it with the setting likeliest meant, for the commands to warn about.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import types
@@ -23,8 +26,41 @@ PREFIX = "EPOLICY"
 IMPORT_NAME = "gateway.app"  # the Flask app's import name: its default instance folder is the one Flask would pick
 
 
+# `EPOLICY_*` variables that are no setting of the gateway but are read elsewhere, by name: the listening address
+# and the logs of the commands (gateway/cli.py, mocks/commands.py), gunicorn's (deploy/gunicorn.conf.py) and the
+# tests' chromium. And whole families of them: the tests', the soak's, the benchmarks', the mocks' own config.
+READ_ELSEWHERE = frozenset(
+    {
+        "HOST",
+        "PORT",
+        "MOCKS_PORT",
+        "LOG_LEVEL",
+        "LOG_FORMAT",
+        "WORKER_METRICS_PORT",
+        "WORKER_METRICS_HOST",
+        "WEB_WORKERS",
+        "WEB_THREADS",
+        "WEB_TIMEOUT",
+        "WEB_GRACEFUL_TIMEOUT",
+        "WEB_KEEPALIVE",
+        "WEB_MAX_REQUESTS",
+        "FORWARDED_ALLOW_IPS",
+        "METRICS_DIR",
+        "METRICS_DIR_CREATED",
+        "INSTALL_CHROMIUM",
+        "CHROMIUM",
+        "PORTAL_SCREENSHOTS",
+    }
+)
+READ_ELSEWHERE_FAMILIES = ("TEST_", "SOAK_", "BENCH_", "MOCKS_")
+
+
 class SettingsError(ValueError):
-    """A setting whose value is not of its type."""
+    """Settings whose values are not of their types: every one found, a line each (`problems`)."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
 
 
 def default_instance_path() -> str:
@@ -35,12 +71,49 @@ def default_instance_path() -> str:
     return os.path.join(prefix, "var", f"{IMPORT_NAME}-instance")
 
 
+def _rate_limit(value: str) -> str | None:
+    """Why `value` is no rate limit in flask-limiter's notation (None: it is one, or empty: none)."""
+    from limits import parse_many
+
+    try:
+        if value.strip():
+            parse_many(value)
+    except ValueError:
+        return "is no rate limit: write it as '60/minute' or '10/second;600/hour'"
+    return None
+
+
+def _database_url(value: str) -> str | None:
+    """Why `value` is no database URL SQLAlchemy can use (None: it is one)."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(value).get_dialect()
+    except ArgumentError:
+        return "is no database URL: write it as postgresql+psycopg://user@host/db or sqlite:////path/epolicy.sqlite3"
+    except NoSuchModuleError:
+        return "names a database SQLAlchemy does not know: use postgresql+psycopg:// or sqlite://"
+    return None
+
+
+def _file(value: str) -> str | None:
+    """Why `value` names no file to read (None: it names one)."""
+    if os.path.isfile(value):
+        return None
+    return "names no file: give a YAML file's path, or leave it empty for the one the gateway ships"
+
+
+_FILE = {"check": _file}  # the reference data's fields: a file that is there at start, not at the first request
+_LIMIT = {"check": _rate_limit}  # the rate limits' fields: flask-limiter's notation, checked at start
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything an operator may set; `Settings.from_env()` reads them, `Settings()` holds the defaults."""
 
     # Storage. None: a SQLite file in the instance folder.
-    database_url: str | None = None
+    database_url: str | None = field(default=None, metadata={"check": _database_url})
     database_pool_size: int = 10
     # Where the embedded database lives (None: the folder Flask would choose, `instance/` beside the source).
     instance_path: str | None = None
@@ -58,9 +131,10 @@ class Settings:
     insurer_urls: Mapping[str, str] = field(default_factory=dict)
     backend_timeout: float = 10.0
     # Reference data: insurers admitted per region and the regions (files under gateway/data by default).
-    insurers_file: str | None = None
-    regions_file: str | None = None
-    kz_packages_file: str | None = None  # packages of medical care of the Kazakh profile (ГОБМП, ОСМС)
+    insurers_file: str | None = field(default=None, metadata=_FILE)
+    regions_file: str | None = field(default=None, metadata=_FILE)
+    # Packages of medical care of the Kazakh profile (ГОБМП, ОСМС).
+    kz_packages_file: str | None = field(default=None, metadata=_FILE)
     # Worker threads started inside the web process (0: run `epolicy worker` separately).
     worker_threads: int = 2
     worker_poll_seconds: float = 0.5
@@ -103,10 +177,10 @@ class Settings:
     # Counters in Redis when ratelimit_storage_url is set (redis://host:6379/0), else in memory of each process.
     # None: on, but off in an app made for tests (Flask's TESTING) unless a test turns them on.
     ratelimit_enabled: bool | None = None
-    ratelimit_per_subject: str | None = "60/minute"
-    ratelimit_per_portal: str | None = None
-    ratelimit_per_client: str | None = "600/minute"
-    ratelimit_per_address: str | None = "60/minute"
+    ratelimit_per_subject: str | None = field(default="60/minute", metadata=_LIMIT)
+    ratelimit_per_portal: str | None = field(default=None, metadata=_LIMIT)
+    ratelimit_per_client: str | None = field(default="600/minute", metadata=_LIMIT)
+    ratelimit_per_address: str | None = field(default="60/minute", metadata=_LIMIT)
     ratelimit_storage_url: str | None = None
     ratelimit_key_prefix: str = "epolicy"
 
@@ -121,21 +195,36 @@ class Settings:
         environ = os.environ if environ is None else environ
         hints = typing.get_type_hints(cls)
         found: dict[str, Any] = {}
+        problems: list[str] = []
         for item in fields(cls):
             variable = f"{prefix}_{item.name.upper()}"
             if variable in environ:
-                found[item.name] = _parse(variable, environ[variable], hints[item.name])
+                try:
+                    found[item.name] = _parse(variable, environ[variable], hints[item.name], item.metadata)
+                except SettingsError as error:
+                    problems.extend(error.problems)
+        # Every bad value at once: an operator fixes them in one go rather than one start each.
+        if problems:
+            raise SettingsError(*problems)
         return cls(**found).with_values(overrides)
 
     def with_values(self, values: Mapping[str, Any]) -> Settings:
         """These settings with some replaced: by field name or in capitals (`{"WORKER_THREADS": 0}`), typed or text."""
         hints = typing.get_type_hints(type(self))
+        checks = {item.name: item.metadata for item in fields(self)}
         changed: dict[str, Any] = {}
+        problems: list[str] = []
         for key, value in values.items():
             name = key.lower()
             if name not in hints:
-                raise SettingsError(f"{key} is no setting of the gateway (gateway/config.py names them)")
-            changed[name] = _parse(key, value, hints[name]) if isinstance(value, str) else value
+                problems.append(f"{key} is no setting of the gateway (gateway/config.py names them)")
+                continue
+            try:
+                changed[name] = _parse(key, value, hints[name], checks[name]) if isinstance(value, str) else value
+            except SettingsError as error:
+                problems.extend(error.problems)
+        if problems:
+            raise SettingsError(*problems)
         return replace(self, **changed) if changed else self
 
     @property
@@ -158,7 +247,33 @@ class Settings:
         return {code: self.insurer_urls.get(code, self.insurer_url_template.format(code=code)) for code in codes}
 
 
-def _parse(name: str, text: str, kind: Any) -> Any:
+def unknown_variables(environ: Mapping[str, str] | None = None, prefix: str = PREFIX) -> list[str]:
+    """A warning for each `<prefix>_*` variable that is no setting nor read elsewhere, with the likeliest meant."""
+    environ = os.environ if environ is None else environ
+    known = Settings.names() | READ_ELSEWHERE
+    warnings = []
+    for variable in sorted(environ):
+        name = variable.removeprefix(f"{prefix}_")
+        if name == variable or name in known or (name + "_").startswith(READ_ELSEWHERE_FAMILIES):
+            continue
+        closest = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f"did you mean {prefix}_{closest[0]}?" if closest else "README.md, Configuration, lists the settings"
+        warnings.append(f"{variable} is no setting of the gateway and is ignored: {hint}")
+    return warnings
+
+
+def _parse(name: str, text: str, kind: Any, metadata: Mapping[str, Any] | None = None) -> Any:
+    """`text` read as `kind`, one of the field types above, and checked by the field's `check`; a clear error
+    naming the setting otherwise."""
+    value = _typed(name, text, kind)
+    check = (metadata or {}).get("check")
+    problem = check(value) if check is not None and value is not None else None
+    if problem:
+        raise SettingsError(f"{name}={text!r} {problem}")
+    return value
+
+
+def _typed(name: str, text: str, kind: Any) -> Any:
     """`text` read as `kind`, one of the field types above; a clear error naming the setting otherwise."""
     options = typing.get_args(kind) if typing.get_origin(kind) in (Union, types.UnionType) else (kind,)
     optional = type(None) in options

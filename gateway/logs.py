@@ -25,6 +25,7 @@ from gateway.correlation import correlation_id
 from gateway.ids import APPLICATION_ID_PATTERN, PREFIX
 
 LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)

@@ -24,7 +24,7 @@ from limits import parse_many
 from gateway.api.problems import problem
 from gateway.auth import EXTENSION_KEY as AUTH_KEY
 from gateway.auth import AccessToken
-from gateway.config import Settings
+from gateway.config import PREFIX, Settings
 
 EXTENSION_KEY = "epolicy.ratelimit"
 UNLIMITED_BLUEPRINTS = frozenset({"health"})  # probes of load balancers and orchestrators
@@ -98,7 +98,10 @@ def _checked(name: str, value: str | None) -> str:
         if text:
             parse_many(text)
     except ValueError:
-        raise ValueError(f"{name}={text!r} is no rate limit: write it as '60/minute' or '10/second;600/hour'") from None
+        # Named as the operator sets it, with the prefix.
+        raise ValueError(
+            f"{PREFIX}_{name}={text!r} is no rate limit: write it as '60/minute' or '10/second;600/hour'"
+        ) from None
     return text
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from types import FrameType
 
+import click
 from werkzeug.serving import make_server
 
 from mocks.app import create_app
+from mocks.commands import LOG_FORMATS, LOG_LEVELS, configure_logging, listen
 
 log = logging.getLogger("mocks")
 
@@ -20,11 +23,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mocks", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8090, help="port to listen on (default 8090)")
+    parser.add_argument("--log-level", default=os.environ.get("EPOLICY_LOG_LEVEL", "INFO"), help="(EPOLICY_LOG_LEVEL)")
+    parser.add_argument("--log-format", default=os.environ.get("EPOLICY_LOG_FORMAT", "text"), help="text or json")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Checked here rather than by argparse `choices`, which leave a default from the environment unchecked.
+    problems = []
+    if args.log_level.upper() not in LOG_LEVELS:
+        problems.append(f"--log-level {args.log_level!r} (EPOLICY_LOG_LEVEL): write one of {', '.join(LOG_LEVELS)}")
+    if args.log_format not in LOG_FORMATS:
+        problems.append(f"--log-format {args.log_format!r} (EPOLICY_LOG_FORMAT): write {' or '.join(LOG_FORMATS)}")
+    for problem in problems:
+        print(f"Error: {problem}", file=sys.stderr)
+    if problems:
+        return 2
+    configure_logging(args.log_level, args.log_format)
+    try:
+        listening = listen(args.host, args.port, "EPOLICY_MOCKS_PORT (or --port)")
+    except click.ClickException as error:
+        error.show()
+        return 1
 
     # Each request gets its own (daemon) thread: a slow or timed-out call must not hold up the others.
-    server = make_server(args.host, args.port, create_app(), threaded=True)
+    server = make_server(args.host, args.port, create_app(), threaded=True, fd=listening.fileno())
+    listening.close()  # the server holds its own copy of the socket
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

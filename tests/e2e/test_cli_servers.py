@@ -69,3 +69,17 @@ def test_an_upgraded_database_served_by_serve_against_the_mocks_is_ready(tmp_pat
     ):
         ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
+
+
+def test_a_worker_and_serve_start_from_an_instance_folder_not_made_yet(tmp_path: Path) -> None:
+    instance = tmp_path / "not" / "made" / "yet"
+    env = {name: value for name, value in os.environ.items() if not name.startswith("EPOLICY_")}
+    env.update(EPOLICY_INSTANCE_PATH=str(instance), EPOLICY_WORKER_THREADS="0")
+    metrics, port = free_port(), free_port()
+    worker = ["worker", "--metrics-port", str(metrics)]
+    with running(worker, env, tmp_path / "worker.log", f"http://127.0.0.1:{metrics}/metrics"):
+        # The worker made the folder and brought the embedded database up to date: it is the machine's own.
+        assert current(f"sqlite:///{instance}/epolicy.sqlite3") == head()
+        with running(["serve", "--port", str(port)], env, tmp_path / "serve.log", f"http://127.0.0.1:{port}/healthz"):
+            pass
+    assert "Error" not in (tmp_path / "worker.log").read_text() + (tmp_path / "serve.log").read_text()

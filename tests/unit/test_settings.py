@@ -136,3 +136,85 @@ def test_a_relative_instance_path_is_one_folder_for_the_app_and_the_commands(
     settings = Settings(instance_path="data")
     assert settings.instance_folder == f"{tmp_path}/data"
     assert settings.database == f"sqlite:///{tmp_path}/data/epolicy.sqlite3"
+
+
+def test_every_bad_value_is_named_at_once_not_the_first_alone() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env(
+            "EPOLICY",
+            {
+                "EPOLICY_WORKER_THREADS": "two",
+                "EPOLICY_BACKEND_TIMEOUT": "10s",
+                "EPOLICY_RATELIMIT_PER_SUBJECT": "lots",
+                "EPOLICY_DATABASE_URL": "epolicy.sqlite3",
+                "EPOLICY_INSURERS_FILE": "/no/such/insurers.yaml",
+                "EPOLICY_PAGE_SIZE_MAX": "50",  # a good one among them
+            },
+        )
+    problems = raised.value.problems
+    named = sorted(problem.split("=", 1)[0] for problem in problems)
+    assert named == [
+        "EPOLICY_BACKEND_TIMEOUT",
+        "EPOLICY_DATABASE_URL",
+        "EPOLICY_INSURERS_FILE",
+        "EPOLICY_RATELIMIT_PER_SUBJECT",
+        "EPOLICY_WORKER_THREADS",
+    ]
+    assert str(raised.value).splitlines() == list(problems)
+    assert "EPOLICY_RATELIMIT_PER_SUBJECT='lots' is no rate limit: write it as '60/minute'" in str(raised.value)
+    assert "EPOLICY_DATABASE_URL='epolicy.sqlite3' is no database URL" in str(raised.value)
+
+
+def test_a_limit_the_limiter_cannot_read_is_named_as_the_operator_sets_it() -> None:
+    from gateway.ratelimit import build_limiter
+
+    # Settings made in code (not read from the environment) reach the limiter unchecked: it names the variable too.
+    with pytest.raises(ValueError, match=r"^EPOLICY_RATELIMIT_PER_SUBJECT='lots' is no rate limit"):
+        build_limiter(Settings(ratelimit_per_subject="lots"))
+
+
+def test_a_variable_that_is_no_setting_is_warned_about_with_the_setting_likeliest_meant() -> None:
+    from gateway.config import unknown_variables
+
+    environ = {
+        "EPOLICY_WORKER_THRADS": "4",
+        "EPOLICY_RATELIMIT_PER_SUBJET": "5/minute",
+        "EPOLICY_ZZZ": "1",
+        # Settings, and variables read elsewhere: no warning.
+        "EPOLICY_WORKER_THREADS": "4",
+        "EPOLICY_PORT": "8081",
+        "EPOLICY_MOCKS_PORT": "8091",
+        "EPOLICY_LOG_LEVEL": "DEBUG",
+        "EPOLICY_WEB_WORKERS": "4",
+        "EPOLICY_TEST_POSTGRESQL_URL": "postgresql://x",
+        "EPOLICY_SOAK_CLIENTS": "8",
+        "EPOLICY_MOCKS_SEED": "seed.yaml",
+        "EPOLICY_INSTALL_CHROMIUM": "no",
+        "OTHER_WORKER_THRADS": "4",
+    }
+    assert unknown_variables(environ) == [
+        "EPOLICY_RATELIMIT_PER_SUBJET is no setting of the gateway and is ignored: "
+        "did you mean EPOLICY_RATELIMIT_PER_SUBJECT?",
+        "EPOLICY_WORKER_THRADS is no setting of the gateway and is ignored: did you mean EPOLICY_WORKER_THREADS?",
+        "EPOLICY_ZZZ is no setting of the gateway and is ignored: README.md, Configuration, lists the settings",
+    ]
+
+
+def test_every_epolicy_variable_the_repository_reads_is_known_so_none_is_warned_about() -> None:
+    import re
+    from pathlib import Path
+
+    from gateway.config import unknown_variables
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [root / "Makefile", root / "README.md"]
+    for folder in ("gateway", "adapters", "mocks", "deploy", "bench", "tests"):
+        sources += [path for path in (root / folder).rglob("*") if path.suffix in (".py", ".sh", ".md", ".yaml")]
+    names = {
+        name
+        for path in sources
+        for name in re.findall(r"\bEPOLICY_[A-Z0-9_]*[A-Z0-9]\b", path.read_text(encoding="utf-8", errors="replace"))
+    }
+    names -= {"EPOLICY_WORKER_THRADS", "EPOLICY_RATELIMIT_PER_SUBJET", "EPOLICY_ZZZ"}  # this file's own misspellings
+    assert len(names) > 40  # the scan found the settings
+    assert unknown_variables(dict.fromkeys(names, "")) == []
