@@ -10,7 +10,7 @@ import pytest
 
 from gateway.domain.model import Source
 from gateway.ports import BackendUnavailable
-from tests.support.bodies import BODY
+from tests.support.bodies import BODY, mother_as_representative
 from tests.support.gateway import Gateway
 
 # The tests take tokens from the mock OAuth server over HTTP.
@@ -35,15 +35,7 @@ def child_body() -> dict[str, Any]:
             "issue_date": (born + timedelta(days=5)).isoformat(),
         },
     }
-    mother = BODY["person"]
-    body["representative"] = {
-        "last_name": mother["last_name"],
-        "first_name": mother["first_name"],
-        "birth_date": mother["birth_date"],
-        "snils": mother["snils"],
-        "identity_document": mother["identity_document"],
-        "authority": {"type": "parent"},
-    }
+    body["representative"] = mother_as_representative()
     return body
 
 

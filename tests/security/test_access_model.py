@@ -19,7 +19,7 @@ from gateway.app import create_app
 from gateway.domain.identifiers import enp_check_digit, enp_facet
 from gateway.domain.model import Document, DocumentType, Sex, Source
 from gateway.ports import BackendRefusal
-from tests.support.bodies import BODY
+from tests.support.bodies import BODY, mother_as_representative
 from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore, unavailable
 from tests.support.gateway import MINE, SNILS, Gateway
 from tests.support.persons import ANNA, active_policy
@@ -100,15 +100,7 @@ def for_lev(insurer_code: str = "77002") -> dict[str, Any]:
             "issue_date": (LEV_BORN + timedelta(days=5)).isoformat(),
         },
     }
-    mother = BODY["person"]
-    body["representative"] = {
-        "last_name": mother["last_name"],
-        "first_name": mother["first_name"],
-        "birth_date": mother["birth_date"],
-        "snils": mother["snils"],
-        "identity_document": mother["identity_document"],
-        "authority": {"type": "parent"},
-    }
+    body["representative"] = mother_as_representative()
     return body
 
 

@@ -37,3 +37,16 @@ def body(**person: Any) -> dict[str, Any]:
     data = copy.deepcopy(BODY)
     data["person"].update(person)
     return data
+
+
+def mother_as_representative() -> dict[str, Any]:
+    """Анна as the parent who applies for her child: her identity and the parent's authority."""
+    mother = BODY["person"]
+    return {
+        "last_name": mother["last_name"],
+        "first_name": mother["first_name"],
+        "birth_date": mother["birth_date"],
+        "snils": mother["snils"],
+        "identity_document": copy.deepcopy(mother["identity_document"]),
+        "authority": {"type": "parent"},
+    }
