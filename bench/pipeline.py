@@ -227,7 +227,9 @@ def submit(services: Services, count: int, first: int) -> None:
     """`count` applications through the submission use case, stored as the API stores them."""
     context = services.submission
     for index in range(first, first + count):
-        application = new_application(applicant(index), Owner(f"bench-{index}"), context)
+        request = applicant(index)
+        # Each applies for themself, so the token's СНИЛС is the applicant's.
+        application = new_application(request, Owner(f"bench-{index}", request.person.snils), context)
         services.store.add(application)
 
 
