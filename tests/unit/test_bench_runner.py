@@ -21,3 +21,16 @@ def test_an_unknown_benchmark_is_refused_by_name(capsys: pytest.CaptureFixture[s
         main(["cpu", "speed"])
     assert stopped.value.code == 2
     assert "unknown benchmark speed" in capsys.readouterr().err
+
+
+def test_bench_3s_applicants_pass_the_gateways_submission_rules() -> None:
+    # The pipeline benchmark feeds the submission use case itself: a rule it breaks would only show in `make bench`.
+    from bench.pipeline import submit
+    from gateway.bootstrap import build_services
+    from gateway.config import Settings
+    from tests.support.fakes import FakeFund, FakeInsurers, FakeKzFund, FakeStore
+
+    store = FakeStore()
+    services = build_services(Settings(), store=store, fund=FakeFund(), insurers=FakeInsurers({}), kz_fund=FakeKzFund())
+    submit(services, 3, 0)
+    assert sum(len(store.list_for_owner(f"bench-{index}", 10, None).items) for index in range(3)) == 3
