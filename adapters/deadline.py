@@ -104,7 +104,16 @@ POOLS = {"http": _HTTPConnectionPool, "https": _HTTPSConnectionPool}
 
 
 class DeadlineAdapter(HTTPAdapter):
-    """requests' HTTP adapter whose connections read every answer within the context's deadline (`within`)."""
+    """requests' HTTP adapter whose connections read every answer within the context's deadline (`within`); a call
+    made outside one is given its own timeout as the deadline of the whole exchange, not of each read."""
+
+    def send(self, request: Any, stream: bool = False, timeout: Any = None, *args: Any, **kwargs: Any) -> Any:
+        """Send within the context's deadline, or within `timeout` (connect and read together) when none is set."""
+        if _DEADLINE.get() is not None or timeout is None:
+            return super().send(request, stream, timeout, *args, **kwargs)
+        total = sum(part for part in timeout if part is not None) if isinstance(timeout, tuple) else timeout
+        with within(float(total)):
+            return super().send(request, stream, timeout, *args, **kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         """Make the pool manager as requests does, with connections that keep to the deadline."""

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import requests
 from sqlalchemy.engine import Engine
 
 from gateway.auth.jwks import JwksCache
@@ -115,7 +114,13 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         from adapters.kz import KzFundAdapter
 
         kz_fund = KzFundAdapter(settings.kz_fund_url, timeout=timeout)
-    jwks = overrides.pop("jwks", None) or JwksCache(settings.jwks_url, requests.Session())
+    jwks = overrides.pop("jwks", None)
+    if jwks is None:
+        from adapters.soap import new_session
+
+        # The authorization server's keys under the same whole-answer deadline as a back-end call: a server that
+        # drips its JWKS must not hold every token check behind the fetch lock.
+        jwks = JwksCache(settings.jwks_url, new_session(pool_connections=1, pool_maxsize=2))
     rate_limits = overrides.pop("rate_limits", None)
     if rate_limits is None:
         from gateway.ratelimit import build_limiter
