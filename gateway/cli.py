@@ -331,8 +331,29 @@ def _run_gateway(settings: Settings, host: str, port: int, threads: int) -> None
     log.info("gateway on http://%s:%s (%d worker threads)", host, port, len(pool.workers))
     stop.wait()
     log.info("stopping")
-    server.close()
+    _close_in_loop(server, thread)
     pool.stop()
+
+
+def _close_in_loop(server: Any, thread: threading.Thread) -> None:
+    """Close waitress's listening socket from its own loop thread.
+
+    Closed from another thread, the socket goes while the loop may be waiting on it, and the loop dies with
+    "Bad file descriptor"; the loop's trigger runs the close between two of its rounds instead.
+    """
+    closed = threading.Event()
+
+    def close() -> None:
+        try:
+            server.close()
+        finally:
+            closed.set()
+
+    if thread.is_alive():
+        server.trigger.pull_trigger(close)
+        if closed.wait(5):
+            return  # open connections keep the daemon loop alive: the process ends it once the workers stop
+    server.close()
 
 
 @main.group()
