@@ -99,18 +99,10 @@ def _person(value: Any, path: str, refused: frozenset[str]) -> PersonDraft | Non
     if not isinstance(value, Mapping):
         return None
     return PersonDraft(
-        last_name=clean(_text(value.get("last_name"))),
-        first_name=clean(_text(value.get("first_name"))),
-        middle_name=clean(_text(value.get("middle_name"))),
-        birth_date=_date(value.get("birth_date")),
-        birth_place=clean(_text(value.get("birth_place"))),
+        **_changeable(value, path, refused),
         citizenship=_text(value.get("citizenship")),
-        snils=identifier(_text(value.get("snils"))),
         inn=identifier(_text(value.get("inn"))),
-        identity_document=_document(value.get("identity_document"), f"{path}.identity_document", refused),
-        residence_document=_document(value.get("residence_document"), f"{path}.residence_document", refused),
         category=_choice(InsuredCategory, value.get("category")),
-        unread=_unread(refused, path),
     )
 
 
@@ -119,17 +111,22 @@ def _changes(value: Any, path: str, refused: frozenset[str]) -> PersonDraft:
         return PersonDraft.of_changes(value)
     if not isinstance(value, Mapping):
         return PersonDraft()
-    return PersonDraft(
-        last_name=clean(_text(value.get("last_name"))),
-        first_name=clean(_text(value.get("first_name"))),
-        middle_name=clean(_text(value.get("middle_name"))),
-        birth_date=_date(value.get("birth_date")),
-        birth_place=clean(_text(value.get("birth_place"))),
-        snils=identifier(_text(value.get("snils"))),
-        identity_document=_document(value.get("identity_document"), f"{path}.identity_document", refused),
-        residence_document=_document(value.get("residence_document"), f"{path}.residence_document", refused),
-        unread=_unread(refused, path),
-    )
+    return PersonDraft(**_changeable(value, path, refused))
+
+
+def _changeable(value: Mapping[str, Any], path: str, refused: frozenset[str]) -> dict[str, Any]:
+    """The fields of a person that a replacement may change too, as far as they were read."""
+    return {
+        "last_name": clean(_text(value.get("last_name"))),
+        "first_name": clean(_text(value.get("first_name"))),
+        "middle_name": clean(_text(value.get("middle_name"))),
+        "birth_date": _date(value.get("birth_date")),
+        "birth_place": clean(_text(value.get("birth_place"))),
+        "snils": identifier(_text(value.get("snils"))),
+        "identity_document": _document(value.get("identity_document"), f"{path}.identity_document", refused),
+        "residence_document": _document(value.get("residence_document"), f"{path}.residence_document", refused),
+        "unread": _unread(refused, path),
+    }
 
 
 def _representative(value: Any, path: str, refused: frozenset[str]) -> RepresentativeDraft | None:
