@@ -66,6 +66,23 @@ class Services:
     def policies(self) -> PolicyContext:
         return PolicyContext(self.store, self.fund, self.catalogue, self.read_message_id, self.status_cache)
 
+    # The settings the views read, by name, so that a view's Protocol of needs names a value rather than Settings.
+    @property
+    def json_max_depth(self) -> int:
+        return self.settings.json_max_depth
+
+    @property
+    def page_size_default(self) -> int:
+        return self.settings.page_size_default
+
+    @property
+    def page_size_max(self) -> int:
+        return self.settings.page_size_max
+
+    @property
+    def demo_mark(self) -> bool:
+        return self.settings.demo_mark
+
     def read_message_id(self) -> str:
         """A message id for a read that belongs to no application (`rd_` + a ULID)."""
         return "rd_" + self.new_id().removeprefix("app_")

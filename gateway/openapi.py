@@ -13,9 +13,10 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
-from gateway.api import api_modules, render
+from gateway.api import api_modules
 from gateway.api import responses as out
-from gateway.api.docs import ERRORS, ETAG, IF_NONE_MATCH, NOT_MODIFIED, Operation
+from gateway.api.docs import ERRORS, ETAG, IF_NONE_MATCH, NOT_MODIFIED
+from gateway.api.operation import Operation
 from gateway.api.problem_docs import AUTH_PROBLEMS, BODY_PROBLEMS, DEFAULT_PROBLEMS, HEADERS, PROBLEMS, ProblemExample
 from gateway.api.problems import TITLES, TYPE_BASE
 from gateway.api.schemas import (
@@ -75,8 +76,8 @@ NAMED_SCHEMAS: dict[str, type[Schema]] = {
 
 
 def operations() -> list[Operation]:
-    """Every documented operation, from the API modules that serve them."""
-    return [operation for module in api_modules() for operation in module.DOCS]
+    """Every declared operation, from the API modules that serve them."""
+    return [operation for module in api_modules() for operation in module.routes.operations]
 
 
 # The FHIR R4 resource of the FHIR operation's errors, as far as a client needs to read it (gateway/fhir.py).
@@ -149,8 +150,8 @@ def build_spec(issuer: str | None = None) -> APISpec:
     paths: dict[str, dict[str, Any]] = {}
     examples: dict[str, dict[str, Any]] = {}  # of the error answers, each written once and referred to
     for module in api_modules():
-        limited = module.bp.name not in UNLIMITED_BLUEPRINTS
-        for operation in module.DOCS:
+        limited = module.routes.blueprint.name not in UNLIMITED_BLUEPRINTS
+        for operation in module.routes.operations:
             paths.setdefault(operation.path, {})[operation.method] = _operation(operation, limited, examples)
     for name in sorted(examples):
         spec.components.example(name, examples[name])
@@ -183,8 +184,8 @@ def _rate_limits() -> str:
 
 
 def _operation(operation: Operation, limited: bool, examples: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    status, schema, description = operation.answer
-    answer: dict[str, Any] = {"description": description}
+    status, schema = operation.answer.status, operation.answer.schema
+    answer: dict[str, Any] = {"description": operation.answer.description}
     if schema is not None:
         answer["content"] = {operation.media_type: {"schema": schema}}
     elif operation.media_type != "application/json":
@@ -303,7 +304,7 @@ def _example(example: ProblemExample, fhir: bool) -> dict[str, Any]:
         **dict(example.members),
     }
     if reasons:
-        value["errors"] = [render.reason(reason) for reason in reasons]
+        value["errors"] = out.dump(out.ReasonOut, reasons, many=True)
     return {"summary": example.summary, "value": value}
 
 

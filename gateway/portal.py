@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, request
 
-from gateway.api.applications import json_response
-from gateway.api.common import services
+from gateway.api.common import json_response, services
 
 SCOPE = "openid fullname birthdate snils epolicy.apply epolicy.read epolicy.replace"
 

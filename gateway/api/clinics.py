@@ -11,8 +11,8 @@ from marshmallow import Schema, fields, validate
 
 from gateway.api import render
 from gateway.api import responses as out
-from gateway.api.applications import json_response, parse
-from gateway.api.common import caller, json_body, services
+from gateway.api.bodies import json_body, parse
+from gateway.api.common import caller, json_response, services
 from gateway.api.docs import ENP, REGION_CODE, Operation
 from gateway.api.problems import ProblemError
 from gateway.api.schemas import Strict, choice

@@ -1,4 +1,4 @@
-"""What every API view needs: the app's services, the caller, the JSON body."""
+"""What every API view needs: its dependencies, the caller, the answer's ETag."""
 
 from __future__ import annotations
 
@@ -8,19 +8,18 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from gateway.api.limits import character_violations, depth_violation
-from gateway.api.problems import ProblemError
 from gateway.auth import current_token
-from gateway.bootstrap import Services
 from gateway.domain.applications import Owner
 from gateway.domain.identifiers import normalize_identifier
-from gateway.usecases.errors import InputRejected
+
+# Where create_app keeps the object that holds the app's dependencies (gateway/bootstrap.py builds it).
+DEPENDENCIES = "epolicy"
 
 
-def services() -> Services:
-    """The services of the current app."""
-    found: Services = current_app.extensions["epolicy"]
-    return found
+def dependencies() -> Any:
+    """The current app's dependencies. Each feature module reads them through one accessor of its own, typed with
+    a Protocol that names only what that module uses; the composition root (gateway/bootstrap.py) provides them."""
+    return current_app.extensions[DEPENDENCIES]
 
 
 def caller() -> Owner:
@@ -29,34 +28,6 @@ def caller() -> Owner:
     # An identity provider may write the СНИЛС as printed ("112-233-445 95"); the registry's records have digits.
     snils = normalize_identifier(token.snils) if token.snils else None
     return Owner(sub=token.sub, snils=snils or None)
-
-
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a problem: 415 for another type, 400 for bad or too deeply nested JSON, 422
-    for texts no SOAP message could carry (gateway.api.limits). Every JSON body of the API is read here."""
-    if not request.is_json:
-        raise ProblemError(415, "unsupported-media-type", "Тело запроса должно быть в формате application/json.")
-    try:
-        # JSON between systems is UTF-8 (RFC 8259 §8.1); a byte order mark may lead.
-        text = request.get_data(cache=True).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ProblemError(400, "malformed-json", "Тело запроса не является корректным JSON.") from None
-    catalogue = services().catalogue
-    # Before parsing: the parser recurses once per level, and a deep enough body would exhaust the stack.
-    too_deep = depth_violation(text, services().settings.json_max_depth)
-    if too_deep is not None:
-        raise InputRejected((catalogue.reason(too_deep),))
-    try:
-        body = json.loads(text or "null")
-    except ValueError:
-        raise ProblemError(400, "malformed-json", "Тело запроса не является корректным JSON.") from None
-    if not isinstance(body, dict):
-        raise ProblemError(400, "malformed-json", "Тело запроса должно быть объектом JSON.")
-    # Before any rule or store sees it, so that /validate and a submission refuse the same texts the same way.
-    wrong = character_violations(body)
-    if wrong:
-        raise InputRejected(tuple(catalogue.reason(violation) for violation in wrong))
-    return body
 
 
 def fingerprint(body: dict[str, Any], scope: str) -> str:
@@ -72,4 +43,14 @@ def conditional(response: Response) -> Response:
     """
     response.add_etag()
     response.make_conditional(request)  # turns `response` itself into the 304 when the tag matches
+    return response
+
+
+# TRANSITION: removed once every module is declared with gateway.api.operation.
+services = dependencies
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    response = Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
+    response.headers.update(headers or {})
     return response

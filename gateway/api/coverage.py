@@ -20,8 +20,7 @@ from marshmallow import Schema, fields, validate
 
 from gateway import fhir
 from gateway.api import render
-from gateway.api.applications import json_response
-from gateway.api.common import services
+from gateway.api.common import json_response, services
 from gateway.api.docs import Operation
 from gateway.api.problems import TECHNICAL_ERROR, problem, route_of_request
 from gateway.api.responses import InsurerRefOut, ReasonOut

@@ -2,68 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from flask import Blueprint, Response
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, pre_dump
 
-from gateway.api import render
 from gateway.api import responses as out
-from gateway.api.applications import json_response
-from gateway.api.common import caller, services
-from gateway.api.docs import Operation
-from gateway.auth import require_scope
+from gateway.api.common import caller, dependencies
+from gateway.api.operation import Answer, Routes
+from gateway.domain.reference import Reference
+from gateway.ports import ApplicationStore, FundReads
 from gateway.usecases.family import Member, family
 
-bp = Blueprint("family", __name__, url_prefix="/api/v1/me")
+routes = Routes("family", __name__, url_prefix="/api/v1/me", tag="family")
+bp = routes.blueprint
 
 
-@bp.get("/family")
-@require_scope("epolicy.read")
-def index() -> Response:
-    """The citizen and the people they applied for, each with their latest application and policy status."""
-    found = services()
-    members = family(caller(), found.store, found.fund, found.read_message_id)
-    return json_response({"items": [_member(member) for member in members]})
+class Needs(Protocol):
+    """What the family view uses of the app's services."""
+
+    @property
+    def store(self) -> ApplicationStore: ...
+    @property
+    def fund(self) -> FundReads: ...
+    @property
+    def reference(self) -> Reference: ...
+    def read_message_id(self) -> str: ...
 
 
-def _member(member: Member) -> dict[str, Any]:
-    policy = member.policy
-    insurer = None
-    if policy is not None:
-        info = services().reference.insurers.get(policy.insurer_code)
-        insurer = {"code": policy.insurer_code, "name": info.name if info else None}
-    latest = member.latest
-    return {
-        "relation": member.relation.value,
-        "person": {
-            "last_name": member.last_name,
-            "first_name": member.first_name,
-            "middle_name": member.middle_name,
-            "birth_date": member.birth_date,
-        },
-        "enp": member.enp,
-        "policy": None
-        if policy is None
-        else {
-            "status": policy.status.value,
-            "insurer": insurer,
-            "region_code": policy.region_code,
-            "valid_from": render.day(policy.valid_from),
-            "valid_to": render.day(policy.valid_to),
-            "restrictions": [
-                {"code": r.code, "description": r.description, "since": render.day(r.since)}
-                for r in policy.restrictions
-            ],
-        },
-        "policy_status_available": member.policy_known,
-        "latest_application": {
-            "id": latest.id,
-            "kind": latest.kind.value,
-            "status": latest.status.value,
-            "updated_at": render.timestamp(latest.updated_at),
-        },
-    }
+@dataclass(frozen=True)
+class ShownMember:
+    """A member as the family view shows them: with their insurer's name."""
+
+    member: Member
+    insurer_name: str | None
 
 
 class FamilyPersonOut(Schema):
@@ -74,7 +47,7 @@ class FamilyPersonOut(Schema):
 
 
 class FamilyPolicyOut(Schema):
-    status = fields.String(required=True)
+    status = out.Value(required=True)
     insurer = fields.Nested(out.InsurerRefOut, required=True)
     region_code = fields.String(required=True)
     valid_from = fields.Date(required=True)
@@ -84,13 +57,13 @@ class FamilyPolicyOut(Schema):
 
 class LatestApplicationOut(Schema):
     id = fields.String(required=True)
-    kind = fields.String(required=True)
-    status = fields.String(required=True)
-    updated_at = fields.DateTime(required=True)
+    kind = out.Value(required=True)
+    status = out.Value(required=True)
+    updated_at = out.Timestamp(required=True)
 
 
 class FamilyMemberOut(Schema):
-    relation = fields.String(required=True)
+    relation = out.Value(required=True)
     person = fields.Nested(FamilyPersonOut, required=True)
     enp = fields.String(required=True, allow_none=True)
     policy = fields.Nested(FamilyPolicyOut, required=True, allow_none=True)
@@ -98,6 +71,32 @@ class FamilyMemberOut(Schema):
         required=True, metadata={"description": "false, если фонд сейчас не ответил: статус полиса неизвестен"}
     )
     latest_application = fields.Nested(LatestApplicationOut, required=True)
+
+    @pre_dump
+    def _shown(self, shown: ShownMember, **kwargs: Any) -> Mapping[str, Any]:
+        member, policy = shown.member, shown.member.policy
+        return {
+            "relation": member.relation,
+            "person": {
+                "last_name": member.last_name,
+                "first_name": member.first_name,
+                "middle_name": member.middle_name,
+                "birth_date": member.birth_date,
+            },
+            "enp": member.enp,
+            "policy": None
+            if policy is None
+            else {
+                "status": policy.status,
+                "insurer": {"code": policy.insurer_code, "name": shown.insurer_name},
+                "region_code": policy.region_code,
+                "valid_from": policy.valid_from,
+                "valid_to": policy.valid_to,
+                "restrictions": policy.restrictions,
+            },
+            "policy_status_available": member.policy_known,
+            "latest_application": member.latest,
+        }
 
 
 class FamilyOut(Schema):
@@ -112,7 +111,18 @@ SCHEMAS: dict[str, type[Schema]] = {
     "Family": FamilyOut,
 }
 
-DOCS = [
-    Operation("/api/v1/me/family", "get", "getFamily", "Моя семья: люди из заявлений и статусы их полисов", "family",
-              (200, FamilyOut, "Люди и их полисы"), ("epolicy.read",), None, (401, 403)),
-]  # fmt: skip
+
+@routes.get(
+    "/family", "getFamily", "Моя семья: люди из заявлений и статусы их полисов",
+    Answer(200, FamilyOut, "Люди и их полисы"), scopes=("epolicy.read",), errors=(401, 403),
+)  # fmt: skip
+def index() -> dict[str, Any]:
+    """The citizen and the people they applied for, each with their latest application and policy status."""
+    needs: Needs = dependencies()
+    members = family(caller(), needs.store, needs.fund, needs.read_message_id)
+    insurers = needs.reference.insurers
+    shown = []
+    for member in members:
+        insurer = insurers.get(member.policy.insurer_code) if member.policy is not None else None
+        shown.append(ShownMember(member, insurer.name if insurer else None))
+    return {"items": shown}

@@ -15,8 +15,7 @@ from flask import Blueprint, Response, current_app
 from flask.blueprints import BlueprintSetupState
 from marshmallow import Schema, fields, validate
 
-from gateway.api.applications import json_response
-from gateway.api.common import services
+from gateway.api.common import json_response, services
 from gateway.api.docs import Operation
 from gateway.auth import current_token, require_scope
 from gateway.domain.identifiers import normalize_identifier

@@ -9,7 +9,7 @@ from authlib.oauth2.base import OAuth2Error
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
-from gateway.api import render
+from gateway.api import responses as out
 from gateway.catalogue import Catalogue
 from gateway.domain.model import Reason, Violation
 from gateway.usecases.errors import (
@@ -91,7 +91,7 @@ def validation_problem(reasons: tuple[Reason, ...], catalogue: Catalogue) -> Res
         catalogue.status_of(reasons),
         "validation",
         detail,
-        errors=[render.reason(reason) for reason in reasons],
+        errors=out.dump(out.ReasonOut, reasons, many=True),
     )
 
 
@@ -124,7 +124,7 @@ def init_app(app: Flask, catalogue: Catalogue) -> None:
         detail = "Внешняя система (фонд или страховая организация) временно не отвечает. Повторите запрос позже."
         reason = catalogue.reason(Violation(TECHNICAL_ERROR))
         headers = {"Retry-After": str(error.retry_after)}
-        return problem(503, "backend-unavailable", detail, headers, errors=[render.reason(reason)])
+        return problem(503, "backend-unavailable", detail, headers, errors=out.dump(out.ReasonOut, [reason], many=True))
 
     @app.errorhandler(ProblemError)
     def own_problem(error: ProblemError) -> Response:

@@ -2,47 +2,63 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from typing import Any, Protocol
 
-from gateway.api import render
+from flask import Response, request
+
 from gateway.api import responses as out
-from gateway.api.applications import json_response
-from gateway.api.common import services
-from gateway.api.docs import REGION_CODE, Operation
+from gateway.api.common import dependencies
+from gateway.api.docs import REGION_CODE
+from gateway.api.operation import Answer, Routes
 from gateway.api.problems import ProblemError
-from gateway.auth import require_scope
+from gateway.catalogue import Catalogue
+from gateway.domain.reference import Reference
+from gateway.ports import FundReads
 from gateway.usecases.policies import ask_fund
 
-bp = Blueprint("reference", __name__, url_prefix="/api/v1")
+routes = Routes("reference", __name__, url_prefix="/api/v1", tag="reference")
+bp = routes.blueprint
 
 
-@bp.get("/insurers")
-@require_scope()
-def insurers() -> Response:
+class Needs(Protocol):
+    """What the reference views use of the app's services."""
+
+    @property
+    def catalogue(self) -> Catalogue: ...
+    @property
+    def reference(self) -> Reference: ...
+    @property
+    def fund(self) -> FundReads: ...
+    def read_message_id(self) -> str: ...
+
+
+def _needs() -> Needs:
+    found: Needs = dependencies()
+    return found
+
+
+@routes.get(
+    "/insurers", "listInsurers", "Страховые организации, допущенные в регионе",
+    Answer(200, out.InsurerListOut, "Страховые организации"), scopes=(), errors=(400, 401, 503),
+    parameters=(REGION_CODE,), problems={400: ("bad-region",)},
+)  # fmt: skip
+def insurers() -> dict[str, Any]:
     """Insurers admitted in a region, as the fund lists them today."""
+    needs = _needs()
     region = request.args.get("region_code", "")
-    if region not in services().reference.regions:
+    if region not in needs.reference.regions:
         raise ProblemError(400, "bad-region", "region_code должен быть кодом субъекта РФ из двух цифр.")
-    found = ask_fund(
-        services().catalogue, region, lambda: services().fund.list_insurers(services().read_message_id(), region)
-    )
-    return json_response({"region_code": region, "items": [render.insurer(item) for item in found]})
+    found = ask_fund(needs.catalogue, region, lambda: needs.fund.list_insurers(needs.read_message_id(), region))
+    return {"region_code": region, "items": found}
 
 
-@bp.get("/rejection-reasons")
+@routes.get(
+    "/rejection-reasons", "listRejectionReasons", "Каталог причин отказа", Answer(200, out.CatalogueOut, "Каталог")
+)
 def rejection_reasons() -> Response:
     """The whole reason catalogue; public, so that front-ends can show reasons and recommendations."""
-    entries = services().catalogue.entries()
-    response = json_response({"version": 1, "items": [entry.to_json() for entry in entries]})
+    items = {"version": 1, "items": _needs().catalogue.entries()}
+    response = Response(out.render(out.CatalogueOut, items), mimetype="application/json")
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response
-
-
-DOCS = [
-    Operation("/api/v1/insurers", "get", "listInsurers", "Страховые организации, допущенные в регионе",
-              "reference", (200, out.InsurerListOut, "Страховые организации"), (), None, (400, 401, 503),
-              [REGION_CODE], problems={400: ("bad-region",)}),
-    Operation("/api/v1/rejection-reasons", "get", "listRejectionReasons", "Каталог причин отказа", "reference",
-              (200, out.CatalogueOut, "Каталог")),
-]  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from gateway.domain.applications import Application, Owner
 from gateway.domain.model import NewPolicyRequest, Policy, Relation, ReplacementRequest
@@ -20,7 +21,7 @@ class Member:
     last_name: str
     first_name: str
     middle_name: str | None
-    birth_date: str
+    birth_date: date
     enp: str | None
     latest: Application
     policy: Policy | None
@@ -94,7 +95,7 @@ def _member(
         last, first, middle, born = holder.last_name, holder.first_name, holder.middle_name, holder.birth_date
     else:
         return None
-    return Member(relation, last, first, middle, born.isoformat(), enp, latest, policy, known)
+    return Member(relation, last, first, middle, born, enp, latest, policy, known)
 
 
 def _reaches(application: Application, enp: str, owner: Owner, granted: frozenset[str]) -> bool:
