@@ -7,11 +7,14 @@ through `/api/v1`. The gateway only serves the files and tells the page where th
 
 from __future__ import annotations
 
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, jsonify, request
 
-from gateway.api.common import json_response, services
+from gateway.api.common import dependencies
+from gateway.config import Settings
+from gateway.domain.reference import Reference
 
 SCOPE = "openid fullname birthdate snils epolicy.apply epolicy.read epolicy.replace"
 
@@ -27,14 +30,28 @@ def page() -> Response:
     return response
 
 
+class Needs(Protocol):
+    """What the portal's pages use of the app's services."""
+
+    @property
+    def reference(self) -> Reference: ...
+    @property
+    def settings(self) -> Settings: ...
+
+
+def _needs() -> Needs:
+    found: Needs = dependencies()
+    return found
+
+
 @bp.get("/config.json")
 def config() -> Response:
     """Where the page finds the authorization server and the API, and the regions for the form."""
-    regions = services().reference.regions
-    return json_response(
+    regions = _needs().reference.regions
+    return jsonify(
         {
             "issuer": issuer(),
-            "client_id": services().settings.portal_client_id,
+            "client_id": _needs().settings.portal_client_id,
             "scope": SCOPE,
             "api_base": f"{request.script_root}/api/v1",
             "regions": [{"code": code, "name": name} for code, name in sorted(regions.items())],
@@ -44,7 +61,7 @@ def config() -> Response:
 
 def issuer() -> str:
     """The issuer of the tokens the API accepts: the page logs in there."""
-    return services().settings.oauth_issuer.rstrip("/")
+    return _needs().settings.oauth_issuer.rstrip("/")
 
 
 def content_security_policy(issuer_url: str) -> str:

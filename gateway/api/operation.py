@@ -150,12 +150,11 @@ def _serving(declared: Operation, view: Callable[..., Any], load: Loader | None)
             response.headers.update(reply.headers)
         return conditional(response) if declared.conditional else response
 
-    if declared.scopes is not None:
-        served = require_scope(*declared.scopes)(served)
+    guarded: Callable[..., Response] = served if declared.scopes is None else require_scope(*declared.scopes)(served)
     # The error pipeline (gateway/api/problems.py) answers this view's errors in this media type.
-    served.error_media_type = declared.error_media_type  # type: ignore[attr-defined]
-    served.operation = declared  # type: ignore[attr-defined]
-    return served
+    guarded.error_media_type = declared.error_media_type  # type: ignore[attr-defined]
+    guarded.operation = declared  # type: ignore[attr-defined]
+    return guarded
 
 
 def openapi_path(rule: str) -> str:

@@ -58,7 +58,8 @@ class Value(fields.String):
     """A string that the domain holds as an enum member: its value."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return value.value if isinstance(value, Enum) else value
+        shown = value.value if isinstance(value, Enum) else value
+        return None if shown is None else str(shown)
 
 
 class Masked(fields.String):

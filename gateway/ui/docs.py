@@ -13,11 +13,12 @@ import functools
 import importlib.util
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Blueprint, Response, abort, render_template, send_from_directory
 
-from gateway.api.common import services
+from gateway.api.common import dependencies
+from gateway.catalogue import Catalogue
 from gateway.config import Settings
 from gateway.openapi import document, dump_yaml
 
@@ -49,10 +50,24 @@ def swagger_ui_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
+class Needs(Protocol):
+    """What the documentation pages use of the app's services."""
+
+    @property
+    def catalogue(self) -> Catalogue: ...
+    @property
+    def settings(self) -> Settings: ...
+
+
+def _needs() -> Needs:
+    found: Needs = dependencies()
+    return found
+
+
 @bp.get("")
 def page() -> Response:
     """The documentation page: Swagger UI over the OpenAPI document, then the reason catalogue."""
-    found = services()
+    found = _needs()
     html = render_template(
         "docs/index.html", reasons=found.catalogue.entries(), sources=SOURCES, issuer=_issuer(found.settings)
     )
@@ -64,7 +79,7 @@ def page() -> Response:
 @bp.get("/openapi.json")
 def document_json() -> Response:
     """The OpenAPI 3.1 document as JSON (what the page's Swagger UI reads)."""
-    response = Response(_served_json(_issuer(services().settings)), mimetype="application/json")
+    response = Response(_served_json(_issuer(_needs().settings)), mimetype="application/json")
     response.headers["Content-Security-Policy"] = DOCUMENT_POLICY
     return _public(response)
 
@@ -72,7 +87,7 @@ def document_json() -> Response:
 @bp.get("/openapi.yaml")
 def document_yaml() -> Response:
     """The OpenAPI document as YAML."""
-    response = Response(_served_yaml(_issuer(services().settings)), content_type="application/yaml; charset=utf-8")
+    response = Response(_served_yaml(_issuer(_needs().settings)), content_type="application/yaml; charset=utf-8")
     response.headers["Content-Security-Policy"] = DOCUMENT_POLICY
     return _public(response)
 

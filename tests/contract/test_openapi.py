@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import re
 from typing import Any
 
@@ -222,11 +221,11 @@ def _app() -> Flask:
 
 
 def _conditional_routes(app: Flask) -> set[tuple[str, str]]:
-    """The routes whose view answers through gateway.api.common.conditional()."""
+    """The routes whose operation is declared conditional (tests/unit/api/test_operation.py: what that serves)."""
     found = set()
     for rule in app.url_map.iter_rules():
-        view = inspect.unwrap(app.view_functions[rule.endpoint])
-        if "conditional" in view.__code__.co_names:
+        declared = getattr(app.view_functions[rule.endpoint], "operation", None)
+        if declared is not None and declared.conditional:
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             found |= {(path, method.lower()) for method in rule.methods or () if method not in ("HEAD", "OPTIONS")}
     return found

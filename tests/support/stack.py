@@ -86,7 +86,8 @@ def running_stack(folder: Path, *options: str, **env: str) -> Iterator[Stack]:
         try:
             if requests.get(f"{gateway}/healthz", timeout=1).status_code == 200:
                 break
-        except requests.ConnectionError:
+        # The port is bound before the app is built (gateway/cli.py), so a slow start reads as a read timeout.
+        except (requests.ConnectionError, requests.Timeout):
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
