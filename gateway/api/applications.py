@@ -18,10 +18,10 @@ from gateway.api.problems import ProblemError, validation_problem
 from gateway.api.schemas import ApplicationSchema, violations_of
 from gateway.auth import require_scope
 from gateway.domain.applications import Application
+from gateway.domain.calendar import MOSCOW
 from gateway.domain.model import NewPolicyRequest, Reason, ReplacementRequest
 from gateway.ports import IdempotencyKey, InvalidCursor
 from gateway.usecases.errors import InputRejected
-from gateway.usecases.processing import MOSCOW
 from gateway.usecases.submission import (
     cancel_application,
     list_applications,
