@@ -23,7 +23,8 @@ from gateway.cli import main
 from gateway.config import Settings
 from gateway.domain.applications import Application, Owner
 from gateway.domain.model import ApplicationStatus, NewPolicyRequest, Person
-from gateway.ports import ApplicationStore, Verification
+from gateway.domain.registry import Verification
+from gateway.ports import ApplicationStore
 from gateway.storage import SqlApplicationStore, make_engine, upgrade
 from gateway.usecases.processing import STALLED_NOTE
 from gateway.worker import Worker
