@@ -12,16 +12,8 @@ from adapters import fund_services, mapping
 from adapters.soap import FUND, SoapClient, call, read
 from gateway.domain.clinics import Attachment, Clinic, Period, PolicyCard, PolicyEvent, Visit
 from gateway.domain.model import Insurer, Person, Policy, Source
-from gateway.ports import (
-    AttachmentRequest,
-    BackendRefusal,
-    BackendUnavailable,
-    NotFound,
-    Registration,
-    RegistrationResult,
-    RegistryPerson,
-    Verification,
-)
+from gateway.domain.registry import AttachmentRequest, Registration, RegistrationResult, RegistryPerson, Verification
+from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
 
 ENP_NOT_FOUND = "ENP_NOT_FOUND"
 
@@ -88,7 +80,7 @@ class FundAdapter:
             Enp=registration.enp,
             InsurerCode=registration.insurer_code,
             RegionCode=registration.region_code,
-            PolicyForm=registration.policy_form,
+            PolicyForm=registration.policy_form.value,
             InsurerApplicationId=registration.insurer_application_id,
         )
         return self._read("RegisterPolicy", mapping.read_registration, answer)

@@ -19,7 +19,8 @@ from gateway.domain.clinics import (
     PolicyEventType,
     Visit,
 )
-from gateway.ports import AttachmentRequest
+from gateway.domain.model import RegistryPolicyForm, RegistryReason
+from gateway.domain.registry import AttachmentRequest
 
 # --- requests -----------------------------------------------------------------------------------------------
 
@@ -49,8 +50,8 @@ def read_policy_event(value: Any) -> PolicyEvent:
         type=read_enum(PolicyEventType, value.Type),
         insurer_code=value.InsurerCode,
         region_code=value.RegionCode,
-        policy_form=value.PolicyForm,
-        reason=value.Reason,
+        policy_form=read_enum(RegistryPolicyForm, value.PolicyForm),
+        reason=read_enum(RegistryReason, value.Reason) if value.Reason is not None else None,
     )
 
 

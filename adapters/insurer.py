@@ -11,7 +11,8 @@ from zeep import Plugin
 from adapters import mapping
 from adapters.soap import INSURER, SoapClient, call, read
 from gateway.domain.model import Source
-from gateway.ports import BackendUnavailable, InsurerApplication, InsurerResult
+from gateway.domain.registry import InsurerApplication, InsurerResult
+from gateway.ports import BackendUnavailable
 
 T = TypeVar("T")
 
@@ -33,7 +34,7 @@ class InsurerAdapter:
             "Person": mapping.person_payload(application.person),
             "Enp": application.enp,
             "RegionCode": application.region_code,
-            "PolicyForm": application.policy_form,
+            "PolicyForm": application.policy_form.value,
         }
         operation = "IssuePolicy"
         if application.representative is not None and application.relation is not None:
@@ -54,7 +55,7 @@ class InsurerAdapter:
             Reason=application.reason.value,
             Person=mapping.person_payload(application.person),
             RegionCode=application.region_code,
-            PolicyForm=application.policy_form,
+            PolicyForm=application.policy_form.value,
         )
         return self._read("ReplacePolicy", mapping.read_insurer_result, answer)
 

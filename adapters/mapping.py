@@ -21,12 +21,19 @@ from gateway.domain.model import (
     Person,
     Policy,
     PolicyStatus,
+    RegistryPolicyForm,
     Relation,
     Representative,
     Restriction,
     Sex,
 )
-from gateway.ports import InsurerResult, RegistrationResult, RegistryPerson, TemporaryCertificate, Verification
+from gateway.domain.registry import (
+    InsurerResult,
+    RegistrationResult,
+    RegistryPerson,
+    TemporaryCertificate,
+    Verification,
+)
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -110,7 +117,7 @@ def read_policy(value: Any) -> Policy:
         status=read_enum(PolicyStatus, value.Status),
         insurer_code=value.InsurerCode,
         region_code=value.RegionCode,
-        policy_form=value.PolicyForm,
+        policy_form=read_enum(RegistryPolicyForm, value.PolicyForm),
         valid_from=read_date(value.ValidFrom),
         valid_to=value.ValidTo,
         holder=read_holder(value.Holder),
@@ -147,7 +154,7 @@ def read_verification(answer: Any) -> Verification:
 
 def read_registry_person(value: Any) -> RegistryPerson:
     """An f:PersonRecord."""
-    return RegistryPerson(
+    person = Person(
         last_name=value.LastName,
         first_name=value.FirstName,
         middle_name=value.MiddleName,
@@ -155,8 +162,11 @@ def read_registry_person(value: Any) -> RegistryPerson:
         sex=read_enum(Sex, value.Sex),
         citizenship=value.Citizenship,
         identity_document=read_document(value.IdentityDocument),
-        enp=value.Enp,
         snils=value.Snils,
+    )
+    return RegistryPerson(
+        person=person,
+        enp=value.Enp,
         death_date=value.DeathDate,
         policy=read_policy(value.Policy) if value.Policy is not None else None,
     )
@@ -178,7 +188,7 @@ def read_insurer(value: Any) -> Insurer:
         code=value.Code,
         name=value.Name,
         region_code=value.RegionCode,
-        policy_forms=tuple(value.PolicyForm or ()),
+        policy_forms=tuple(read_enum(RegistryPolicyForm, form) for form in value.PolicyForm or ()),
         phone=value.Phone,
         website=value.Website,
     )
@@ -190,7 +200,7 @@ def read_insurer_result(value: Any) -> InsurerResult:
     return InsurerResult(
         insurer_application_id=value.InsurerApplicationId,
         state=read_enum(InsurerState, value.State),
-        policy_form=value.PolicyForm,
+        policy_form=read_enum(RegistryPolicyForm, value.PolicyForm),
         valid_from=read_date(value.ValidFrom),
         valid_to=value.ValidTo,
         temporary_certificate=(

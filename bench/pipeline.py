@@ -254,7 +254,7 @@ def run(database: str, url: str, mocks: str, workers: int, count: int, first: in
         before = mock_calls(mocks)
         defaults = Settings()
         pool = worker_pool(
-            services,
+            services.worker_context,
             workers,
             defaults.worker_poll_seconds,
             defaults.worker_lease_seconds,

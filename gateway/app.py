@@ -20,8 +20,9 @@ def create_app(
 ) -> Flask:
     """Build the gateway from `settings` (default: the environment's, `Settings.from_env()`).
 
-    `test_config` overrides settings by name in capitals (`{"WORKER_THREADS": 0}`); its other keys are Flask's own
-    (`TESTING`). Keywords replace services: tests pass fakes.
+    `test_config` overrides settings by name in capitals (`{"BACKEND_TIMEOUT": 2}`); its other keys are Flask's own
+    (`TESTING`). Keywords replace services: tests pass fakes. The app starts no worker: `epolicy serve` starts
+    WORKER_THREADS of them beside it (gateway/cli.py), `epolicy worker` drains the outbox in processes of its own.
     """
     given = dict(test_config or {})
     names = Settings.names()

@@ -19,14 +19,17 @@ from gateway.domain.model import Source
 from gateway.domain.reference import DEFAULT_INSURERS, DEFAULT_REGIONS, Reference, load_reference
 from gateway.guard import GuardedInsurers, guarded
 from gateway.ids import new_application_id
+from gateway.kz.domain import DEFAULT_PACKAGES, Packages, kz_today, load_packages
 from gateway.kz.ports import KzFundPort
+from gateway.kz.usecase import KzContext
 from gateway.metrics import Metrics
 from gateway.ports import ApplicationStore, FundReads, FundRegistry, Insurers
 from gateway.readiness import ReadinessRunner, gateway_checks
 from gateway.usecases.policies import PolicyContext
-from gateway.usecases.processing import Processor, RetryPolicy, utc_now
+from gateway.usecases.processing import RetryPolicy, utc_now
 from gateway.usecases.status_cache import StatusCache
 from gateway.usecases.submission import Context
+from gateway.worker import WorkerContext
 
 if TYPE_CHECKING:
     from gateway.ratelimit import RateLimits
@@ -48,6 +51,7 @@ class Services:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     engine: Engine | None = None
     kz_fund: KzFundPort | None = None  # the Kazakh profile's fund (ОСМС), behind a breaker; build_services sets it
+    kz_packages: Packages | None = None  # its packages of medical care (KZ_PACKAGES_FILE); build_services reads them
     breakers: dict[str, CircuitBreaker] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)  # this app's Prometheus registry (gateway.metrics)
     status_cache: StatusCache[PolicyCard] | None = None
@@ -83,20 +87,30 @@ class Services:
     def demo_mark(self) -> bool:
         return self.settings.demo_mark
 
+    @property
+    def kz(self) -> KzContext:
+        """The Kazakh profile's reads: its fund, and "today" by the Kazakh calendar (from 19:00 UTC it is tomorrow
+        in Almaty), by which a birth date "in the future" is judged."""
+        if self.kz_fund is None:
+            raise RuntimeError("the Kazakh profile has no fund configured")
+        return KzContext(self.kz_fund, self.catalogue, self.read_message_id, lambda: kz_today(self.clock()))
+
     def read_message_id(self) -> str:
         """A message id for a read that belongs to no application (`rd_` + a ULID)."""
         return "rd_" + self.new_id().removeprefix("app_")
 
     @property
-    def processor(self) -> Processor:
-        return Processor(
-            self.store,
-            self.worker_fund,
-            self.insurers,
-            self.catalogue,
-            self.clock,
-            self.retry,
-            self.reference,
+    def worker_context(self) -> WorkerContext:
+        """What the workers take of these services: the store, the fund's registry, the insurers and their rules."""
+        return WorkerContext(
+            store=self.store,
+            fund=self.worker_fund,
+            insurers=self.insurers,
+            catalogue=self.catalogue,
+            reference=self.reference,
+            clock=self.clock,
+            retry=self.retry,
+            idempotency_key_ttl=self.idempotency_key_ttl,
             unprocessable=self.metrics.count_unprocessable,
         )
 
@@ -131,6 +145,10 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         from adapters.kz import KzFundAdapter
 
         kz_fund = KzFundAdapter(settings.kz_fund_url, timeout=timeout)
+    # Read once, at start: a broken packages file stops the app before it serves anything.
+    kz_packages = overrides.pop("kz_packages", None)
+    if kz_packages is None:
+        kz_packages = load_packages(Path(settings.kz_packages_file or DEFAULT_PACKAGES))
     jwks = overrides.pop("jwks", None)
     if jwks is None:
         from adapters.soap import new_session
@@ -160,6 +178,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         fund=guarded(fund, FundReads, fund_guard, metrics.guard("fund")),
         insurers=GuardedInsurers(insurers, metrics.guard("insurer")),
         kz_fund=guarded(kz_fund, KzFundPort, kz_guard, metrics.guard("kz_fund")),
+        kz_packages=kz_packages,
         worker_fund=guarded(fund, FundRegistry, metrics.guard("fund")),
         breakers=breakers,
         metrics=metrics,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +17,25 @@ DEFAULT_PATH = contracts.path("rejections.yaml")
 UNKNOWN_BACKEND_CODE = "BACKEND_REJECTED"
 
 
+class Severity(StrEnum):
+    """How much a reason weighs (FHIR's issue severity): an error refuses the request, a warning only tells."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
 @dataclass(frozen=True)
 class Entry:
     """One reason of the catalogue."""
 
     code: str
-    sources: tuple[str, ...]
+    sources: tuple[Source, ...]  # the systems that may say it
     title: str
     message: str
     recommendation: str
     http_status: int
     fhir_issue_type: str
-    severity: str
+    severity: Severity
     field: str | None = None
     legal_basis: str | None = None
     reserved: str | None = None  # why only a real registry says it; None: something in this project does
@@ -36,13 +44,13 @@ class Entry:
         """The entry as `GET /api/v1/rejection-reasons` lists it."""
         return {
             "code": self.code,
-            "sources": list(self.sources),
+            "sources": [source.value for source in self.sources],
             "title": self.title,
             "message": self.message,
             "recommendation": self.recommendation,
             "http_status": self.http_status,
             "fhir_issue_type": self.fhir_issue_type,
-            "severity": self.severity,
+            "severity": self.severity.value,
             "field": self.field,
             "legal_basis": self.legal_basis,
             "reserved": self.reserved,
@@ -116,13 +124,13 @@ class Catalogue:
 def _entry(raw: Mapping[str, Any]) -> Entry:
     return Entry(
         code=raw["code"],
-        sources=tuple(raw["sources"]),
+        sources=tuple(Source(source) for source in raw["sources"]),
         title=raw["title"],
         message=raw["message"],
         recommendation=raw["recommendation"],
         http_status=int(raw["http_status"]),
         fhir_issue_type=raw["fhir_issue_type"],
-        severity=raw["severity"],
+        severity=Severity(raw["severity"]),
         field=raw.get("field"),
         legal_basis=raw.get("legal_basis"),
         reserved=raw.get("reserved"),

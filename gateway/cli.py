@@ -222,8 +222,9 @@ def _pool(services: Services, threads: int) -> WorkerPool:
     from gateway.worker import worker_pool
 
     settings = services.settings
+    context = services.worker_context
     return worker_pool(
-        services, threads, settings.worker_poll_seconds, settings.worker_lease_seconds, settings.worker_batch
+        context, threads, settings.worker_poll_seconds, settings.worker_lease_seconds, settings.worker_batch
     )
 
 

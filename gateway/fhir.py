@@ -101,7 +101,7 @@ def reason_issue(reason: Reason, entry: Entry) -> dict[str, Any]:
     (OperationOutcome.issue.location: "http." + the parameter name), in `expression` and in `location` alike.
     """
     issue: dict[str, Any] = {
-        "severity": entry.severity,
+        "severity": entry.severity.value,
         "code": entry.fhir_issue_type,
         "details": {"coding": [_coding(reason.code, entry.title)], "text": reason.message},
         "diagnostics": reason.recommendation,

@@ -1,4 +1,7 @@
-"""The ports the gateway's use cases need from the back-ends; `adapters/` implements them over SOAP.
+"""The ports the gateway's use cases need from the back-ends and the store; `adapters/` implements them over SOAP.
+
+The values they carry are the domain's (gateway/domain/registry.py); here are the ports, their failures, and the
+store's own types.
 
 Every call carries a message id. For calls that change something it is the application id, so a retry after a
 crash or a timeout is the same request to the back-end and never registers or issues twice.
@@ -14,116 +17,17 @@ from enum import StrEnum
 from typing import Protocol
 
 from gateway.domain.applications import Application
-from gateway.domain.clinics import Attachment, AttachmentReason, Clinic, Period, PolicyCard, PolicyEvent, Visit
-from gateway.domain.model import (
-    ApplicationStatus,
-    Document,
-    Insurer,
-    InsurerState,
-    Person,
-    Policy,
-    RegistryApplicationType,
-    RegistryReason,
-    Relation,
-    Representative,
-    Sex,
-    Source,
+from gateway.domain.clinics import Attachment, Clinic, Period, PolicyCard, PolicyEvent, Visit
+from gateway.domain.model import ApplicationStatus, Insurer, Person, Policy, Source
+from gateway.domain.registry import (
+    AttachmentRequest,
+    InsurerApplication,
+    InsurerResult,
+    Registration,
+    RegistrationResult,
+    RegistryPerson,
+    Verification,
 )
-
-# --- what the back-ends answer ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Verification:
-    """The fund's check of an applicant: new to the registry, or known with an ЕНП and maybe a policy."""
-
-    known: bool
-    enp: str | None = None
-    policy: Policy | None = None
-
-
-@dataclass(frozen=True)
-class RegistryPerson:
-    """A person as the fund's registry records them."""
-
-    last_name: str
-    first_name: str
-    birth_date: date
-    sex: Sex
-    citizenship: str
-    identity_document: Document
-    enp: str | None = None
-    middle_name: str | None = None
-    snils: str | None = None
-    death_date: date | None = None
-    policy: Policy | None = None
-
-
-@dataclass(frozen=True)
-class Registration:
-    """An application carried out by an insurer, to be recorded by the fund."""
-
-    application_date: date
-    type: RegistryApplicationType
-    reason: RegistryReason
-    person: Person
-    insurer_code: str
-    region_code: str
-    policy_form: str
-    enp: str | None = None
-    insurer_application_id: str | None = None
-
-
-@dataclass(frozen=True)
-class RegistrationResult:
-    registration_id: str
-    enp: str
-    enp_assigned: bool
-    policy: Policy
-
-
-@dataclass(frozen=True)
-class InsurerApplication:
-    """What an insurer is asked to do: issue (`enp` when the person is known) or replace (`type` set)."""
-
-    application_date: date
-    reason: RegistryReason
-    person: Person
-    region_code: str
-    policy_form: str
-    enp: str | None = None
-    type: RegistryApplicationType | None = None  # set for ReplacePolicy: reissue, duplicate, data_change
-    representative: Representative | None = None  # who applied for a child, a ward or a spouse
-    relation: Relation | None = None  # whom the representative applied for
-
-
-@dataclass(frozen=True)
-class AttachmentRequest:
-    """A person's choice of a clinic, for the fund to record (AttachToClinic)."""
-
-    enp: str
-    clinic_code: str
-    application_date: date
-    reason: AttachmentReason = AttachmentReason.CHOICE
-
-
-@dataclass(frozen=True)
-class TemporaryCertificate:
-    number: str
-    valid_to: date
-
-
-@dataclass(frozen=True)
-class InsurerResult:
-    """An insurer's answer about an application it carried out."""
-
-    insurer_application_id: str
-    state: InsurerState
-    policy_form: str
-    valid_from: date
-    valid_to: date | None = None
-    temporary_certificate: TemporaryCertificate | None = None
-
 
 # --- how they fail -------------------------------------------------------------------------------------------
 

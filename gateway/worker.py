@@ -6,22 +6,54 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from gateway.bootstrap import Services
+from gateway.catalogue import Catalogue
 from gateway.correlation import correlation_id, set_correlation_id
-from gateway.ports import ConcurrentUpdate
-from gateway.usecases.processing import frames_of
+from gateway.domain.reference import Reference
+from gateway.ports import ApplicationStore, ConcurrentUpdate, FundRegistry, Insurers
+from gateway.usecases.processing import Processor, RetryPolicy, frames_of, utc_now
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerContext:
+    """What a worker needs, and nothing of the API's: the store with its outbox, the fund's registry and the
+    insurers, and the few values it carries applications by. `epolicy worker` builds no Flask app to get them."""
+
+    store: ApplicationStore
+    fund: FundRegistry  # the workers' registry calls: no breaker, since they retry with backoff anyway
+    insurers: Insurers
+    catalogue: Catalogue
+    reference: Reference | None = None
+    clock: Callable[[], datetime] = utc_now
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    idempotency_key_ttl: timedelta = timedelta(hours=24)
+    # Told "refused" or "stalled" for each application a step failed for good (the metrics count them).
+    unprocessable: Callable[[str], None] = lambda outcome: None
+
+    def processor(self) -> Processor:
+        """The processor that carries one application at a time with these ports."""
+        return Processor(
+            self.store,
+            self.fund,
+            self.insurers,
+            self.catalogue,
+            self.clock,
+            self.retry,
+            self.reference,
+            unprocessable=self.unprocessable,
+        )
 
 
 @dataclass
 class Worker:
     """Claims due applications and runs their next step, until stopped."""
 
-    services: Services
+    context: WorkerContext
     name: str
     poll_seconds: float = 0.5
     lease_seconds: float = 60.0
@@ -33,9 +65,9 @@ class Worker:
 
     def run_once(self) -> int:
         """Claim and process one batch; returns how many applications were worked on."""
-        now = self.services.clock()
-        claims = self.services.store.claim(self.name, now, self.lease_seconds, self.batch)
-        processor = self.services.processor
+        now = self.context.clock()
+        claims = self.context.store.claim(self.name, now, self.lease_seconds, self.batch)
+        processor = self.context.processor()
         for claim in claims:
             if self.stop.is_set():
                 break
@@ -60,18 +92,18 @@ class Worker:
         """Forget the Idempotency-Keys older than their time to live, at most once every `purge_every` seconds."""
         if self.purge_every is None:
             return 0
-        now = self.services.clock()
+        now = self.context.clock()
         if self._next_purge is not None and now < self._next_purge:
             return 0
         self._next_purge = now + timedelta(seconds=self.purge_every)
         try:
-            purged = self.services.store.purge_idempotency_keys(now - self.services.idempotency_key_ttl)
+            purged = self.context.store.purge_idempotency_keys(now - self.context.idempotency_key_ttl)
         except Exception:
             log.exception("worker %s: purging idempotency keys failed", self.name)
             return 0
         if purged:
             log.info("worker %s: %d idempotency keys older than %s forgotten", self.name, purged,
-                     self.services.idempotency_key_ttl)  # fmt: skip
+                     self.context.idempotency_key_ttl)  # fmt: skip
         return purged
 
     def run_forever(self) -> None:
@@ -112,11 +144,11 @@ class WorkerPool:
             thread.join(timeout)
 
 
-def worker_pool(services: Services, count: int, poll: float, lease: float, batch: int) -> WorkerPool:
+def worker_pool(context: WorkerContext, count: int, poll: float, lease: float, batch: int) -> WorkerPool:
     """`count` workers named after this host and process, so an operator can tell who holds a claim."""
     base = f"{socket.gethostname()}:{os.getpid()}"
     stop = threading.Event()
-    workers = [Worker(services, f"{base}:{index}", poll, lease, batch, stop) for index in range(count)]
+    workers = [Worker(context, f"{base}:{index}", poll, lease, batch, stop) for index in range(count)]
     if workers:
         workers[0].purge_every = PURGE_EVERY_SECONDS  # one purger a process is plenty; more would do no harm
     return WorkerPool(workers)

@@ -16,7 +16,7 @@ from gateway.logs import configure_logging
 
 configure_logging(os.environ.get("EPOLICY_LOG_LEVEL", "INFO"), os.environ.get("EPOLICY_LOG_FORMAT", "json"))
 
-app = create_app({"WORKER_THREADS": 0})
+app = create_app()
 
 _hops = app.extensions["epolicy"].settings.trusted_proxy_hops
 if _hops > 0:

@@ -19,9 +19,9 @@ from gateway.api.limits import character_violations, depth_violation
 from gateway.api.problems import ProblemError
 from gateway.api.schemas import violations_of
 from gateway.catalogue import Catalogue
+from gateway.domain.calendar import moscow_date
 from gateway.domain.model import Reason
 from gateway.usecases.errors import InputRejected
-from gateway.usecases.processing import MOSCOW
 from gateway.usecases.submission import Context
 
 
@@ -93,7 +93,7 @@ def refusal_reasons(schema: Schema, error: ValidationError) -> tuple[Reason, ...
     shape = violations_of(error)
     refused = frozenset(violation.field for violation in shape if violation.field)
     loaded = error.valid_data if isinstance(error.valid_data, Mapping) else {}
-    meaning = draft_violations(schema, loaded, refused, context.clock().astimezone(MOSCOW).date(), context.reference)
+    meaning = draft_violations(schema, loaded, refused, moscow_date(context.clock()), context.reference)
     found = list(dict.fromkeys(shape))
     for violation in meaning:
         # A field the schema refused has its reason already; a warning of the catalogue refuses nothing.

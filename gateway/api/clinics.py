@@ -17,6 +17,7 @@ from gateway.api.docs import ENP, REGION_CODE, Operation
 from gateway.api.problems import ProblemError
 from gateway.api.schemas import Strict, choice
 from gateway.auth import require_scope
+from gateway.domain.calendar import MOSCOW
 from gateway.domain.clinics import (
     AttachmentReason,
     CareKind,
@@ -31,7 +32,6 @@ from gateway.domain.model import Violation
 from gateway.usecases import clinics
 from gateway.usecases.errors import InputRejected
 from gateway.usecases.policies import Reader
-from gateway.usecases.processing import MOSCOW
 
 bp = Blueprint("clinics", __name__, url_prefix="/api/v1")
 MAX_KEY_LENGTH = 255

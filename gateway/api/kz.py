@@ -8,11 +8,9 @@ first, since the number alone tells nothing about anyone.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Response
 from marshmallow import Schema, fields, validate
 
 from gateway.api.common import json_response, services
@@ -21,32 +19,22 @@ from gateway.auth import current_token, require_scope
 from gateway.domain.identifiers import normalize_identifier
 from gateway.domain.model import Sex
 from gateway.kz.domain import (
-    DEFAULT_PACKAGES,
     Package,
     PackageCode,
     Packages,
-    kz_today,
-    load_packages,
     package_for,
 )
-from gateway.kz.ports import KzFundPort
-from gateway.kz.usecase import KzContext, KzReader, KzStatus, insurance_status
+from gateway.kz.usecase import KzReader, KzStatus, insurance_status
 
 bp = Blueprint("kz", __name__, url_prefix="/api/v1/kz")
-PACKAGES_KEY = "epolicy_kz_packages"
 IIN_CLAIM = "iin"
 
 
-@bp.record_once
-def _load_packages(state: BlueprintSetupState) -> None:
-    # Read once per app, when the app registers the blueprint: a broken file stops the app at start.
-    path = state.app.extensions["epolicy"].settings.kz_packages_file or DEFAULT_PACKAGES
-    state.app.extensions[PACKAGES_KEY] = load_packages(Path(path))
-
-
 def packages() -> Packages:
-    """The packages of medical care of the current app."""
-    found: Packages = current_app.extensions[PACKAGES_KEY]
+    """The packages of medical care of the current app, read once when its services were built."""
+    found = services().kz_packages
+    if found is None:  # Services built by hand without the Kazakh profile; build_services always sets them
+        raise RuntimeError("the Kazakh profile has no packages loaded")
     return found
 
 
@@ -59,7 +47,7 @@ def status(iin: str) -> Response:
     own = normalize_identifier(claimed) if isinstance(claimed, str) else None
     reader = KzReader("epolicy.eligibility" in token.scopes, own)
     # The ИИН is normalised here, once, as a СНИЛС is in a body: the fund gets exactly the digits checked.
-    found = insurance_status(normalize_identifier(iin), reader, _context())
+    found = insurance_status(normalize_identifier(iin), reader, services().kz)
     return json_response(render_status(found, packages()))
 
 
@@ -70,19 +58,6 @@ def package_list() -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response
-
-
-def _context() -> KzContext:
-    found = services()
-    # A birth date "in the future" is judged by the Kazakh calendar: from 19:00 UTC it is tomorrow in Almaty.
-    return KzContext(_fund(), found.catalogue, found.read_message_id, lambda: kz_today(found.clock()))
-
-
-def _fund() -> KzFundPort:
-    fund = services().kz_fund
-    if fund is None:  # Services built by hand without the Kazakh profile; build_services always sets it
-        raise RuntimeError("the Kazakh profile has no fund configured")
-    return fund
 
 
 # --- representations -----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from gateway.domain.model import Policy, Violation
+from gateway.domain.model import Policy, RegistryPolicyForm, RegistryReason, Violation
 
 
 class PolicyEventType(StrEnum):
@@ -51,8 +51,8 @@ class PolicyEvent:
     type: PolicyEventType
     insurer_code: str
     region_code: str
-    policy_form: str
-    reason: str | None = None  # the registry's application reason (first_choice, own_wish, loss, ...)
+    policy_form: RegistryPolicyForm
+    reason: RegistryReason | None = None  # the registry's application reason (first_choice, own_wish, loss, ...)
 
 
 @dataclass(frozen=True)

@@ -62,9 +62,20 @@ class AuthorityType(StrEnum):
 
 
 class PolicyForm(StrEnum):
+    """The forms the gateway issues a policy in."""
+
     ELECTRONIC = "electronic"
     PAPER = "paper"
     PLASTIC = "plastic"
+
+
+class RegistryPolicyForm(StrEnum):
+    """The forms the registry records (c:PolicyForm): those the gateway issues, and the legacy universal card."""
+
+    ELECTRONIC = PolicyForm.ELECTRONIC.value
+    PAPER = PolicyForm.PAPER.value
+    PLASTIC = PolicyForm.PLASTIC.value
+    UNIVERSAL_CARD = "universal_card"  # a policy within the universal electronic card, no longer issued
 
 
 class PolicyStatus(StrEnum):
@@ -297,7 +308,7 @@ class Policy:
     status: PolicyStatus
     insurer_code: str
     region_code: str
-    policy_form: str  # may be a legacy form the gateway does not issue (universal_card)
+    policy_form: RegistryPolicyForm  # may be a legacy form the gateway does not issue (universal_card)
     valid_from: date
     holder: Holder
     valid_to: date | None = None
@@ -311,7 +322,7 @@ class Insurer:
     code: str
     name: str
     region_code: str
-    policy_forms: tuple[str, ...]
+    policy_forms: tuple[RegistryPolicyForm, ...]
     phone: str | None = None
     website: str | None = None
 

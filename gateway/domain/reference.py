@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from gateway.domain.model import Insurer
+from gateway.domain.model import Insurer, PolicyForm, RegistryPolicyForm
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_INSURERS = DATA_DIR / "insurers.yaml"
@@ -27,7 +27,7 @@ class InsurerInfo:
     region_code: str
     admitted_from: date
     admitted_to: date | None = None
-    policy_forms: tuple[str, ...] = ()
+    policy_forms: tuple[PolicyForm, ...] = ()
     phone: str | None = None
     website: str | None = None
 
@@ -36,7 +36,7 @@ class InsurerInfo:
         ended = self.admitted_to is not None and day > self.admitted_to
         return region == self.region_code and self.admitted_from <= day and not ended
 
-    def issues(self, policy_form: str) -> bool:
+    def issues(self, policy_form: PolicyForm) -> bool:
         """Whether the insurer issues policies in that form."""
         return policy_form in self.policy_forms
 
@@ -46,7 +46,7 @@ class InsurerInfo:
             code=self.code,
             name=self.name,
             region_code=self.region_code,
-            policy_forms=self.policy_forms,
+            policy_forms=tuple(RegistryPolicyForm(form) for form in self.policy_forms),
             phone=self.phone,
             website=self.website,
         )
@@ -107,7 +107,7 @@ def _insurer(raw: Mapping[str, Any], path: Path) -> InsurerInfo:
             region_code=str(raw["region_code"]),
             admitted_from=_date(raw["admitted_from"]),
             admitted_to=None if admitted_to is None else _date(admitted_to),
-            policy_forms=tuple(str(form) for form in raw.get("policy_forms", ())),
+            policy_forms=tuple(PolicyForm(str(form)) for form in raw.get("policy_forms", ())),
             phone=raw.get("phone"),
             website=raw.get("website"),
         )

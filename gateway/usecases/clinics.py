@@ -6,7 +6,7 @@ from datetime import date
 from typing import TypeVar
 
 from gateway.domain.clinics import Attachment, AttachmentReason, Clinic, Period, PolicyEvent, Visit, period_violations
-from gateway.ports import AttachmentRequest
+from gateway.domain.registry import AttachmentRequest
 from gateway.usecases.errors import InputRejected
 from gateway.usecases.policies import PolicyContext, Reader, ask_fund, check_enp, ensure_visible
 

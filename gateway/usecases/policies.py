@@ -53,7 +53,7 @@ def ensure_visible(enp: str, reader: Reader, context: PolicyContext) -> None:
     if reader.owner.snils is None:
         raise NotVisible(enp)
     holder = ask_fund(context.catalogue, enp, lambda: context.fund.find_person(context.new_message_id(), enp))
-    if holder is None or holder.snils != reader.owner.snils:
+    if holder is None or holder.person.snils != reader.owner.snils:
         raise NotVisible(enp)
 
 

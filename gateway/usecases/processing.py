@@ -14,60 +14,32 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 from gateway.catalogue import Catalogue
 from gateway.domain.applications import Application, Step
-from gateway.domain.changes import apply_changes
-from gateway.domain.eligibility import check_person, issued_policy_end, mother_to_ask, mothers_insurer_violation
-from gateway.domain.model import (
-    ApplicationStatus,
-    InsurerState,
-    IssuedPolicy,
-    NewPolicyRequest,
-    Person,
-    PolicyStatus,
-    Reason,
-    RegistryApplicationType,
-    RegistryReason,
-    Relation,
-    ReplacementReason,
-    ReplacementRequest,
-    Source,
-    Violation,
-)
+from gateway.domain.calendar import application_date, moscow_date
+from gateway.domain.eligibility import mother_to_ask, mothers_insurer_violation
+from gateway.domain.model import ApplicationStatus, NewPolicyRequest, Relation, Source, Violation
 from gateway.domain.reference import Reference
-from gateway.domain.text import carriage_violations
-from gateway.ports import (
-    ApplicationStore,
-    BackendRefusal,
-    BackendUnavailable,
-    FundRegistry,
-    InsurerApplication,
-    Insurers,
-    Registration,
-    RegistryPerson,
+from gateway.domain.registry import (
+    Proceed,
+    Refusal,
+    insurer_application,
+    insurer_declined,
+    issued_policy,
+    new_policy_decision,
+    registration,
+    replacement_decision,
 )
+from gateway.domain.text import carriage_violations
+from gateway.ports import ApplicationStore, BackendRefusal, BackendUnavailable, FundRegistry, Insurers
+from gateway.usecases.errors import InputRejected
 from gateway.usecases.refusals import reason_of
 
 log = logging.getLogger(__name__)
 
-# The registry works in Moscow calendar days (no daylight saving since 2014).
-MOSCOW = timezone(timedelta(hours=3), "MSK")
-
 Status = ApplicationStatus
-Type = RegistryApplicationType
-
-REPLACEMENT_TYPES: dict[ReplacementReason, tuple[RegistryApplicationType, RegistryReason]] = {
-    ReplacementReason.PERSONAL_DATA_CHANGE: (Type.REISSUE, RegistryReason.PERSONAL_DATA_CHANGE),
-    ReplacementReason.EXPIRY_RENEWAL: (Type.REISSUE, RegistryReason.EXPIRY_RENEWAL),
-    ReplacementReason.LOST: (Type.DUPLICATE, RegistryReason.LOSS),
-    ReplacementReason.DAMAGED: (Type.DUPLICATE, RegistryReason.WEAR),
-    ReplacementReason.RELOCATION: (Type.INSURER_CHOICE, RegistryReason.RELOCATION),
-    ReplacementReason.INSURER_CHANGE: (Type.INSURER_CHOICE, RegistryReason.OWN_WISH),
-}
-
 
 # History notes of an application parked after too many attempts, and of an operator resuming it.
 STALLED_NOTE = "обработка приостановлена"
@@ -90,14 +62,6 @@ class RetryPolicy:
         ceiling = min(self.max_seconds, self.base_seconds * 2.0 ** min(attempts, 30))
         # Never less than half the step, so a herd of retries spreads out but still backs off.
         return ceiling / 2 + rng() * ceiling / 2
-
-
-class Refused(Exception):
-    """A step found a reason to reject the application."""
-
-    def __init__(self, reasons: tuple[Reason, ...]):
-        super().__init__(", ".join(reason.code for reason in reasons))
-        self.reasons = reasons
 
 
 @dataclass
@@ -134,7 +98,7 @@ class Processor:
         while True:
             try:
                 moved = self._step(application)
-            except Refused as refused:
+            except InputRejected as refused:
                 rejected = application.reject(refused.reasons, self.clock())
                 self.store.save(rejected, None)
                 log.info("application %s rejected: %s", application.id, refused)
@@ -205,105 +169,60 @@ class Processor:
     # --- verify ----------------------------------------------------------------------------------------------
 
     def _verify(self, application: Application) -> Application:
-        request = application.request
         with self._refusals():
-            if isinstance(request, NewPolicyRequest):
-                application = self._verify_new(application, request)
-            else:
-                assert isinstance(request, ReplacementRequest)
-                application = self._verify_replacement(application, request)
+            decision = self._decide(application)
+        if isinstance(decision, Refusal):
+            raise self._rejected(decision)
+        application = application.with_progress(
+            enp=decision.enp,
+            registry_type=decision.type,
+            registry_reason=decision.reason,
+            insurer_code=decision.insurer_code,
+            region_code=decision.region_code,
+            person=decision.person,
+        )
         return application.move(Status.ISSUING, Step.ISSUE, self.clock())
 
-    def _verify_new(self, application: Application, request: NewPolicyRequest) -> Application:
-        if request.relation is Relation.CHILD:
-            self._check_mothers_insurer(application, request)
-        verification = self.fund.verify_person(application.id, request.person)
-        reason = RegistryReason.FIRST_CHOICE
-        policy = verification.policy
-        if policy is not None and policy.status is PolicyStatus.ACTIVE:
-            if policy.insurer_code == request.insurer_code:
-                raise self._refused("ALREADY_INSURED_SAME_INSURER", Source.FUND, "insurer_code")
-            moving = policy.region_code != request.region_code
-            reason = RegistryReason.RELOCATION if moving else RegistryReason.OWN_WISH
-        return application.with_progress(
-            enp=verification.enp,
-            registry_type=Type.INSURER_CHOICE,
-            registry_reason=reason,
-            insurer_code=request.insurer_code,
-            region_code=request.region_code,
-            person=request.person,
-        )
+    def _decide(self, application: Application) -> Proceed | Refusal:
+        request = application.request
+        if isinstance(request, NewPolicyRequest):
+            if request.relation is Relation.CHILD:
+                self._check_mothers_insurer(application, request)
+            return new_policy_decision(request, self.fund.verify_person(application.id, request.person))
+        record = self.fund.find_person(application.id, request.enp)
+        on, today = application_date(application.created_at), moscow_date(self.clock())
+        decision = replacement_decision(request, record, on, today, self.reference)
+        if isinstance(decision, Proceed):
+            # The fund checks the person as the replacement makes them.
+            self.fund.verify_person(application.id, decision.person, request.enp)
+        return decision
 
     def _check_mothers_insurer(self, application: Application, request: NewPolicyRequest) -> None:
         # A newborn stays with the mother's insurer for 30 days after the birth is registered (gateway.domain).
-        on = self._application_date(application)
+        on = application_date(application.created_at)
         snils = mother_to_ask(request, on)
         if snils is None:
             return
         mother = self.fund.find_person_by_snils(application.id, snils)
         violation = mothers_insurer_violation(
-            request, on, mother.sex if mother else None, mother.policy if mother else None
+            request, on, mother.person.sex if mother else None, mother.policy if mother else None
         )
         if violation is not None:
-            raise Refused((self.catalogue.reason(violation),))
-
-    def _verify_replacement(self, application: Application, request: ReplacementRequest) -> Application:
-        record = self.fund.find_person(application.id, request.enp)
-        if record is None or record.policy is None:
-            raise self._refused("ENP_NOT_FOUND", Source.FUND, "enp")
-        person = apply_changes(_person_of(record), request.person)
-        violations = check_person(person, self.clock().astimezone(MOSCOW).date())
-        if violations:
-            raise Refused(tuple(self.catalogue.reason(v) for v in violations))
-        registry_type, reason = REPLACEMENT_TYPES[request.reason]
-        current = record.policy
-        insurer_code = current.insurer_code
-        region_code = current.region_code
-        if registry_type is Type.INSURER_CHOICE:
-            insurer_code = request.insurer_code or current.insurer_code
-            region_code = request.region_code or current.region_code
-            if insurer_code == current.insurer_code and region_code == current.region_code:
-                raise self._refused("ALREADY_INSURED_SAME_INSURER", Source.FUND, "insurer_code")
-            ended = self.reference is not None and self.reference.contract_ended(
-                current.insurer_code, self._application_date(application)
-            )
-            if reason is RegistryReason.OWN_WISH and ended:
-                # A change forced by the end of the insurer's contract is not one by wish: no yearly limit.
-                reason = RegistryReason.INSURER_CONTRACT_ENDED
-        self.fund.verify_person(application.id, person, request.enp)
-        return application.with_progress(
-            enp=request.enp,
-            registry_type=registry_type,
-            registry_reason=reason,
-            insurer_code=insurer_code,
-            region_code=region_code,
-            person=person,
-        )
+            raise self._rejected(Refusal((violation,), Source.GATEWAY))
 
     # --- issue and register ----------------------------------------------------------------------------------
 
     def _issue(self, application: Application) -> Application:
-        progress = application.progress
-        insurer = self.insurers.get(progress.insurer_code or "")
+        insurer = self.insurers.get(application.progress.insurer_code or "")
         if insurer is None:
-            raise self._refused("INSURER_UNKNOWN", Source.GATEWAY, "insurer_code")
-        registry_type, reason = _registry(application)
-        request = InsurerApplication(
-            application_date=self._application_date(application),
-            reason=reason,
-            person=self._person(application),
-            region_code=progress.region_code or "",
-            policy_form=application.request.policy_form.value,
-            enp=progress.enp,
-            type=None if registry_type is Type.INSURER_CHOICE else registry_type,
-            **_representation(application),
-        )
+            raise self._rejected(Refusal((Violation("INSURER_UNKNOWN", "insurer_code"),), Source.GATEWAY))
+        request = insurer_application(application)
         with self._refusals():
-            if registry_type is Type.INSURER_CHOICE:
+            if request.type is None:
                 result = insurer.issue_policy(application.id, request)
             else:
                 result = insurer.replace_policy(application.id, request)
-            if result.state is InsurerState.REJECTED:
+            if insurer_declined(result):
                 # Declined in the answer, not by a fault: still a refusal the user must see, and nothing to register.
                 raise BackendRefusal(
                     Source.INSURER, "APPLICATION_REJECTED", "Заявление отклонено страховой организацией"
@@ -312,44 +231,23 @@ class Processor:
         return application.move(Status.ISSUING, Step.REGISTER, self.clock())
 
     def _register(self, application: Application) -> Application:
-        progress = application.progress
-        registry_type, reason = _registry(application)
-        registration = Registration(
-            application_date=self._application_date(application),
-            type=registry_type,
-            reason=reason,
-            person=self._person(application),
-            insurer_code=progress.insurer_code or "",
-            region_code=progress.region_code or "",
-            policy_form=application.request.policy_form.value,
-            enp=progress.enp,
-            insurer_application_id=progress.insurer_application_id,
-        )
+        recorded = registration(application)
         with self._refusals():
-            result = self.fund.register_policy(application.id, registration)
-        policy = IssuedPolicy(
-            enp=result.enp,
-            insurer_code=result.policy.insurer_code,
-            valid_from=result.policy.valid_from,
-            valid_to=issued_policy_end(registration.person, registration.application_date, result.policy.valid_to),
+            result = self.fund.register_policy(application.id, recorded)
+        return application.with_progress(enp=result.enp).issue(issued_policy(recorded, result), self.clock())
+
+    # --- refusals --------------------------------------------------------------------------------------------
+
+    def _rejected(self, refusal: Refusal) -> InputRejected:
+        """A refusal in the catalogue's words: the gateway's own rules as they are, a back-end's with its source."""
+        if refusal.source is Source.GATEWAY:
+            return InputRejected(tuple(self.catalogue.reason(violation) for violation in refusal.violations))
+        return InputRejected(
+            tuple(
+                self.catalogue.backend_reason(refusal.source, v.code, self.catalogue.entry(v.code).message, v.field)
+                for v in refusal.violations
+            )
         )
-        return application.with_progress(enp=result.enp).issue(policy, self.clock())
-
-    # --- helpers ---------------------------------------------------------------------------------------------
-
-    def _application_date(self, application: Application) -> date:
-        return application.created_at.astimezone(MOSCOW).date()
-
-    def _person(self, application: Application) -> Person:
-        if application.progress.person is None:
-            raise RuntimeError(f"application {application.id} reached a back-end step without its person")
-        return application.progress.person
-
-    def _refused(self, code: str, source: Source, field: str | None) -> Refused:
-        if source is Source.GATEWAY:
-            return Refused((self.catalogue.reason(Violation(code, field)),))
-        entry = self.catalogue.entry(code)
-        return Refused((self.catalogue.backend_reason(source, code, entry.message, field),))
 
     @contextmanager
     def _refusals(self) -> Iterator[None]:
@@ -357,36 +255,7 @@ class Processor:
         try:
             yield
         except BackendRefusal as refusal:
-            raise Refused((reason_of(refusal, self.catalogue),)) from refusal
-
-
-def _representation(application: Application) -> dict[str, Any]:
-    # The insurer records who applied on whose behalf (insurer contract, version 2).
-    request = application.request
-    if isinstance(request, NewPolicyRequest) and request.representative is not None:
-        return {"representative": request.representative, "relation": request.relation}
-    return {}
-
-
-def _registry(application: Application) -> tuple[RegistryApplicationType, RegistryReason]:
-    # Set by the verify step; a later step without them is a bug, not a refusal.
-    progress = application.progress
-    if progress.registry_type is None or progress.registry_reason is None:
-        raise RuntimeError(f"application {application.id} reached a back-end step without its registry type")
-    return progress.registry_type, progress.registry_reason
-
-
-def _person_of(record: RegistryPerson) -> Person:
-    return Person(
-        last_name=record.last_name,
-        first_name=record.first_name,
-        middle_name=record.middle_name,
-        birth_date=record.birth_date,
-        sex=record.sex,
-        citizenship=record.citizenship,
-        snils=record.snils,
-        identity_document=record.identity_document,
-    )
+            raise InputRejected((reason_of(refusal, self.catalogue),)) from refusal
 
 
 def resume(store: ApplicationStore, application_id: str, now: datetime) -> Application | None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from gateway.catalogue import Catalogue
 from gateway.domain.access import applicant_violations
 from gateway.domain.applications import Application, Owner, TransitionError
+from gateway.domain.calendar import MOSCOW
 from gateway.domain.eligibility import check_new_application, check_replacement
 from gateway.domain.model import NewPolicyRequest, Reason, ReplacementRequest, Violation
 from gateway.domain.reference import Reference
@@ -27,7 +28,6 @@ from gateway.ports import (
     ReservationState,
 )
 from gateway.usecases.errors import Conflict, InputRejected, KeyInProgress, KeyReused, NotVisible
-from gateway.usecases.processing import MOSCOW
 
 
 @dataclass(frozen=True)

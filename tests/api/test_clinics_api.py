@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from gateway.domain.calendar import MOSCOW
 from gateway.domain.clinics import Attachment, AttachmentReason, CareKind, PolicyEvent, PolicyEventType, Visit
 from gateway.domain.model import Source
 from gateway.openapi import build_spec
 from gateway.ports import BackendUnavailable
-from gateway.usecases.processing import MOSCOW
 from tests.support.gateway import MINE, SNILS, THEIRS, Gateway, insure
 
 # The tests take tokens from the mock OAuth server over HTTP.

@@ -43,7 +43,7 @@ def apply_and_process(gateway: Gateway, body: dict[str, Any]) -> str:
     answer = gateway.client.post("/api/v1/applications", json=body, headers=gateway.auth())
     assert answer.status_code == 202, answer.get_json()
     application_id: str = answer.get_json()["id"]
-    processor = gateway.app.extensions["epolicy"].processor
+    processor = gateway.app.extensions["epolicy"].worker_context.processor()
     for _ in range(6):
         processor.run(application_id)
     return application_id

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from gateway.usecases.processing import MOSCOW
+from gateway.domain.calendar import MOSCOW
 from tests.support.stack import Api, Stack, adult, application, apply_and_wait, citizen
 
 # The tests talk to the whole stack in a subprocess.

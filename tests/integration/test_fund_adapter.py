@@ -71,17 +71,18 @@ def test_registering_again_with_the_same_message_id_answers_the_first_result(fun
 
 
 def test_a_person_is_found_by_enp_with_documents_and_policy(fund: FundAdapter) -> None:
-    person = fund.find_person(message_id("find"), MOROZOV_ENP)
+    record = fund.find_person(message_id("find"), MOROZOV_ENP)
 
-    assert person is not None
+    assert record is not None
+    person = record.person
     assert (person.last_name, person.first_name, person.middle_name) == ("Морозов", "Дмитрий", "Андреевич")
     assert person.birth_date == date(1985, 11, 30)
-    assert person.enp == MOROZOV_ENP
+    assert record.enp == MOROZOV_ENP
     assert person.snils == "14830157653"
     assert person.identity_document.type is DocumentType.PASSPORT_RF
     assert person.identity_document.number == "731942"
-    assert person.policy is not None
-    assert person.policy.insurer_code == "77001"
+    assert record.policy is not None
+    assert record.policy.insurer_code == "77001"
 
 
 def test_finding_an_unknown_enp_gives_none(fund: FundAdapter) -> None:
@@ -310,5 +311,5 @@ def test_find_person_by_snils_reads_the_record_or_none(mocks_server: RunningMock
     fund = FundAdapter(mocks_server.fund_url, timeout=10)
     found = fund.find_person_by_snils("qa-by-snils-1", "14830157653")
     assert found is not None
-    assert (found.last_name, found.enp) == ("Морозов", "7748410819000012")
+    assert (found.person.last_name, found.enp) == ("Морозов", "7748410819000012")
     assert fund.find_person_by_snils("qa-by-snils-2", new_snils()) is None

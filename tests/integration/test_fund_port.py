@@ -17,7 +17,8 @@ from adapters import FundAdapter
 from gateway.domain.clinics import Attachment, AttachmentReason, Period, PolicyCard, PolicyEvent, PolicyEventType
 from gateway.domain.identifiers import enp_facet, enp_violations
 from gateway.domain.model import Holder, Person, Policy, PolicyStatus, Source
-from gateway.ports import AttachmentRequest, BackendRefusal, FundPort, NotFound, RegistrationResult
+from gateway.domain.registry import AttachmentRequest, RegistrationResult
+from gateway.ports import BackendRefusal, FundPort, NotFound
 from mocks.calendar import anniversary, moscow_today
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.fakes import fake_fund_like_the_mocks
@@ -125,14 +126,15 @@ def test_a_registered_person_is_found_by_enp_and_by_snils_with_their_policy(fund
 
     assert by_enp is not None
     assert by_enp == by_snils
-    assert (by_enp.last_name, by_enp.first_name, by_enp.middle_name) == (
+    recorded = by_enp.person
+    assert (recorded.last_name, recorded.first_name, recorded.middle_name) == (
         person.last_name,
         person.first_name,
         person.middle_name,
     )
-    assert (by_enp.birth_date, by_enp.sex, by_enp.citizenship) == (person.birth_date, person.sex, "RUS")
-    assert (by_enp.enp, by_enp.snils, by_enp.death_date) == (result.enp, person.snils, None)
-    assert by_enp.identity_document == person.identity_document
+    assert (recorded.birth_date, recorded.sex, recorded.citizenship) == (person.birth_date, person.sex, "RUS")
+    assert (by_enp.enp, recorded.snils, by_enp.death_date) == (result.enp, person.snils, None)
+    assert recorded.identity_document == person.identity_document
     assert by_enp.policy == result.policy
 
 

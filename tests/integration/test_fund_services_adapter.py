@@ -11,7 +11,8 @@ import pytest
 from adapters import FundAdapter
 from gateway.domain.clinics import AttachmentReason, CareKind, Period, PolicyCard, PolicyEventType
 from gateway.domain.model import RegistryReason, Source
-from gateway.ports import AttachmentRequest, BackendRefusal, BackendUnavailable, NotFound
+from gateway.domain.registry import AttachmentRequest
+from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.services import RunningMocks, inject
 

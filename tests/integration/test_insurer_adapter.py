@@ -18,13 +18,15 @@ from gateway.domain.model import (
     Document,
     DocumentType,
     Person,
+    PolicyForm,
     RegistryApplicationType,
     RegistryReason,
     Relation,
     Representative,
     Source,
 )
-from gateway.ports import BackendRefusal, BackendUnavailable, InsurerApplication
+from gateway.domain.registry import InsurerApplication
+from gateway.ports import BackendRefusal, BackendUnavailable
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.services import RunningMocks, inject
 
@@ -58,7 +60,7 @@ def issue(person: Person, **changes: Any) -> InsurerApplication:
         reason=RegistryReason.FIRST_CHOICE,
         person=person,
         region_code="77",
-        policy_form="electronic",
+        policy_form=PolicyForm.ELECTRONIC,
     )
     return replace(application, **changes)
 
@@ -105,7 +107,9 @@ def test_an_electronic_policy_is_issued_to_a_new_person(insurers: InsurerDirecto
 
 
 def test_a_paper_policy_comes_with_a_temporary_certificate(insurers: InsurerDirectory) -> None:
-    result = insurer(insurers, "77002").issue_policy(message_id("issue"), issue(new_person(), policy_form="paper"))
+    result = insurer(insurers, "77002").issue_policy(
+        message_id("issue"), issue(new_person(), policy_form=PolicyForm.PAPER)
+    )
 
     assert result.temporary_certificate is not None
     assert len(result.temporary_certificate.number) == 9
@@ -119,7 +123,7 @@ def test_a_policy_is_replaced_after_its_registration_with_the_fund(
     registered = fund.register_policy(message_id("register"), first_choice(person, insurer_code="77001"))
     application = issue(
         person,
-        policy_form="plastic",
+        policy_form=PolicyForm.PLASTIC,
         enp=registered.enp,
         type=RegistryApplicationType.REISSUE,
         reason=RegistryReason.PERSONAL_DATA_CHANGE,
@@ -150,7 +154,7 @@ def test_the_state_of_an_application_the_insurer_never_had_is_none(insurers: Ins
 def test_a_policy_form_the_insurer_does_not_issue_is_refused_on_policy_form(insurers: InsurerDirectory) -> None:
     with pytest.raises(BackendRefusal) as refused:
         insurer(insurers, "50001").issue_policy(
-            message_id("issue"), issue(new_person(), region_code="50", policy_form="plastic")
+            message_id("issue"), issue(new_person(), region_code="50", policy_form=PolicyForm.PLASTIC)
         )
 
     assert refused.value.source is Source.INSURER
@@ -254,7 +258,7 @@ def test_an_application_by_a_representative_goes_as_issue_policy_on_behalf(mocks
         reason=RegistryReason.FIRST_CHOICE,
         person=child,
         region_code="77",
-        policy_form="electronic",
+        policy_form=PolicyForm.ELECTRONIC,
         representative=parent,
         relation=Relation.CHILD,
     )

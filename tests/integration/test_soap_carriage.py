@@ -23,14 +23,16 @@ from gateway.domain.model import (
     Document,
     DocumentType,
     Person,
+    PolicyForm,
     RegistryApplicationType,
     RegistryReason,
     Relation,
     Representative,
     Sex,
 )
+from gateway.domain.registry import InsurerApplication, Registration
 from gateway.domain.text import not_allowed
-from gateway.ports import BackendUnavailable, InsurerApplication, Registration
+from gateway.ports import BackendUnavailable
 
 FUND_URL = "http://fund.test/ws"
 INSURER_URL = "http://insurer.test/ws"
@@ -71,7 +73,11 @@ def representative() -> Representative:
 def insurer_application(**changes: Any) -> InsurerApplication:
     values: dict[str, Any] = {"reason": RegistryReason.FIRST_CHOICE, **changes}
     return InsurerApplication(
-        application_date=date(2026, 11, 24), person=person(), region_code="77", policy_form="electronic", **values
+        application_date=date(2026, 11, 24),
+        person=person(),
+        region_code="77",
+        policy_form=PolicyForm.ELECTRONIC,
+        **values,
     )
 
 
@@ -103,7 +109,7 @@ SENDS: dict[str, Callable[[FundAdapter, InsurerDirectory], object]] = {
         "app_1",
         Registration(
             date(2026, 11, 24), RegistryApplicationType.INSURER_CHOICE, RegistryReason.FIRST_CHOICE, person(),
-            "77001", "77", "electronic",
+            "77001", "77", PolicyForm.ELECTRONIC,
         ),
     ),
     "IssuePolicy": lambda _, insurers: insurers.get("77001").issue_policy(  # type: ignore[union-attr]

@@ -22,12 +22,14 @@ from adapters.insurer import InsurerAdapter
 from adapters.plugins import mask_free_text, mask_name, mask_number, masked_xml
 from gateway.correlation import correlation_id, set_correlation_id
 from gateway.domain.model import (
+    PolicyForm,
     PolicyStatus,
     RegistryApplicationType,
     RegistryReason,
     Source,
 )
-from gateway.ports import BackendRefusal, BackendUnavailable, InsurerApplication
+from gateway.domain.registry import InsurerApplication
+from gateway.ports import BackendRefusal, BackendUnavailable
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.persons import ANNA
 from tests.support.services import RunningMocks
@@ -142,7 +144,7 @@ def test_an_issue_is_sent_as_the_sample_issue_request(wire: responses.RequestsMo
         reason=RegistryReason.FIRST_CHOICE,
         person=ANNA,
         region_code="77",
-        policy_form="electronic",
+        policy_form=PolicyForm.ELECTRONIC,
     )
 
     smo.issue_policy("app_01JD3S7V6Q0000000000000001-issue", application)
@@ -181,7 +183,7 @@ def test_a_recorded_person_answer_reads_as_the_registry_record(wire: responses.R
     person = fund.find_person("find-0001", "7754900882000015")
 
     assert person is not None
-    assert person.identity_document.series == "4510"
+    assert person.person.identity_document.series == "4510"
     assert person.policy is not None
     assert person.policy.holder.middle_name == "Сергеевна"
 
@@ -194,7 +196,7 @@ def test_recorded_insurer_answers_read_as_insurer_results(wire: responses.Reques
         reason=RegistryReason.PERSONAL_DATA_CHANGE,
         person=ANNA,
         region_code="77",
-        policy_form="plastic",
+        policy_form=PolicyForm.PLASTIC,
         enp="7754900882000015",
         type=RegistryApplicationType.REISSUE,
     )
@@ -233,7 +235,7 @@ def test_a_recorded_business_fault_is_a_refusal_on_the_mapped_field(
 
 def test_a_recorded_insurer_business_fault_names_its_source(wire: responses.RequestsMock, smo: InsurerAdapter) -> None:
     answer(wire, INSURER_URL, sample("insurer", "BusinessFault.response.xml"), status=500)
-    application = InsurerApplication(date(2026, 3, 2), RegistryReason.FIRST_CHOICE, ANNA, "50", "electronic")
+    application = InsurerApplication(date(2026, 3, 2), RegistryReason.FIRST_CHOICE, ANNA, "50", PolicyForm.ELECTRONIC)
 
     with pytest.raises(BackendRefusal) as refused:
         smo.issue_policy("app_01JD3S7V6Q0000000000000004-issue", application)
@@ -426,7 +428,7 @@ def test_an_insurer_call_is_logged_masked_too(mocks_server: RunningMocks, caplog
 
     smo.issue_policy(
         message_id("issue"),
-        InsurerApplication(date.today(), RegistryReason.FIRST_CHOICE, person, "77", "paper"),
+        InsurerApplication(date.today(), RegistryReason.FIRST_CHOICE, person, "77", PolicyForm.PAPER),
     )
     directory.close()
 

@@ -24,7 +24,8 @@ from werkzeug.test import TestResponse
 
 from gateway.app import create_app
 from gateway.domain.model import Source
-from gateway.ports import BackendUnavailable, InsurerResult
+from gateway.domain.registry import InsurerResult
+from gateway.ports import BackendUnavailable
 from tests.support.auth import FakeClock
 from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund, FakeStore
 from tests.support.gateway import Gateway

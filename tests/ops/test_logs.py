@@ -112,7 +112,7 @@ def test_a_view_of_one_application_logs_its_id_and_a_policy_view_no_enp(gateway:
 def test_a_worker_step_logs_the_application_it_carries(gateway: Gateway, captured: Captured) -> None:
     application_id = gateway.client.post("/api/v1/applications", json=BODY, headers=gateway.auth()).get_json()["id"]
     gateway.fund.fail("verify_person", unavailable(Source.FUND, "VerifyPerson"))
-    worker = Worker(gateway.app.extensions["epolicy"], "w1")
+    worker = Worker(gateway.app.extensions["epolicy"].worker_context, "w1")
     worker.run_once()  # accepted → verifying
     worker.run_once()  # the fund is down: a warning, retried later
 

@@ -73,7 +73,7 @@ def test_backend_calls_are_counted_by_outcome(gateway: Gateway) -> None:
 
 def test_the_workers_calls_of_the_fund_and_the_insurer_are_counted_too(gateway: Gateway) -> None:
     assert gateway.client.post("/api/v1/applications", json=BODY, headers=gateway.auth()).status_code == 202
-    worker = Worker(gateway.app.extensions["epolicy"], "w1")
+    worker = Worker(gateway.app.extensions["epolicy"].worker_context, "w1")
     while worker.run_once():
         pass
     metrics = scrape(gateway)
@@ -97,7 +97,7 @@ def test_the_outbox_depth_and_the_age_of_its_oldest_entry_are_read_at_scrape_tim
     assert value(metrics, "epolicy_outbox_oldest_pending_age_seconds") == 90
 
     gateway.fund.fail("verify_person", unavailable(Source.FUND, "VerifyPerson"))
-    worker = Worker(services, "w1")
+    worker = Worker(services.worker_context, "w1")
     worker.run_once()  # accepted → verifying
     worker.run_once()  # the fund is down: retried later
     metrics = scrape(gateway)

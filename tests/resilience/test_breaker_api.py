@@ -92,7 +92,7 @@ def test_once_open_the_breaker_answers_503_at_once_and_closes_when_the_fund_is_b
 def test_the_workers_use_the_fund_without_the_breaker(app: Flask, fund: FakeFund) -> None:
     services = app.extensions["epolicy"]
     # Both are the fake behind the guards (gateway.guard); only the API's is behind the breaker.
-    assert services.processor.fund is services.worker_fund
+    assert services.worker_context.fund is services.worker_fund
     assert services.worker_fund.port is services.fund.port is fund
     fund.fail("find_person", unavailable(Source.FUND, "FindPerson"), count=10)
     for number in range(services.breakers["fund"].failures + 1):

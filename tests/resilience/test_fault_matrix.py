@@ -102,7 +102,7 @@ def worker(tmp_path: Path, mocks: RunningMocks) -> Iterator[Worker]:
         insurers=InsurerDirectory({INSURER: mocks.insurer_url(INSURER)}, timeout=TIMEOUT),
         retry=RetryPolicy(0.01, 0.1),
     )
-    yield Worker(services, "faults", poll_seconds=0.01, lease_seconds=30, batch=5)
+    yield Worker(services.worker_context, "faults", poll_seconds=0.01, lease_seconds=30, batch=5)
     engine.dispose()
 
 
@@ -136,7 +136,7 @@ def child_request() -> NewPolicyRequest:
 
 def submit(worker: Worker, request: NewPolicyRequest | ReplacementRequest) -> str:
     application = Application.accept(new_application_id(), Owner("fault-matrix"), request, datetime.now(UTC))
-    worker.services.store.add(application)
+    worker.context.store.add(application)
     return application.id
 
 
@@ -144,12 +144,12 @@ def drain(worker: Worker, application_id: str, seconds: float = 15) -> Applicati
     """Run the worker's loop until the application is final (or time is up)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        found = worker.services.store.get(application_id)
+        found = worker.context.store.get(application_id)
         if found is not None and found.status.is_final:
             return found
         if not worker.run_once():
             time.sleep(0.01)
-    return worker.services.store.get(application_id)
+    return worker.context.store.get(application_id)
 
 
 def application_for(kind: str, worker: Worker) -> NewPolicyRequest | ReplacementRequest:

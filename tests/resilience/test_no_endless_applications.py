@@ -23,7 +23,8 @@ from gateway.cli import main
 from gateway.config import Settings
 from gateway.domain.applications import Application, Owner
 from gateway.domain.model import ApplicationStatus, NewPolicyRequest, Person
-from gateway.ports import ApplicationStore, Verification
+from gateway.domain.registry import Verification
+from gateway.ports import ApplicationStore
 from gateway.storage import SqlApplicationStore, make_engine, upgrade
 from gateway.usecases.processing import STALLED_NOTE
 from gateway.worker import Worker
@@ -113,7 +114,7 @@ def test_texts_no_soap_message_can_carry_end_the_application_refused_on_their_fi
     clock = Clock()
     built = services(store, fund, clock)
     put(store, request_)
-    worker = Worker(built, "w1")
+    worker = Worker(built.worker_context, "w1")
 
     assert worker.run_once() == 1
     clock.now += timedelta(hours=1)
@@ -140,7 +141,7 @@ def test_any_other_failure_of_a_step_stalls_the_application_at_once_for_an_opera
     fund, clock = Broken(), Clock()
     built = services(store, fund, clock)
     put(store, new_policy_request())
-    worker = Worker(built, "w1")
+    worker = Worker(built.worker_context, "w1")
 
     worker.run_once()
     clock.now += timedelta(days=1)
@@ -162,7 +163,7 @@ def test_a_stalled_failure_names_neither_the_data_nor_the_message_in_the_log(
 ) -> None:
     built = services(store, Broken(), Clock())
     put(store, new_policy_request())
-    Worker(built, "w1").run_once()
+    Worker(built.worker_context, "w1").run_once()
     assert "app_1 stalled: TypeError at step verify" in caplog.text
     assert "verify_person" in caplog.text, "the frames are logged"
     assert "Иванова" not in caplog.text, "an exception's message may quote the data it failed on"
@@ -181,7 +182,7 @@ def test_a_failure_outside_a_step_is_logged_without_its_message(caplog: pytest.L
         raise RuntimeError(f"(sqlite3.DataError) [parameters: ({person.last_name!r}, {person.snils!r})]")
 
     store.get = unreadable  # type: ignore[method-assign]
-    Worker(built, "w1").run_once()
+    Worker(built.worker_context, "w1").run_once()
     assert "RuntimeError carrying app_1" in caplog.text
     assert "Иванова" not in caplog.text and "11223344595" not in caplog.text
 

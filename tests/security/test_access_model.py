@@ -112,7 +112,7 @@ def submit(gateway: Gateway, body: dict[str, Any], headers: dict[str, str]) -> s
 
 def process(gateway: Gateway, application_id: str) -> str:
     """Run every step the application can take now; its status after them."""
-    processor = gateway.app.extensions["epolicy"].processor
+    processor = gateway.app.extensions["epolicy"].worker_context.processor()
     for _ in range(6):
         processor.run(application_id)
     application = gateway.store.get(application_id)

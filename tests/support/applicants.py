@@ -11,8 +11,16 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from gateway.domain.model import Document, DocumentType, Person, RegistryApplicationType, RegistryReason, Sex
-from gateway.ports import Registration
+from gateway.domain.model import (
+    Document,
+    DocumentType,
+    Person,
+    PolicyForm,
+    RegistryApplicationType,
+    RegistryReason,
+    Sex,
+)
+from gateway.domain.registry import Registration
 from tests.support.people import snils_check
 
 _serial = itertools.count(1)
@@ -57,6 +65,6 @@ def first_choice(person: Person, insurer_code: str = "77001", on: date | None = 
         person=person,
         insurer_code=insurer_code,
         region_code="77",
-        policy_form="electronic",
+        policy_form=PolicyForm.ELECTRONIC,
     )
     return replace(registration, **changes)

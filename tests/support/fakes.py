@@ -29,31 +29,34 @@ from gateway.domain.model import (
     Policy,
     PolicyStatus,
     RegistryApplicationType,
+    RegistryPolicyForm,
     Sex,
     Source,
+)
+from gateway.domain.registry import (
+    AttachmentRequest,
+    InsurerApplication,
+    InsurerResult,
+    Registration,
+    RegistrationResult,
+    RegistryPerson,
+    Verification,
 )
 from gateway.kz.ports import InsuranceStatus
 from gateway.ports import (
     ApplicationInFlight,
-    AttachmentRequest,
     BackendRefusal,
     BackendUnavailable,
     Claim,
     ConcurrentUpdate,
     IdempotencyKey,
     Idle,
-    InsurerApplication,
-    InsurerResult,
     NotFound,
     OutboxStats,
     Page,
-    Registration,
-    RegistrationResult,
-    RegistryPerson,
     Reservation,
     ReservationState,
     Stalled,
-    Verification,
     cursor_position,
     page_cursor,
 )
@@ -187,18 +190,9 @@ class FakeFund(Outage):
         if enp not in self.persons:
             return None
         person, policy = self.persons[enp]
-        return RegistryPerson(
-            last_name=person.last_name,
-            first_name=person.first_name,
-            middle_name=person.middle_name,
-            birth_date=person.birth_date,
-            sex=person.sex,
-            citizenship=person.citizenship,
-            identity_document=person.identity_document,
-            snils=person.snils,
-            enp=enp,
-            policy=policy,
-        )
+        # The registry records no birth place, ИНН, residence document or stated category.
+        recorded = replace(person, birth_place=None, inn=None, residence_document=None, category=None)
+        return RegistryPerson(recorded, enp=enp, policy=policy)
 
     def find_person_by_snils(self, message_id: str, snils: str) -> RegistryPerson | None:
         self.calls.append("find_person_by_snils")
@@ -231,7 +225,7 @@ class FakeFund(Outage):
             status=PolicyStatus.ACTIVE,
             insurer_code=registration.insurer_code,
             region_code=registration.region_code,
-            policy_form=registration.policy_form,
+            policy_form=RegistryPolicyForm(registration.policy_form),
             valid_from=registration.application_date,
             holder=Holder(person.last_name, person.first_name, person.birth_date, person.sex, person.middle_name),
         )
@@ -358,7 +352,7 @@ class FakeInsurer(Outage):
             self.issued[message_id] = InsurerResult(
                 f"{self.code}-{len(self.issued) + 1}",
                 self.answers,
-                application.policy_form,
+                RegistryPolicyForm(application.policy_form),
                 application.application_date,
             )
         return self.issued[message_id]
@@ -661,7 +655,7 @@ def fake_fund_like_the_mocks() -> FakeFund:
     today = moscow_today()
     return FakeFund(
         insurers=[
-            Insurer(i.code, i.name, i.region_code, i.policy_forms, i.phone, i.website)
+            Insurer(i.code, i.name, i.region_code, tuple(map(RegistryPolicyForm, i.policy_forms)), i.phone, i.website)
             for i in insurers
             if i.admitted_on(today, i.region_code)
         ],

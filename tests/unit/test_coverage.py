@@ -17,7 +17,8 @@ from gateway.domain.coverage import (
 )
 from gateway.domain.model import Policy, PolicyStatus, Source
 from gateway.domain.reference import load_reference
-from gateway.ports import BackendUnavailable, RegistryPerson
+from gateway.domain.registry import RegistryPerson
+from gateway.ports import BackendUnavailable
 from gateway.usecases.coverage import CoverageContext, NotInRegistry, check_coverage
 from gateway.usecases.errors import InputRejected, ServiceUnavailable
 from tests.support.fakes import FakeFund, unavailable

@@ -31,7 +31,8 @@ from gateway.domain.model import (
     Source,
 )
 from gateway.domain.reference import load_reference
-from gateway.ports import BackendRefusal, Registration, RegistrationResult
+from gateway.domain.registry import Registration, RegistrationResult
+from gateway.ports import BackendRefusal
 from gateway.usecases.errors import InputRejected
 from gateway.usecases.policies import ask_fund
 from gateway.usecases.processing import Processor, RetryPolicy

@@ -34,7 +34,7 @@ def key(name: str) -> IdempotencyKey:
 
 def test_a_purging_worker_forgets_keys_past_their_time_to_live_at_its_interval() -> None:
     store, now = FakeStore(), [T0]
-    worker = Worker(services(store, now), "w", purge_every=600)
+    worker = Worker(services(store, now).worker_context, "w", purge_every=600)
     store.reserve(key("old"), T0)
     store.reserve(key("new"), T0 + timedelta(hours=20))
 
@@ -52,5 +52,5 @@ def test_a_purging_worker_forgets_keys_past_their_time_to_live_at_its_interval()
 
 
 def test_only_the_first_worker_of_a_pool_purges() -> None:
-    pool = worker_pool(services(FakeStore(), [T0]), 3, 0.5, 60, 10)
+    pool = worker_pool(services(FakeStore(), [T0]).worker_context, 3, 0.5, 60, 10)
     assert [worker.purge_every for worker in pool.workers] == [PURGE_EVERY_SECONDS, None, None]

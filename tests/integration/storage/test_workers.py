@@ -54,9 +54,9 @@ def test_two_workers_racing_over_one_outbox_finish_every_application_once(
         sql_store.add(application)
         ids.append(application.id)
     before = stats(mocks_server)
-    built = services(sql_store, mocks_server)
+    context = services(sql_store, mocks_server).worker_context
     stop = threading.Event()
-    workers = [Worker(built, f"racer-{n}", poll_seconds=0.02, lease_seconds=30, batch=3, stop=stop) for n in range(2)]
+    workers = [Worker(context, f"racer-{n}", poll_seconds=0.02, lease_seconds=30, batch=3, stop=stop) for n in range(2)]
     threads = [threading.Thread(target=worker.run_forever) for worker in workers]
     for thread in threads:
         thread.start()
