@@ -81,12 +81,20 @@ def submit(build: Callable[[dict[str, Any]], NewPolicyRequest | ReplacementReque
     body = json_body()
     owner = caller()
     key = idempotency_key(owner.sub, body, scope)
-    outcome = submit_application(lambda: build(body), owner, key, services().submission, render_refusal)
-    if outcome.application is not None:
-        response = accepted(outcome.application, outcome.status_code)
-    else:
-        response = Response(outcome.refusal, outcome.status_code, mimetype="application/problem+json")
-    if outcome.replayed:
+    # A body the schema refuses goes to the use case as its refusal, to be kept under the key as any other.
+    request_data: NewPolicyRequest | ReplacementRequest | InputRejected
+    try:
+        request_data = build(body)
+    except InputRejected as refused:
+        request_data = refused
+    try:
+        submission = submit_application(request_data, owner, key, services().submission)
+    except InputRejected as refused:
+        if not refused.replayed:
+            raise  # answered by the error pipeline, as every refusal
+        return render_refusal(refused)
+    response = accepted(submission.application)
+    if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -101,10 +109,12 @@ def idempotency_key(owner_sub: str, body: dict[str, Any], scope: str) -> Idempot
     return IdempotencyKey(owner_sub, value, fingerprint(body, scope))
 
 
-def render_refusal(reasons: tuple[Reason, ...]) -> tuple[int, str]:
-    """A refusal as the API answers it, to be kept under its Idempotency-Key."""
-    response = validation_problem(reasons, services().catalogue)
-    return response.status_code, response.get_data(as_text=True)
+def render_refusal(refused: InputRejected) -> Response:
+    """A refusal as the error pipeline answers it, marked when it answers a retry with the same Idempotency-Key."""
+    response = validation_problem(refused.reasons, services().catalogue)
+    if refused.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @bp.post("")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-
 from gateway.domain.model import Reason, Source
 from gateway.ports import ApplicationStore, IdempotencyKey, Reservation, ReservationState
 from gateway.storage import SqlApplicationStore, make_engine
