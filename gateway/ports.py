@@ -18,7 +18,7 @@ from typing import Protocol
 
 from gateway.domain.applications import Application
 from gateway.domain.clinics import Attachment, Clinic, Period, PolicyCard, PolicyEvent, Visit
-from gateway.domain.model import ApplicationStatus, Insurer, Person, Policy, Source
+from gateway.domain.model import ApplicationStatus, Insurer, Person, Policy, Reason, Source
 from gateway.domain.registry import (
     AttachmentRequest,
     InsurerApplication,
@@ -224,12 +224,11 @@ class ReservationState(StrEnum):
 
 @dataclass(frozen=True)
 class Reservation:
-    """The answer to reserving an Idempotency-Key."""
+    """The answer to reserving an Idempotency-Key; a replay holds what the first request came to, one of two."""
 
     state: ReservationState
-    status_code: int | None = None
-    body: str | None = None  # a refusal as first answered (an accepted application is answered as it is now)
-    application_id: str | None = None
+    application_id: str | None = None  # accepted: answered with the application as it is now
+    reasons: tuple[Reason, ...] = ()  # refused: answered again with the same reasons
 
 
 @dataclass(frozen=True)
@@ -290,8 +289,11 @@ class IdempotencyKeys(Protocol):
         """Reserve an Idempotency-Key (committed at once, so a concurrent request sees it in progress)."""
         ...
 
-    def finish(self, key: IdempotencyKey, status_code: int, body: str, application_id: str | None) -> None:
-        """Remember the answer given for a reserved key (a refusal, answered again to a retry)."""
+    def finish(self, key: IdempotencyKey, reasons: tuple[Reason, ...]) -> None:
+        """Remember the reasons a reserved key's request was refused with, to refuse a retry with them again.
+
+        An accepted request finishes its key in `Applications.add`, together with the application.
+        """
         ...
 
     def release(self, key: IdempotencyKey) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from flask import Response, request, url_for
@@ -17,8 +16,9 @@ from gateway.api.problems import ProblemError, validation_problem
 from gateway.api.schemas import ApplicationSchema
 from gateway.catalogue import Catalogue
 from gateway.domain.applications import Application
-from gateway.domain.model import NewPolicyRequest, Reason, ReplacementRequest
+from gateway.domain.model import NewPolicyRequest, ReplacementRequest
 from gateway.ports import IdempotencyKey, InvalidCursor
+from gateway.usecases.errors import InputRejected
 from gateway.usecases.submission import (
     Context,
     cancel_application,
@@ -51,25 +51,32 @@ def _needs() -> Needs:
     return found
 
 
-def later(schema: type[Schema]) -> Callable[[], Any]:
-    """A body loaded only when the submission asks for it: after its Idempotency-Key is reserved, so that a
-    refusal of the body is kept under the key and answered again."""
-    return lambda: bodies.load(schema)
+def loaded_or_refused(schema: type[Schema]) -> Any:
+    """The body loaded, or its refusal as a value: a submission hands either to the use case, which keeps a refusal
+    under the Idempotency-Key as any other and answers a retry with it."""
+    try:
+        return bodies.load(schema)
+    except InputRejected as refused:
+        return refused
 
 
-def submit(build: Callable[[], NewPolicyRequest | ReplacementRequest], scope: str) -> Response:
-    """Hand a submission to the use case, and render what it came to."""
+Submitted = NewPolicyRequest | ReplacementRequest | InputRejected
+
+
+def submit(request_data: Submitted, scope: str) -> Response:
+    """Hand a submission to the use case, and render what it came to: the application, and where to follow it."""
     owner = caller()
     key = idempotency_key(owner.sub, bodies.json_body(), scope)
-    outcome = submit_application(build, owner, key, _needs().submission, render_refusal)
-    if outcome.application is not None:
-        location = url_for("applications.read", application_id=outcome.application.id)
-        response = Response(out.render(out.ApplicationOut, outcome.application), outcome.status_code)
-        response.headers["Location"] = location
-        response.mimetype = "application/json"
-    else:
-        response = Response(outcome.refusal, outcome.status_code, mimetype="application/problem+json")
-    if outcome.replayed:
+    try:
+        submission = submit_application(request_data, owner, key, _needs().submission)
+    except InputRejected as refused:
+        if not refused.replayed:
+            raise  # answered by the error pipeline, as every refusal
+        return render_refusal(refused)
+    location = url_for("applications.read", application_id=submission.application.id)
+    response = Response(out.render(out.ApplicationOut, submission.application), 202, mimetype="application/json")
+    response.headers["Location"] = location
+    if submission.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -84,10 +91,12 @@ def idempotency_key(owner_sub: str, body: dict[str, Any], scope: str) -> Idempot
     return IdempotencyKey(owner_sub, value, fingerprint(body, scope))
 
 
-def render_refusal(reasons: tuple[Reason, ...]) -> tuple[int, str]:
-    """A refusal as the API answers it, to be kept under its Idempotency-Key."""
-    response = validation_problem(reasons, _needs().catalogue)
-    return response.status_code, response.get_data(as_text=True)
+def render_refusal(refused: InputRejected) -> Response:
+    """A refusal as the error pipeline answers it, marked when it answers a retry with the same Idempotency-Key."""
+    response = validation_problem(refused.reasons, _needs().catalogue)
+    if refused.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 SUBMISSION_PROBLEMS = {
@@ -98,11 +107,11 @@ SUBMISSION_PROBLEMS = {
 
 @routes.post(
     "", "createApplication", "Подать заявление на полис", Answer(202, out.ApplicationOut, "Заявление принято"),
-    scopes=("epolicy.apply",), body=ApplicationSchema, load=later, errors=(400, 401, 403, 409, 415, 422),
+    scopes=("epolicy.apply",), body=ApplicationSchema, load=loaded_or_refused, errors=(400, 401, 403, 409, 415, 422),
     parameters=(IDEMPOTENCY_KEY,), headers=LOCATION, examples=APPLICATION_EXAMPLES,
     problems={**SUBMISSION_PROBLEMS, 422: ("snils-checksum", "insurer-not-admitted", "idempotency-key-reused")},
 )  # fmt: skip
-def create(body: Callable[[], NewPolicyRequest]) -> Response:
+def create(body: NewPolicyRequest | InputRejected) -> Response:
     """Apply for a new policy."""
     return submit(body, "POST /api/v1/applications")
 

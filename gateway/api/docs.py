@@ -87,7 +87,13 @@ REGION_CODE = {
     "schema": {"type": "string", "pattern": "^[0-9]{2}$"},
     "example": "77",
 }
-LOCATION = {"Location": {"schema": {"type": "string"}, "description": "Адрес заявления"}}
+LOCATION = {
+    "Location": {"schema": {"type": "string"}, "description": "Адрес заявления"},
+    "Idempotent-Replayed": {
+        "schema": {"type": "string", "enum": ["true"]},
+        "description": "Есть, когда ответ повторяет ответ на первый запрос с тем же Idempotency-Key",
+    },
+}
 
 # Examples shown by /docs and tried first by schemathesis: every one is a body the gateway accepts today
 # (tests/api/test_docs_ui.py checks them against their schemas and the domain rules).

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from flask import Response
 
 from gateway.api import responses as out
-from gateway.api.applications import SUBMISSION_PROBLEMS, later, submit
+from gateway.api.applications import SUBMISSION_PROBLEMS, loaded_or_refused, submit
 from gateway.api.common import caller, dependencies
 from gateway.api.docs import ENP, IDEMPOTENCY_KEY, LOCATION, REPLACEMENT_EXAMPLES
 from gateway.api.operation import Answer, Routes
 from gateway.api.schemas import ReplacementSchema, replacement_request
 from gateway.auth import current_token
 from gateway.domain.reference import Reference
+from gateway.usecases.errors import InputRejected
 from gateway.usecases.policies import PolicyContext, Reader, check_enp, ensure_visible, policy_card
 
 routes = Routes("policies", __name__, url_prefix="/api/v1/policies", tag="policies")
@@ -52,13 +53,14 @@ def status(enp: str) -> out.ShownPolicy:
 @routes.post(
     "/<enp>/replacements", "replacePolicy", "Заменить или переоформить полис",
     Answer(202, out.ApplicationOut, "Заявление на замену принято"), scopes=("epolicy.replace",),
-    body=ReplacementSchema, load=later, errors=(400, 401, 403, 404, 409, 415, 422, 503),
+    body=ReplacementSchema, load=loaded_or_refused, errors=(400, 401, 403, 404, 409, 415, 422, 503),
     parameters=(ENP, IDEMPOTENCY_KEY), headers=LOCATION, examples=REPLACEMENT_EXAMPLES,
     problems={**SUBMISSION_PROBLEMS, 422: ("insurer-not-admitted", "enp-checksum", "idempotency-key-reused")},
 )  # fmt: skip
-def replace(enp: str, body: Callable[[], Any]) -> Response:
+def replace(enp: str, body: Mapping[str, Any] | InputRejected) -> Response:
     """Replace or re-issue a policy the caller may see."""
     context = _needs().policies
     check_enp(enp, context.catalogue)
     ensure_visible(enp, Reader(caller()), context)
-    return submit(lambda: replacement_request(enp, body()), f"POST /api/v1/policies/{enp}/replacements")
+    request_data = body if isinstance(body, InputRejected) else replacement_request(enp, body)
+    return submit(request_data, f"POST /api/v1/policies/{enp}/replacements")

@@ -51,9 +51,9 @@ def load_request(kind: ApplicationKind, data: Json) -> NewPolicyRequest | Replac
     return load(ReplacementRequest, data)
 
 
-def load_reasons(data: Json) -> tuple[Reason, ...]:
-    """The reasons of a rejection."""
-    return cast(tuple[Reason, ...], _loader(tuple[Reason, ...])(data, "rejection"))
+def load_reasons(data: Json, path: str = "rejection") -> tuple[Reason, ...]:
+    """The reasons of a rejection, or of a refusal kept under an Idempotency-Key."""
+    return cast(tuple[Reason, ...], _loader(tuple[Reason, ...])(data, path))
 
 
 Loader: TypeAlias = Callable[[Json, str], Any]

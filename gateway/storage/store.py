@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, Row, bindparam, delete, func, insert,
 from sqlalchemy.exc import IntegrityError
 
 from gateway.domain.applications import Application, Owner, Progress, Step
-from gateway.domain.model import ApplicationKind, ApplicationStatus, HistoryEntry, IssuedPolicy
+from gateway.domain.model import ApplicationKind, ApplicationStatus, HistoryEntry, IssuedPolicy, Reason
 from gateway.ports import (
     ApplicationInFlight,
     Claim,
@@ -144,7 +144,9 @@ class SqlApplicationStore:
         if row.fingerprint != key.fingerprint:
             return Reservation(ReservationState.MISMATCH)
         if row.state == _DONE:
-            return Reservation(ReservationState.REPLAY, row.status_code, row.body, row.application_id)
+            if row.application_id is not None:
+                return Reservation(ReservationState.REPLAY, application_id=row.application_id)
+            return Reservation(ReservationState.REPLAY, reasons=load_reasons(row.reasons or [], "reasons"))
         if now - row.created_at < self._stale_reservation:
             return Reservation(ReservationState.IN_PROGRESS)
         # Compare-and-set on created_at: of two retries taking over the same stale key, only one wins.
@@ -157,10 +159,10 @@ class SqlApplicationStore:
         )
         return Reservation(ReservationState.NEW if taken.rowcount == 1 else ReservationState.IN_PROGRESS)
 
-    def finish(self, key: IdempotencyKey, status_code: int, body: str, application_id: str | None) -> None:
-        """Remember the answer given for a reserved key (a refusal, answered again to a retry)."""
+    def finish(self, key: IdempotencyKey, reasons: tuple[Reason, ...]) -> None:
+        """Remember the reasons a reserved key's request was refused with, to refuse a retry with them again."""
         with writing(self._engine) as connection:
-            _remember(connection, key, status_code, body, application_id, at=datetime.now(UTC))
+            _remember(connection, key, {"application_id": None, "reasons": dump(reasons)}, at=datetime.now(UTC))
 
     def release(self, key: IdempotencyKey) -> None:
         """Forget a reservation whose request failed unexpectedly, so that a retry can go through."""
@@ -206,8 +208,9 @@ class SqlApplicationStore:
                 insert(outbox).values(application_id=application.id, available_at=application.updated_at, attempts=0)
             )
             if key is not None:
-                # No body: a repeated request is answered with the application as it is then (see submission).
-                _remember(connection, key, 202, None, application.id, at=application.created_at)
+                # The application only: a repeated request is answered with it as it is then (see submission).
+                answer = {"application_id": application.id, "reasons": None}
+                _remember(connection, key, answer, at=application.created_at)
 
     def get(self, application_id: str) -> Application | None:
         """One application, or None."""
@@ -364,16 +367,9 @@ def _key_is(key: IdempotencyKey) -> tuple[Any, ...]:
     return idempotency_keys.c.owner_sub == key.owner_sub, idempotency_keys.c.key == key.key
 
 
-def _remember(
-    connection: Connection,
-    key: IdempotencyKey,
-    status_code: int,
-    body: str | None,
-    application_id: str | None,
-    at: datetime,
-) -> None:
-    """Mark a reserved key done with its answer; a key that was never reserved is recorded done right away."""
-    answer = {"state": _DONE, "status_code": status_code, "body": body, "application_id": application_id}
+def _remember(connection: Connection, key: IdempotencyKey, came_to: dict[str, Any], at: datetime) -> None:
+    """Mark a reserved key done with what its request came to; a key never reserved is recorded done right away."""
+    answer = {"state": _DONE, **came_to}
     done = connection.execute(
         update(idempotency_keys).where(*_key_is(key), idempotency_keys.c.fingerprint == key.fingerprint).values(answer)
     )

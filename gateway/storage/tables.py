@@ -139,9 +139,10 @@ idempotency_keys = Table(
     Column("key", String(255), primary_key=True),
     Column("fingerprint", String(128), nullable=False),
     Column("state", String(16), nullable=False),  # in_progress | done
-    Column("status_code", Integer),
-    Column("body", Text),
-    Column("application_id", Text),  # no foreign key: a refusal is remembered without an application
+    # What a done key's request came to, one of two: the application it accepted (no foreign key: the key may
+    # outlive it), or the reasons it was refused with (Reason's fields, as the rejections of applications).
+    Column("application_id", Text),
+    Column("reasons", JSON(none_as_null=True)),
     # Indexed: keys older than IDEMPOTENCY_KEY_HOURS are purged by the workers.
     Column("created_at", UtcDateTime, nullable=False, index=True),
 )

@@ -1,4 +1,4 @@
-"""What a use case can answer instead of a result; the API turns each into a problem+json response."""
+"""What a use case can answer instead of a result; the edge (gateway/api) decides how each is answered."""
 
 from __future__ import annotations
 
@@ -6,11 +6,15 @@ from gateway.domain.model import Reason
 
 
 class InputRejected(Exception):
-    """The request breaks rules the gateway checks itself (422, or the catalogue's status)."""
+    """The request breaks rules the gateway checks itself: every reason, from the catalogue.
 
-    def __init__(self, reasons: tuple[Reason, ...]):
+    `replayed`: the refusal of an earlier request with the same Idempotency-Key, answered again as it was.
+    """
+
+    def __init__(self, reasons: tuple[Reason, ...], *, replayed: bool = False):
         super().__init__(", ".join(reason.code for reason in reasons))
         self.reasons = reasons
+        self.replayed = replayed
 
 
 class NotVisible(Exception):

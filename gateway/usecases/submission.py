@@ -1,8 +1,9 @@
 """Submitting, reading and cancelling applications.
 
 A submission with an Idempotency-Key (IETF draft semantics) is answered once: the key is reserved before anything
-else, and finished in the same transaction as the application it accepted, or with the refusal it got. A repeated
-request is answered as the first was: the application it accepted (as it is now), or the same refusal.
+else, and finished in the same transaction as the application it accepted, or with the reasons it was refused
+with. A repeated request is answered as the first was: the application it accepted (as it is now), or the same
+reasons. How either is rendered is the edge's business; the key keeps what the request came to, not an answer.
 """
 
 from __future__ import annotations
@@ -62,58 +63,60 @@ def new_application(request: NewPolicyRequest | ReplacementRequest, owner: Owner
 
 
 Submitted = NewPolicyRequest | ReplacementRequest
-# The answer to a refusal as the API renders it (status code, body): kept under the key, answered again as it was.
-RenderRefusal = Callable[[tuple[Reason, ...]], tuple[int, str]]
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What a submission came to: an application accepted, or the answer to a refusal kept under its key."""
+class Submission:
+    """An application accepted: by this request, or (`replayed`) by the first one with the same Idempotency-Key."""
 
-    status_code: int
-    application: Application | None = None  # accepted, now or by the first request with the same key
-    refusal: str | None = None  # the answer to a refusal kept under the key, as first rendered
+    application: Application
     replayed: bool = False
 
 
 def submit_application(
-    request: Callable[[], Submitted],
+    request: Submitted | InputRejected,
     owner: Owner,
     key: IdempotencyKey | None,
     context: Context,
-    render_refusal: RenderRefusal,
-) -> Outcome:
-    """Accept the request (`request` reads it, and may refuse it) and store it, once for every Idempotency-Key.
+) -> Submission:
+    """Accept the request and store it, once for every Idempotency-Key; raise InputRejected for a refusal.
 
-    Without a key a refusal is raised (InputRejected); with one it is rendered, kept and returned. KeyReused and
-    KeyInProgress answer a key that was sent with another request, or whose first request is still running.
+    `request` is what the edge read from the body: the request, or its refusal when the body did not load. Either
+    goes through the key, because the key decides first: a retry is answered as its first request was, and a body
+    refused is kept under its key as any other refusal. A replayed refusal is InputRejected with `replayed` set.
+    KeyReused and KeyInProgress answer a key sent with another request, or whose first request is still running.
     """
-    store = context.store
     if key is None:
-        application = new_application(request(), owner, context)
-        _store(application, None, context)
-        return Outcome(202, application)
+        return Submission(_accept(request, owner, context, None))
+    store = context.store
     reservation = store.reserve(key, context.clock())
     if reservation.state is ReservationState.MISMATCH:
         raise KeyReused(key.key)
     if reservation.state is ReservationState.IN_PROGRESS:
         raise KeyInProgress(key.key)
     if reservation.state is ReservationState.REPLAY:
-        status = reservation.status_code or 202
         if reservation.application_id is None:
-            return Outcome(status, refusal=reservation.body or "", replayed=True)
-        return Outcome(status, visible_application(reservation.application_id, owner, store), replayed=True)
+            raise InputRejected(reservation.reasons, replayed=True)
+        return Submission(visible_application(reservation.application_id, owner, store), replayed=True)
     try:
-        application = new_application(request(), owner, context)
-        _store(application, key, context)
+        return Submission(_accept(request, owner, context, key))
     except InputRejected as rejected:
-        status, body = render_refusal(rejected.reasons)
-        store.finish(key, status, body, None)
-        return Outcome(status, refusal=body)
+        store.finish(key, rejected.reasons)
+        raise
     except Exception:
         store.release(key)  # failed for no reason of the request's: a retry may go through
         raise
-    return Outcome(202, application)
+
+
+def _accept(
+    request: Submitted | InputRejected, owner: Owner, context: Context, key: IdempotencyKey | None
+) -> Application:
+    """The application accepted and stored (its key finished with it), or InputRejected."""
+    if isinstance(request, InputRejected):
+        raise request
+    application = new_application(request, owner, context)
+    _store(application, key, context)
+    return application
 
 
 def _store(application: Application, key: IdempotencyKey | None, context: Context) -> None:

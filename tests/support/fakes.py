@@ -28,6 +28,7 @@ from gateway.domain.model import (
     Person,
     Policy,
     PolicyStatus,
+    Reason,
     RegistryApplicationType,
     RegistryPolicyForm,
     Sex,
@@ -397,9 +398,8 @@ class Key:
     fingerprint: str
     made_at: datetime
     state: str = "in_progress"
-    status_code: int | None = None
-    body: str | None = None
-    application_id: str | None = None
+    application_id: str | None = None  # done: accepted with this application, or
+    reasons: tuple[Reason, ...] = ()  # refused with these reasons
 
 
 def _utc(value: datetime) -> datetime:
@@ -451,26 +451,26 @@ class FakeStore:
             if found.fingerprint != key.fingerprint:
                 return Reservation(ReservationState.MISMATCH)
             if found.state == "done":
-                return Reservation(ReservationState.REPLAY, found.status_code, found.body, found.application_id)
+                return Reservation(ReservationState.REPLAY, found.application_id, found.reasons)
             if now - found.made_at < self.stale_reservation:
                 return Reservation(ReservationState.IN_PROGRESS)
             found.made_at = _utc(now)  # a request that crashed: this retry takes its key over
             return Reservation(ReservationState.NEW)
 
-    def finish(self, key: IdempotencyKey, status_code: int, body: str, application_id: str | None) -> None:
+    def finish(self, key: IdempotencyKey, reasons: tuple[Reason, ...]) -> None:
         with self.lock:
-            self._remember(key, status_code, body, application_id, datetime.now(UTC))
+            self._remember(key, None, reasons, datetime.now(UTC))
 
     def _remember(
-        self, key: IdempotencyKey, status_code: int, body: str | None, application_id: str | None, at: datetime
+        self, key: IdempotencyKey, application_id: str | None, reasons: tuple[Reason, ...], at: datetime
     ) -> None:
-        """Mark a reserved key done with its answer; a key that was never reserved is recorded done right away."""
+        """Mark a reserved key done with what its request came to; a key never reserved is recorded done at once."""
         found = self.keys.get((key.owner_sub, key.key))
         if found is None:
             found = self.keys[(key.owner_sub, key.key)] = Key(key.fingerprint, _utc(at))
         elif found.fingerprint != key.fingerprint:
             raise ValueError(f"the key {key.key!r} is held with another fingerprint")  # the SQL store's IntegrityError
-        found.state, found.status_code, found.body, found.application_id = "done", status_code, body, application_id
+        found.state, found.application_id, found.reasons = "done", application_id, tuple(reasons)
 
     def release(self, key: IdempotencyKey) -> None:
         with self.lock:
@@ -493,7 +493,7 @@ class FakeStore:
             self.applications[application.id] = stored
             self.outbox[application.id] = Entry(stored.updated_at)
             if key is not None:
-                self._remember(key, 202, None, application.id, stored.created_at)
+                self._remember(key, application.id, (), stored.created_at)
 
     def get(self, application_id: str) -> Application | None:
         with self.lock:
