@@ -14,7 +14,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from authlib.oauth2.base import OAuth2Error
 from flask import Blueprint, Response, request
 from marshmallow import Schema, fields, validate
 
@@ -23,15 +22,15 @@ from gateway.api import render
 from gateway.api.applications import json_response
 from gateway.api.common import services
 from gateway.api.docs import Operation
-from gateway.api.problems import TECHNICAL_ERROR, problem, route_of_request
+from gateway.api.problems import rejected, respond
 from gateway.api.responses import InsurerRefOut, ReasonOut
 from gateway.auth import require_scope
 from gateway.correlation import correlation_id
 from gateway.domain.coverage import Coverage, CoverageQuery, Programme
 from gateway.domain.identifiers import normalize_identifier
 from gateway.domain.model import PolicyStatus, Reason, Source, Violation
-from gateway.usecases.coverage import CoverageContext, NotInRegistry, check_coverage
-from gateway.usecases.errors import InputRejected, NotVisible, ServiceUnavailable
+from gateway.usecases.coverage import CoverageContext, check_coverage
+from gateway.usecases.errors import InputRejected
 
 bp = Blueprint("coverage", __name__, url_prefix="/api/v1")
 fhir_bp = Blueprint("fhir", __name__, url_prefix="/fhir")
@@ -39,6 +38,7 @@ log = logging.getLogger(__name__)
 
 SCOPE = "epolicy.eligibility"
 FHIR_CHECK = "/CoverageEligibilityRequest/$check"
+INPUT_TITLE = "Параметры запроса не прошли проверку"
 INPUT_DETAIL = "Проверка не выполнена: исправьте параметры запроса, отмеченные в errors."
 
 
@@ -107,26 +107,19 @@ def coverage_json(found: Coverage, insurer_name: str | None, checked_at: datetim
     }
 
 
+# The check's input is query parameters, not an application: its 422 says so. Through the one pipeline, so that a
+# FHIR request (the FHIR blueprint is nested in this one) still gets its OperationOutcome.
 @bp.errorhandler(InputRejected)
 def _input_rejected(error: InputRejected) -> Response:
-    status = services().catalogue.status_of(error.reasons)
-    errors = [render.reason(reason) for reason in error.reasons]
-    return problem(status, "validation", INPUT_DETAIL, title="Параметры запроса не прошли проверку", errors=errors)
-
-
-@bp.errorhandler(NotInRegistry)
-def _not_in_registry(error: NotInRegistry) -> Response:
-    return problem(404, "not-found", error.reason.message, errors=[render.reason(error.reason)])
+    return respond(rejected(error.reasons, services().catalogue, INPUT_TITLE, INPUT_DETAIL))
 
 
 # --- FHIR R4 -------------------------------------------------------------------------------------------------
 
 
-def fhir_response(resource: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def fhir_response(resource: dict[str, Any]) -> Response:
     """A FHIR resource as application/fhir+json."""
-    response = Response(json.dumps(resource, ensure_ascii=False), status, mimetype=fhir.FHIR_JSON)
-    response.headers.update(headers or {})
-    return _private(response)
+    return _private(Response(json.dumps(resource, ensure_ascii=False), mimetype=fhir.FHIR_JSON))
 
 
 @fhir_bp.get(FHIR_CHECK)
@@ -141,55 +134,6 @@ def fhir_check() -> Response:
         found, _insurer_name(found.policy.insurer_code), checked_at, request_id, entry
     )
     return fhir_response(resource)
-
-
-def _outcome(reasons: tuple[Reason, ...], status: int) -> Response:
-    catalogue = services().catalogue
-    entries = {reason.code: catalogue.entry(reason.code) for reason in reasons}
-    return fhir_response(fhir.catalogue_outcome(reasons, entries), status)
-
-
-# Nested blueprints look up handlers class by class, child before parent: every class the JSON blueprint
-# handles is handled here too, so a FHIR client never gets a problem+json.
-@fhir_bp.errorhandler(InputRejected)
-def _fhir_input_rejected(error: InputRejected) -> Response:
-    return _outcome(error.reasons, services().catalogue.status_of(error.reasons))
-
-
-@fhir_bp.errorhandler(NotInRegistry)
-def _fhir_not_in_registry(error: NotInRegistry) -> Response:
-    return _outcome((error.reason,), 404)
-
-
-@fhir_bp.errorhandler(NotVisible)
-def _fhir_not_visible(error: NotVisible) -> Response:
-    return fhir_response(fhir.operation_outcome([fhir.plain_issue("error", "not-found", "Не найдено.")]), 404)
-
-
-@fhir_bp.errorhandler(ServiceUnavailable)
-def _fhir_unavailable(error: ServiceUnavailable) -> Response:
-    # The catalogue's TECHNICAL_ERROR, as the JSON API's 503 carries it: its issue type is "transient".
-    catalogue = services().catalogue
-    reason = catalogue.reason(Violation(TECHNICAL_ERROR))
-    outcome = fhir.catalogue_outcome((reason,), {reason.code: catalogue.entry(reason.code)})
-    return fhir_response(outcome, 503, {"Retry-After": str(error.retry_after)})
-
-
-@fhir_bp.errorhandler(OAuth2Error)
-def _fhir_oauth_error(error: OAuth2Error) -> Response:
-    # Keep the status and WWW-Authenticate of RFC 6750; the body is FHIR.
-    headers = {name: value for name, value in error.get_headers() if name.lower() == "www-authenticate"}
-    status = int(error.status_code)
-    code = "login" if status == 401 else "forbidden"
-    text = "Нужен действующий токен доступа." if status == 401 else "У токена нет области доступа epolicy.eligibility."
-    return fhir_response(fhir.operation_outcome([fhir.plain_issue("error", code, text)]), status, headers)
-
-
-@fhir_bp.errorhandler(Exception)
-def _fhir_unexpected(error: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, route_of_request())
-    text = "Внутренняя ошибка. Повторите запрос позже."
-    return fhir_response(fhir.operation_outcome([fhir.plain_issue("fatal", "exception", text)]), 500)
 
 
 bp.register_blueprint(fhir_bp)
@@ -246,11 +190,13 @@ DOCS = [
     Operation(f"/api/v1/fhir{FHIR_CHECK}", "get", "checkCoverageFhir",
               "Проверка полиса ОМС в FHIR R4 (CoverageEligibilityResponse)", "coverage",
               (200, None, "application/fhir+json: ресурс CoverageEligibilityResponse FHIR R4 (purpose validation, "
-               "insurance[].inforce, программа ОМС в insurance[].item). Ошибки 401, 403, 404, 422, 503 — ресурс "
-               "OperationOutcome в application/fhir+json; коды и поля причин — из каталога причин"),
+               "insurance[].inforce, программа ОМС в insurance[].item). Любая ошибка по адресам /api/v1/fhir/ "
+               "(и 404 неизвестного адреса, и 405 другого метода с заголовком Allow) — ресурс OperationOutcome в "
+               "application/fhir+json: issue[].code из FHIR IssueType, в details.coding — код причины из "
+               "каталога, где причина есть"),
               (SCOPE,), None, (401, 403, 404, 422, 503), QUERY, media_type="application/fhir+json",
               error_media_type="application/fhir+json",
-              problems={400: ("fhir-token-in-url",), 401: ("fhir-login",), 403: ("fhir-forbidden",),
-                        404: ("enp-not-found", "fhir-not-found"), 422: ("coverage-identifier-required",),
-                        503: ("backend-unavailable",)}),
+              problems={400: ("token-in-url",), 401: ("missing-authorization", "invalid-token"),
+                        403: ("no-eligibility-scope",), 404: ("enp-not-found", "not-found"),
+                        422: ("coverage-identifier-required",), 503: ("backend-unavailable",)}),
 ]  # fmt: skip

@@ -15,6 +15,7 @@ from flask import Response, abort
 from werkzeug.test import TestResponse
 
 from gateway.api.docs import Operation
+from gateway.api.problems import errors_in
 from gateway.domain.model import Source
 from gateway.openapi import operations
 from tests.support.fakes import unavailable
@@ -156,16 +157,17 @@ def test_the_coverage_checks_errors_are_problem_json_as_before(gateway: Gateway)
     assert_problem(rejected, text)
 
     unknown = gateway.client.get(path, query_string={"enp": "7748410819000012", "region_code": "77"}, headers=clinic)
+    message = "Полис с таким номером (ЕНП) не найден в регистре застрахованных лиц."
     reason = {
         "code": "ENP_NOT_FOUND",
-        "message": "Полис с таким номером (ЕНП) не найден в регистре застрахованных лиц.",
+        "message": message,
         "recommendation": "Проверьте номер полиса. Если номер верный, уточните сведения в своей страховой "
         "медицинской организации или в территориальном фонде ОМС.",
         "field": "enp",
         "source": "fund",
         "details": {},
     }
-    assert_problem(unknown, expected(404, "not-found", "Не найдено", reason["message"], path, errors=[reason]))
+    assert_problem(unknown, expected(404, "not-found", "Не найдено", message, path, errors=[reason]))
 
     gateway.fund.fail("insurance_status", unavailable(Source.FUND, "GetInsuranceStatus"))
     down = gateway.client.get(path, query_string={"enp": ENP, "region_code": "77"}, headers=clinic)
@@ -199,10 +201,10 @@ def test_an_unexpected_error_outside_fhir_is_the_500_problem_as_before(gateway: 
 
 
 def test_a_view_that_declares_fhir_errors_answers_them_in_fhir_outside_the_fhir_path(gateway: Gateway) -> None:
+    @errors_in("application/fhir+json")
     def refuse() -> Response:
         abort(409)
 
-    refuse.error_media_type = "application/fhir+json"  # type: ignore[attr-defined]
     gateway.app.add_url_rule("/api/v1/declared-fhir", view_func=refuse)
     answer = gateway.client.get("/api/v1/declared-fhir")
     assert (answer.status_code, answer.mimetype) == (409, "application/fhir+json")
@@ -212,10 +214,10 @@ def test_a_view_that_declares_fhir_errors_answers_them_in_fhir_outside_the_fhir_
 
 
 def test_a_view_under_the_fhir_path_that_declares_problem_json_answers_problem_json(gateway: Gateway) -> None:
+    @errors_in("application/problem+json")
     def refuse() -> Response:
         abort(409)
 
-    refuse.error_media_type = "application/problem+json"  # type: ignore[attr-defined]
     gateway.app.add_url_rule("/api/v1/fhir/declared-problem", view_func=refuse)
     answer = gateway.client.get("/api/v1/fhir/declared-problem")
     text = expected(409, "http-409", "Конфликт с текущим состоянием", "Конфликт с текущим состоянием.",
