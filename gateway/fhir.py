@@ -30,6 +30,15 @@ REASON_SYSTEM = f"{BASE}/CodeSystem/rejection-reason"  # the codes of contracts/
 NOT_COVERED_EXTENSION = f"{BASE}/StructureDefinition/not-covered-reason"
 XHTML = "http://www.w3.org/1999/xhtml"
 
+# Where the catalogue speaks to a citizen about their application, a clinic's system reads these instead: its check
+# saves nothing and no one retries it for the clinic. Per code: the text and what to do (diagnostics).
+CLINIC_TEXTS = {
+    "TECHNICAL_ERROR": (
+        "Фонд ОМС временно не отвечает: проверить полис сейчас нельзя. Это не отказ и не сведения о полисе.",
+        "Повторите запрос через указанное в заголовке Retry-After число секунд.",
+    ),
+}
+
 PROGRAMME_NAMES = {
     Programme.TERRITORIAL: "Территориальная программа ОМС",
     Programme.BASIC: "Базовая программа ОМС",
@@ -100,11 +109,12 @@ def reason_issue(reason: Reason, entry: Entry) -> dict[str, Any]:
     The fields of this API are HTTP query parameters, so the path follows R4's rule for HTTP errors
     (OperationOutcome.issue.location: "http." + the parameter name), in `expression` and in `location` alike.
     """
+    text, advice = CLINIC_TEXTS.get(reason.code, (reason.message, reason.recommendation))
     issue: dict[str, Any] = {
         "severity": entry.severity.value,
         "code": entry.fhir_issue_type,
-        "details": {"coding": [_coding(reason.code, entry.title)], "text": reason.message},
-        "diagnostics": reason.recommendation,
+        "details": {"coding": [_coding(reason.code, entry.title)], "text": text},
+        "diagnostics": advice,
     }
     if reason.field:
         issue["expression"] = [f"http.{reason.field}"]
@@ -112,9 +122,12 @@ def reason_issue(reason: Reason, entry: Entry) -> dict[str, Any]:
     return issue
 
 
-def plain_issue(severity: str, code: str, text: str) -> dict[str, Any]:
+def plain_issue(severity: str, code: str, text: str, diagnostics: str | None = None) -> dict[str, Any]:
     """An issue that no catalogue reason stands for (authentication, an internal error)."""
-    return {"severity": severity, "code": code, "details": {"text": text}}
+    issue: dict[str, Any] = {"severity": severity, "code": code, "details": {"text": text}}
+    if diagnostics:
+        issue["diagnostics"] = diagnostics
+    return issue
 
 
 def operation_outcome(issues: list[dict[str, Any]]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from gateway.api import responses as out
 from gateway.api.docs import ERRORS, ETAG, IF_NONE_MATCH, NOT_MODIFIED
 from gateway.api.operation import Operation
 from gateway.api.problem_docs import AUTH_PROBLEMS, BODY_PROBLEMS, DEFAULT_PROBLEMS, HEADERS, PROBLEMS, ProblemExample
-from gateway.api.problems import TITLES, TYPE_BASE
+from gateway.api.problems import TITLES, TYPE_BASE, fhir_outcome
 from gateway.api.schemas import (
     ApplicationSchema,
     AuthoritySchema,
@@ -31,7 +31,7 @@ from gateway.api.schemas import (
 )
 from gateway.catalogue import Catalogue
 from gateway.config import Settings
-from gateway.fhir import FHIR_JSON, catalogue_outcome, operation_outcome, plain_issue
+from gateway.fhir import FHIR_JSON
 from gateway.ratelimit import UNLIMITED_BLUEPRINTS
 
 PROBLEM = "application/problem+json"
@@ -137,7 +137,9 @@ def build_spec(issuer: str | None = None) -> APISpec:
         plugins=[MarshmallowPlugin()],
         info={
             "description": "REST API шлюза электронных полисов ОМС: заявления на полис, статус полиса, замена. "
-            "Все ошибки — application/problem+json (RFC 9457); причины отказа — из каталога "
+            "Все ошибки — application/problem+json (RFC 9457), а по адресам /api/v1/fhir/ — ресурс OperationOutcome "
+            "FHIR R4 в application/fhir+json, также 404 неизвестного адреса и 405 другого метода (с Allow); "
+            "причины отказа — из каталога "
             "contracts/rejections.yaml: его отдаёт GET /api/v1/rejection-reasons, а страница /docs шлюза "
             "показывает его таблицей (код, сообщение, рекомендация, HTTP-статус, поле).\n\n" + _rate_limits(),
             "license": LICENSE,
@@ -188,7 +190,8 @@ def _rate_limits() -> str:
         return f"`{value}`" if value else "выключен"
 
     return (
-        "Пределы частоты запросов (сверх предела — 429 application/problem+json с Retry-After) считаются по тому, "
+        "Пределы частоты запросов (сверх предела — 429 с Retry-After: application/problem+json, а по адресам "
+        "/api/v1/fhir/ — OperationOutcome в application/fhir+json) считаются по тому, "
         "кто обращается. Токен гражданина (`sub` — сам человек, как у токенов портала по коду авторизации): "
         f"{default('RATELIMIT_PER_SUBJECT')} на гражданина (`sub`), сколько бы граждан ни пришло через один "
         "клиент портала (`client_id`); общий потолок на всех граждан одного клиента — "
@@ -250,14 +253,14 @@ def _error_statuses(operation: Operation, limited: bool) -> list[int]:
     if operation.scopes is not None:
         statuses |= {400, 401} | ({403} if operation.scopes else set())
     if limited:
-        # Every blueprint but the probes is rate-limited (gateway/ratelimit.py); the answer is always problem+json.
+        # Every blueprint but the probes is rate-limited (gateway/ratelimit.py), in the operation's error format.
         statuses.add(429)
     return sorted(statuses)
 
 
 def _error_answer(operation: Operation, status: int, components: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """One error status of an operation: its schema and examples, and the headers that come with it."""
-    fhir = operation.error_media_type == FHIR_JSON and status != 429  # the rate limiter answers before the view
+    fhir = operation.error_media_type == FHIR_JSON
     examples = _problem_examples(operation, status, fhir)
     media: dict[str, Any] = {"schema": "OperationOutcome" if fhir else operation.error_schema}
     if examples:
@@ -307,12 +310,7 @@ def _example(example: ProblemExample, fhir: bool) -> dict[str, Any]:
     reasons = tuple(catalogue.reason(violation, example.source) for violation in example.reasons)
     value: dict[str, Any]
     if fhir:
-        value = (
-            catalogue_outcome(reasons, {reason.code: catalogue.entry(reason.code) for reason in reasons})
-            if reasons
-            else operation_outcome([plain_issue("error", example.fhir_code, example.detail or "")])
-        )
-        return {"summary": example.summary, "value": value}
+        return {"summary": example.summary, "value": fhir_outcome(example.answer(catalogue), catalogue)}
     # No `instance` (the request's path): one example serves every operation that may answer it.
     value = {
         "type": TYPE_BASE + example.kind,

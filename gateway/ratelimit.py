@@ -6,7 +6,7 @@ service client's token (client credentials: `sub` is the client itself, see `Acc
 counted per client id. Requests without a valid token are counted per address.
 
 Counters live in Redis when `ratelimit_storage_url` is set (every gateway process then shares them), in memory
-otherwise. A breach is a 429 problem+json with `Retry-After`.
+otherwise. A breach is a 429 with `Retry-After` in the request's error format (gateway/api/problems.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from flask_limiter.extension import LimitDecorator
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
-from gateway.api.problems import problem
+from gateway.api.problems import rate_limited
 from gateway.auth import EXTENSION_KEY as AUTH_KEY
 from gateway.auth import AccessToken
 from gateway.config import PREFIX, Settings
@@ -152,5 +152,4 @@ def _breached(limit: RequestLimit) -> Response:
 
 
 def _too_many(retry_after: int) -> Response:
-    detail = "Слишком много запросов. Повторите запрос через указанное в Retry-After число секунд."
-    return problem(429, "rate-limited", detail, {"Retry-After": str(retry_after)})
+    return rate_limited(retry_after)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.api.problems import OAUTH_DETAILS
+from gateway.api.problems import OAUTH_DETAILS, VALIDATION_DETAIL, ErrorAnswer
 from gateway.auth import BearerTokenMissing, InsufficientScope, TokenInQuery
+from gateway.catalogue import Catalogue
 from gateway.domain.model import Source, Violation
 
 # Headers of the answers, by name; an example of an error answer names those its answer carries, with a value.
@@ -29,8 +30,7 @@ class ProblemExample:
     """An error answer as the documentation shows it, under its name in the document's components/examples.
 
     gateway/openapi.py writes it as gateway/api/problems.py would (type, title, the reasons in the catalogue's
-    words) or, for an operation whose errors are FHIR, as an OperationOutcome: the catalogue's issues of its
-    reasons, or one issue of `fhir_code` with `detail` as its text.
+    words) or, for an operation whose errors are FHIR, as the pipeline's FHIR renderer writes its `answer`.
     """
 
     name: str  # in the document, and how an Operation's `problems` names it
@@ -43,11 +43,16 @@ class ProblemExample:
     members: tuple[tuple[str, Any], ...] = ()  # more members: the auth layer's `error`, /readyz's `checks`
     title: str | None = None  # None: the title of the status (gateway/api/problems.py)
     headers: tuple[tuple[str, Any], ...] = ()  # names in HEADERS, each with its value in this answer
-    fhir_code: str = "processing"  # FHIR IssueType of an example without reasons
+
+    def answer(self, catalogue: Catalogue) -> ErrorAnswer:
+        """The example as the error pipeline's neutral value, which its renderers write."""
+        reasons = tuple(catalogue.reason(violation, self.source) for violation in self.reasons)
+        detail = self.detail if self.detail is not None else reasons[0].message
+        headers = tuple((name, str(value)) for name, value in self.headers)
+        return ErrorAnswer(self.status, self.kind, detail, self.title, reasons, headers, self.members)
 
 
 BAD_SIGNATURE = "The access token is malformed or its signature cannot be verified."  # gateway/auth/validator.py
-VALIDATION_DETAIL = "Запрос не прошёл проверку: исправьте данные в отмеченных полях."
 COVERAGE_DETAIL = "Проверка не выполнена: исправьте параметры запроса, отмеченные в errors."
 
 
@@ -154,9 +159,7 @@ _EXAMPLES = (
         "bad-region",
         "region_code должен быть кодом субъекта РФ из двух цифр.",
     ),
-    ProblemExample(
-        "not-found", 404, "Нет такого ресурса, или он чужой", "not-found", "Ресурс не найден.", fhir_code="not-found"
-    ),
+    ProblemExample("not-found", 404, "Нет такого ресурса, или он чужой", "not-found", "Ресурс не найден."),
     ProblemExample(
         "too-late-to-cancel",
         409,
@@ -243,35 +246,16 @@ _EXAMPLES = (
         (Violation("ENP_NOT_FOUND", "enp"),),
         source=Source.FUND,
     ),
-    # The FHIR operation's own answers (gateway/api/coverage.py), written as OperationOutcomes.
+    # The FHIR operation's own: its one scope in the challenge.
     ProblemExample(
-        "fhir-login",
-        401,
-        "Нет токена или он недействителен",
-        "",
-        "Нужен действующий токен доступа.",
-        headers=(("WWW-Authenticate", "Bearer"),),
-        fhir_code="login",
-    ),
-    ProblemExample(
-        "fhir-forbidden",
+        "no-eligibility-scope",
         403,
         "У токена нет области epolicy.eligibility",
-        "",
-        "У токена нет области доступа epolicy.eligibility.",
+        "insufficient-scope",
+        OAUTH_DETAILS["insufficient_scope"],
+        members=_oauth("insufficient_scope", InsufficientScope.description),
         headers=_challenge("insufficient_scope", InsufficientScope.description, "epolicy.eligibility"),
-        fhir_code="forbidden",
     ),
-    ProblemExample(
-        "fhir-token-in-url",
-        400,
-        "Токен в адресе запроса (access_token)",
-        "",
-        "У токена нет области доступа epolicy.eligibility.",
-        headers=_challenge("invalid_request", TokenInQuery.description),
-        fhir_code="forbidden",
-    ),
-    ProblemExample("fhir-not-found", 404, "Полис не виден этому клиенту", "", "Не найдено.", fhir_code="not-found"),
 )
 PROBLEMS: dict[str, ProblemExample] = {example.name: example for example in _EXAMPLES}
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
+from flask import Response, abort, request
 from werkzeug.test import TestResponse
 
+from gateway.api.bodies import json_body
 from gateway.api.coverage import CoverageOut
+from gateway.app import create_app
 from gateway.domain.model import PolicyStatus, Source
-from tests.support.fakes import unavailable
+from tests.support.fakes import FakeFund, FakeInsurers, FakeStore, unavailable
 from tests.support.fhir import r4_problems
 from tests.support.gateway import Gateway
 from tests.support.persons import ANNA, ENP, INSURER, POLICY, SNILS
+from tests.support.services import RunningMocks
 
 # The tests take tokens from the mock OAuth server over HTTP.
 pytestmark = pytest.mark.network
@@ -155,6 +160,17 @@ def fhir_check(gateway: Gateway, headers: dict[str, str], **query: str) -> TestR
     return check(gateway, headers, FHIR_CHECK, **query)
 
 
+def issue_of(answer: TestResponse, status: int) -> dict[str, Any]:
+    """The one issue of a FHIR error answer, which is a valid R4 OperationOutcome with the status."""
+    assert (answer.status_code, answer.mimetype) == (status, "application/fhir+json"), answer.get_data(as_text=True)
+    outcome = answer.get_json(force=True)
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert r4_problems(outcome) == []
+    (issue,) = outcome["issue"]
+    assert issue["severity"] == ("fatal" if status == 500 else "error")
+    return dict(issue)
+
+
 def test_the_fhir_answer_is_a_valid_coverage_eligibility_response(gateway: Gateway, clinic: dict[str, str]) -> None:
     answer = fhir_check(gateway, {**clinic, "X-Correlation-ID": "clinic-42"}, enp=ENP, region_code="50")
     assert answer.status_code == 200
@@ -204,27 +220,100 @@ def test_an_unknown_person_is_a_404_operation_outcome(gateway: Gateway, clinic: 
     )
 
 
-def test_a_fund_outage_is_a_503_operation_outcome_with_retry_after(gateway: Gateway, clinic: dict[str, str]) -> None:
+def test_a_fund_outage_is_a_503_operation_outcome_telling_the_clinic_to_retry(
+    gateway: Gateway, clinic: dict[str, str]
+) -> None:
     gateway.fund.fail("insurance_status", unavailable(Source.FUND, "GetInsuranceStatus"))
     answer = fhir_check(gateway, clinic, enp=ENP, region_code="77")
-    assert answer.status_code == 503
+    issue = issue_of(answer, 503)
     assert answer.headers["Retry-After"] == "30"
-    outcome = answer.get_json(force=True)
-    assert r4_problems(outcome) == []
-    assert outcome["issue"][0]["code"] == "transient"
+    assert (issue["code"], issue["details"]["coding"][0]["code"]) == ("transient", "TECHNICAL_ERROR")
+    # A clinic's check saves nothing and no one retries it for the clinic: it is told to retry itself.
+    said = issue["details"]["text"] + " " + issue["diagnostics"]
+    assert "заявлени" not in said.lower() and "личном кабинете" not in said
+    assert "Фонд" in said and "Retry-After" in said
 
 
 def test_fhir_authentication_errors_are_operation_outcomes_with_www_authenticate(gateway: Gateway) -> None:
     missing = fhir_check(gateway, {}, enp=ENP, region_code="77")
-    assert missing.status_code == 401
-    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
-    assert missing.get_json(force=True)["issue"][0]["code"] == "login"
+    assert issue_of(missing, 401)["code"] == "login"
+    assert missing.headers["WWW-Authenticate"] == "Bearer"
+    invalid = fhir_check(gateway, {"Authorization": "Bearer abc"}, enp=ENP, region_code="77")
+    assert issue_of(invalid, 401)["code"] == "login"
+    assert invalid.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
     forbidden = fhir_check(gateway, gateway.auth(scope="epolicy.read"), enp=ENP, region_code="77")
-    assert forbidden.status_code == 403
-    assert "insufficient_scope" in forbidden.headers["WWW-Authenticate"]
-    outcome = forbidden.get_json(force=True)
-    assert r4_problems(outcome) == []
-    assert outcome["issue"][0]["code"] == "forbidden"
+    assert issue_of(forbidden, 403)["code"] == "forbidden"
+    assert 'error="insufficient_scope"' in forbidden.headers["WWW-Authenticate"]
+    assert 'scope="epolicy.eligibility"' in forbidden.headers["WWW-Authenticate"]
+
+
+def test_a_token_in_the_fhir_url_is_a_400_saying_the_token_goes_in_the_authorization_header(
+    gateway: Gateway, clinic: dict[str, str]
+) -> None:
+    answer = fhir_check(gateway, {}, enp=ENP, region_code="77", access_token="abc")
+    issue = issue_of(answer, 400)
+    assert issue["code"] == "security"
+    assert "Authorization" in issue["details"]["text"]
+    assert "област" not in issue["details"]["text"], "the token is in the wrong place, not short of a scope"
+    assert answer.headers["WWW-Authenticate"].startswith('Bearer error="invalid_request"')
+
+
+def test_an_unknown_path_under_fhir_is_a_404_operation_outcome(gateway: Gateway) -> None:
+    answer = gateway.client.get("/api/v1/fhir/Patient/7754900882000015")
+    assert issue_of(answer, 404)["code"] == "not-found"
+
+
+def test_another_method_on_the_fhir_operation_is_a_405_operation_outcome_with_allow(
+    gateway: Gateway, clinic: dict[str, str]
+) -> None:
+    answer = gateway.client.post(FHIR_CHECK, json={"resourceType": "CoverageEligibilityRequest"}, headers=clinic)
+    assert issue_of(answer, 405)["code"] == "not-supported"
+    assert {"GET", "HEAD", "OPTIONS"} == set(answer.headers["Allow"].split(", "))
+
+
+@pytest.fixture
+def probe(gateway: Gateway) -> str:
+    """A FHIR operation that reads a JSON body, as a future one will: the only one today reads none."""
+
+    def echo() -> Response:
+        if request.args.get("refuse"):
+            abort(int(request.args["refuse"]))
+        return Response(json.dumps(json_body()), mimetype="application/fhir+json")
+
+    gateway.app.add_url_rule("/api/v1/fhir/Probe/$echo", view_func=echo, methods=["POST"])
+    return "/api/v1/fhir/Probe/$echo"
+
+
+def test_a_body_that_is_no_json_under_fhir_is_a_400_operation_outcome(gateway: Gateway, probe: str) -> None:
+    answer = gateway.client.post(probe, data="{", content_type="application/fhir+json")
+    assert issue_of(answer, 400)["code"] == "structure"
+
+
+def test_a_body_of_another_type_under_fhir_is_a_415_operation_outcome(gateway: Gateway, probe: str) -> None:
+    answer = gateway.client.post(probe, data="<x/>", content_type="application/fhir+xml")
+    assert issue_of(answer, 415)["code"] == "not-supported"
+
+
+def test_a_body_over_the_limit_under_fhir_is_a_413_operation_outcome(gateway: Gateway, probe: str) -> None:
+    limit = int(gateway.app.config["MAX_CONTENT_LENGTH"])
+    answer = gateway.client.post(probe, data="x" * (limit + 1), content_type="application/fhir+json")
+    assert issue_of(answer, 413)["code"] == "too-costly"
+
+
+def test_a_refused_format_under_fhir_is_a_406_operation_outcome(gateway: Gateway, probe: str) -> None:
+    answer = gateway.client.post(probe, query_string={"refuse": "406"}, json={})
+    assert issue_of(answer, 406)["code"] == "not-supported"
+
+
+def test_too_many_fhir_requests_are_a_429_operation_outcome_with_retry_after(mocks_server: RunningMocks) -> None:
+    settings = {"TESTING": True, "WORKER_THREADS": 0, "OAUTH_ISSUER": f"{mocks_server.base_url}/oauth",
+                "RATELIMIT_ENABLED": True, "RATELIMIT_PER_ADDRESS": "1/minute"}  # fmt: skip
+    app = create_app(settings, store=FakeStore(), fund=FakeFund(), insurers=FakeInsurers({}))
+    client = app.test_client()
+    assert client.get(FHIR_CHECK).status_code == 401
+    answer = client.get(FHIR_CHECK)
+    assert issue_of(answer, 429)["code"] == "throttled"
+    assert 1 <= int(answer.headers["Retry-After"]) <= 61, "at most the rest of the one-minute window"
 
 
 def test_an_unexpected_fhir_error_is_a_500_operation_outcome_without_internals(
@@ -235,6 +324,6 @@ def test_an_unexpected_fhir_error_is_a_500_operation_outcome_without_internals(
 
     gateway.fund.insurance_status = explode  # type: ignore[method-assign,assignment]
     answer = fhir_check(gateway, clinic, enp=ENP, region_code="77")
-    assert answer.status_code == 500
+    issue = issue_of(answer, 500)
     assert "secret" not in answer.get_data(as_text=True)
-    assert answer.get_json(force=True)["issue"][0]["code"] == "exception"
+    assert (issue["severity"], issue["code"]) == ("fatal", "exception")

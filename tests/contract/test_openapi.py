@@ -81,7 +81,13 @@ def test_every_rate_limited_operation_documents_429_with_retry_after_and_the_pro
             answer = responses.get("429")
             assert answer is not None, f"{method} {path} is rate-limited but does not say so"
             assert "Retry-After" in answer["headers"]
-            assert answer["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+            # In the operation's error format: a FHIR client gets its 429 as an OperationOutcome.
+            media, schema = (
+                ("application/fhir+json", "OperationOutcome")
+                if path.startswith("/api/v1/fhir/")
+                else ("application/problem+json", "Problem")
+            )
+            assert answer["content"][media]["schema"] == {"$ref": f"#/components/schemas/{schema}"}
 
 
 def test_the_document_names_every_rate_limit_setting_with_its_default() -> None:
@@ -286,6 +292,22 @@ REAL_ERRORS = [
     ),
     _case("get", "/api/v1/coverage", "/api/v1/coverage", 403),
     _case("get", f"/api/v1/fhir{FHIR_CHECK}?region_code=77", f"/api/v1/fhir{FHIR_CHECK}", 401, None),
+    _case(
+        "get",
+        f"/api/v1/fhir{FHIR_CHECK}",
+        f"/api/v1/fhir{FHIR_CHECK}",
+        401,
+        None,
+        headers={"Authorization": "Bearer a"},
+    ),
+    _case("get", f"/api/v1/fhir{FHIR_CHECK}?access_token=x", f"/api/v1/fhir{FHIR_CHECK}", 400),
+    _case(
+        "get",
+        f"/api/v1/fhir{FHIR_CHECK}?enp=7754900882000015&region_code=77",
+        f"/api/v1/fhir{FHIR_CHECK}",
+        404,
+        "epolicy.eligibility",
+    ),
     _case("get", f"/api/v1/fhir{FHIR_CHECK}?region_code=77", f"/api/v1/fhir{FHIR_CHECK}", 403),
     _case("get", f"/api/v1/fhir{FHIR_CHECK}?region_code=77", f"/api/v1/fhir{FHIR_CHECK}", 422, "epolicy.eligibility"),
 ]
@@ -311,6 +333,18 @@ def test_a_real_503_of_an_unavailable_fund_matches_its_documentation(gateway: Ga
     answer = gateway.client.get("/api/v1/policies/7754900882000015", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 503
     _assert_documented(_spec(), "/api/v1/policies/{enp}", "get", answer)
+
+
+@pytest.mark.network
+def test_a_real_fhir_503_of_an_unavailable_fund_matches_its_documentation(gateway: Gateway) -> None:
+    gateway.fund.fail("insurance_status", unavailable(Source.FUND, "GetInsuranceStatus"))
+    token = gateway.token(sub="clinic-demo", snils=None, scope="epolicy.eligibility")
+    path = f"/api/v1/fhir{FHIR_CHECK}"
+    answer = gateway.client.get(
+        f"{path}?enp=7754900882000015&region_code=77", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert (answer.status_code, answer.mimetype) == (503, "application/fhir+json")
+    _assert_documented(_spec(), path, "get", answer)
 
 
 def _assert_documented(spec: dict[str, Any], template: str, method: str, answer: Any) -> None:

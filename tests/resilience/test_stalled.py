@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gateway.api.render import application as render_application
+from gateway.api import responses as out
 from gateway.catalogue import Catalogue
 from gateway.domain.model import ApplicationStatus, Source
 from gateway.usecases.processing import RESUMED_NOTE, STALLED_NOTE, Processor, RetryPolicy, resume
@@ -41,7 +41,7 @@ def test_the_last_failed_attempt_parks_the_application_instead_of_retrying() -> 
     assert [entry.application_id for entry in store.stalled()] == ["app_1"]
     assert store.stalled()[0].attempts == 3
     assert store.stalled()[0].last_error == "fund:VerifyPerson"
-    assert render_application(application)["stalled"] is True
+    assert out.dump(out.ApplicationOut, application)["stalled"] is True
 
 
 def test_an_operator_resumes_a_stalled_application_and_it_finishes() -> None:
@@ -63,7 +63,7 @@ def test_an_operator_resumes_a_stalled_application_and_it_finishes() -> None:
     done = store.get("app_1")
     assert done is not None
     assert done.status is ApplicationStatus.ISSUED
-    assert render_application(done)["stalled"] is False
+    assert out.dump(out.ApplicationOut, done)["stalled"] is False
     assert fund.calls.count("register_policy") == 1
 
 

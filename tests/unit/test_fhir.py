@@ -116,7 +116,17 @@ def test_every_catalogue_reason_is_a_valid_issue_with_the_catalogues_severity_an
     (issue,) = outcome["issue"]
     assert (issue["severity"], issue["code"]) == (entry.severity, entry.fhir_issue_type)
     assert issue["details"]["coding"][0]["code"] == entry.code
-    assert (issue["details"]["text"], issue["diagnostics"]) == (entry.message, entry.recommendation)
+    texts = fhir.CLINIC_TEXTS.get(entry.code, (entry.message, entry.recommendation))
+    assert (issue["details"]["text"], issue["diagnostics"]) == texts
+
+
+def test_an_outage_tells_the_clinic_to_retry_not_that_an_application_was_saved() -> None:
+    reason = CATALOGUE.reason(Violation("TECHNICAL_ERROR"))
+    issue = fhir.reason_issue(reason, CATALOGUE.entry(reason.code))
+    assert "заявление" in reason.message, "the catalogue speaks to a citizen"
+    assert "заявлени" not in issue["details"]["text"] + issue["diagnostics"]
+    assert issue["details"]["text"].startswith("Фонд ОМС временно не отвечает")
+    assert "Retry-After" in issue["diagnostics"]
 
 
 def test_the_field_of_a_reason_is_the_http_parameter_path() -> None:
