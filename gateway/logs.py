@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
 import time
@@ -21,7 +20,7 @@ from typing import IO, Any
 
 from flask import Flask, Response, g, request
 
-from gateway.correlation import correlation_id
+from gateway.correlation import correlation_id, new_id
 from gateway.ids import APPLICATION_ID_PATTERN, PREFIX
 
 LOG_FORMATS = ("text", "json")
@@ -159,7 +158,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def begin() -> None:
         g.log_started = time.perf_counter()
-        g.request_id_token = request_id.set(new_request_id())
+        g.request_id_token = request_id.set(new_id())
         # A view that reads or changes one application: its id (checked, since it comes from the path).
         value = (request.view_args or {}).get("application_id")
         known = value if isinstance(value, str) and _APPLICATION_ID.fullmatch(value) else None
@@ -184,18 +183,6 @@ def init_app(app: Flask) -> None:
             token = g.pop(name, None)
             if token is not None:
                 variable.reset(token)
-
-
-def new_request_id() -> str:
-    """The fast path of `uuid.uuid4().hex`: the same 32 hex digits of a version 4 UUID from 16 random bytes, without
-    building the UUID object around them (tests/unit/test_request_path.py holds the two equal)."""
-    value = int.from_bytes(os.urandom(16), "big")
-    return f"{value & _CLEAR_VERSION_AND_VARIANT | _VERSION_4_RFC_4122:032x}"
-
-
-# What uuid.UUID(bytes=..., version=4) does to the random bits: the variant (RFC 4122) and the version (4).
-_CLEAR_VERSION_AND_VARIANT = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
-_VERSION_4_RFC_4122 = (0x8000 << 48) | (4 << 76)
 
 
 def _location(response: Response) -> str:

@@ -129,15 +129,17 @@ def test_folded_hooks_run_as_flask_runs_them_one_by_one(stop_at: str | None) -> 
     assert answers[0] == answers[1]
 
 
-def test_the_fast_request_id_is_uuid4s_hex_of_the_same_random_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_fast_request_and_correlation_id_is_uuid4s_hex_of_the_same_random_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import os
     import uuid
 
-    from gateway.logs import new_request_id
+    from gateway.correlation import new_id
 
     for random in (bytes(16), b"\xff" * 16, bytes(range(16)), os.urandom(16)):
         monkeypatch.setattr(os, "urandom", lambda size, random=random: random)
-        assert new_request_id() == uuid.uuid4().hex
+        assert new_id() == uuid.uuid4().hex
 
 
 def test_the_request_series_are_the_children_labels_gives() -> None:
