@@ -45,7 +45,7 @@ soak: $(STAMP)
 	EPOLICY_SOAK_APPLICATIONS=$${EPOLICY_SOAK_APPLICATIONS:-300} EPOLICY_SOAK_CLIENTS=$${EPOLICY_SOAK_CLIENTS:-8} \
 		$(BIN)/python -m pytest tests/resilience/test_soak.py
 
-## bench: the five benchmarks, each printing ratios measured side by side (BENCH_ARGS=--quick: under two minutes)
+## bench: the six benchmarks, each printing ratios measured side by side (BENCH_ARGS=--quick: under two minutes)
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

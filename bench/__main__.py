@@ -15,12 +15,13 @@ BENCHMARKS = {
     "pipeline": ("bench.pipeline", "3. Application pipeline: accepted → issued per second"),
     "growth": ("bench.growth", "4. Growth: 10 000 and 1 000 000 stored applications (PostgreSQL)"),
     "memory": ("bench.memory", "5. Memory of a gateway worker process over many requests"),
+    "served": ("bench.served", "6. Served as `make run` serves it: a status read next to a bare Flask endpoint"),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller runs: all five in under two minutes")
+    parser.add_argument("--quick", action="store_true", help="smaller runs: all six in under two minutes")
     choices = ", ".join(BENCHMARKS)
     parser.add_argument("names", nargs="*", metavar="name", help=f"which to run: {choices} (default: all)")
     args = parser.parse_args(argv)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -55,7 +57,61 @@ def create_app(
         ratelimit.init_app(app, built.rate_limits, settings)  # after the blueprints: it limits each of them
     app.register_blueprint(portal.bp)  # the demo portal's static pages: after the limiter, not limited
     app.register_blueprint(api_docs.bp)  # /docs: the API's documentation, public and static like the portal
+    fold_hooks(app)
     return app
+
+
+def fold_hooks(app: Flask) -> None:
+    """The app-wide before, after and teardown hooks registered so far as one of each kind, run in Flask's order.
+
+    Flask pays a lookup and a coroutine check for each hook on every request; the request log, metrics, the
+    correlation id, the security headers and the rate limiter are a dozen. A hook that returns an answer ends the
+    before hooks, as in Flask; hooks registered later (tests add some) run around the folded ones as they would.
+    Async hooks are left as they are.
+    """
+    before: list[Any] = app.before_request_funcs.get(None, [])
+    after: list[Any] = app.after_request_funcs.get(None, [])
+    teardown: list[Any] = app.teardown_request_funcs.get(None, [])
+    if any(inspect.iscoroutinefunction(function) for function in (*before, *after, *teardown)):
+        return
+    if len(before) > 1:
+        app.before_request_funcs[None] = [_before(tuple(before))]
+    if len(after) > 1:
+        app.after_request_funcs[None] = [_after(tuple(after))]
+    if len(teardown) > 1:
+        app.teardown_request_funcs[None] = [_teardown(tuple(teardown))]
+
+
+def _before(functions: tuple[Callable[[], Any], ...]) -> Callable[[], Any]:
+    def before() -> Any:
+        for function in functions:
+            answer = function()
+            if answer is not None:
+                return answer
+        return None
+
+    return before
+
+
+def _after(functions: tuple[Callable[[Any], Any], ...]) -> Callable[[Any], Any]:
+    last_first = functions[::-1]
+
+    def after(response: Any) -> Any:
+        for function in last_first:
+            response = function(response)
+        return response
+
+    return after
+
+
+def _teardown(functions: tuple[Callable[[BaseException | None], Any], ...]) -> Callable[[BaseException | None], None]:
+    last_first = functions[::-1]
+
+    def teardown(error: BaseException | None) -> None:
+        for function in last_first:
+            function(error)
+
+    return teardown
 
 
 def _correlate(app: Flask) -> None:
@@ -63,7 +119,7 @@ def _correlate(app: Flask) -> None:
 
     @app.before_request
     def begin() -> None:
-        value = accept_or_new(request.headers.get("X-Correlation-ID"))
+        value = accept_or_new(request.environ.get("HTTP_X_CORRELATION_ID"))
         g.correlation_token = set_correlation_id(value)
 
     @app.after_request

@@ -322,14 +322,12 @@ def worker(threads: int, log_level: str, log_format: str, metrics_port: int | No
 
 
 def _run_gateway(settings: Settings, host: str, port: int, threads: int) -> None:
-    from waitress.server import create_server
-
     from gateway.app import create_app
 
     # Bound before the app is built and any worker starts: a port in use ends the start at once, nothing to stop.
     listening = _listening(host, port, "EPOLICY_PORT (or --port)", "EPOLICY_HOST (or --host)")
     app = create_app(settings=settings)
-    server = create_server(app, sockets=[listening], threads=threads, ident="epolicy-gateway")
+    server = waitress_server(app, listening, threads)
     port = listening.getsockname()[1]
     stop = threading.Event()
     _stop_on_signals(stop)
@@ -342,6 +340,13 @@ def _run_gateway(settings: Settings, host: str, port: int, threads: int) -> None
     log.info("stopping")
     _close_in_loop(server, thread)
     pool.stop()
+
+
+def waitress_server(app: Any, listening: socket.socket, threads: int) -> Any:
+    """The waitress server `epolicy serve` runs `app` with (bench/served.py serves its bare endpoint with it too)."""
+    from waitress.server import create_server
+
+    return create_server(app, sockets=[listening], threads=threads, ident="epolicy-gateway")
 
 
 def _close_in_loop(server: Any, thread: threading.Thread) -> None:

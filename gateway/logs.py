@@ -14,14 +14,13 @@ import logging
 import re
 import sys
 import time
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import IO, Any
 
 from flask import Flask, Response, g, request
 
-from gateway.correlation import correlation_id
+from gateway.correlation import correlation_id, new_id
 from gateway.ids import APPLICATION_ID_PATTERN, PREFIX
 
 LOG_FORMATS = ("text", "json")
@@ -159,7 +158,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def begin() -> None:
         g.log_started = time.perf_counter()
-        g.request_id_token = request_id.set(uuid.uuid4().hex)
+        g.request_id_token = request_id.set(new_id())
         # A view that reads or changes one application: its id (checked, since it comes from the path).
         value = (request.view_args or {}).get("application_id")
         known = value if isinstance(value, str) and _APPLICATION_ID.fullmatch(value) else None
@@ -172,7 +171,7 @@ def init_app(app: Flask) -> None:
             response.headers["X-Request-ID"] = value
         if application_id.get() is None:
             # A new application (or a replacement) is known by the Location of the answer.
-            created = _APPLICATION_LOCATION.fullmatch(response.headers.get("Location", ""))
+            created = _APPLICATION_LOCATION.fullmatch(_location(response))
             if created is not None and "application_id_token" in g:
                 application_id.set(created.group(1))
         _log_request(response)
@@ -184,6 +183,15 @@ def init_app(app: Flask) -> None:
             token = g.pop(name, None)
             if token is not None:
                 variable.reset(token)
+
+
+def _location(response: Response) -> str:
+    # One pass over the answer's headers: `headers.get` raises and catches a KeyError when there is none, as there
+    # is none on every answer but a 201 or 202.
+    for name, value in response.headers.items():
+        if name.lower() == "location":
+            return str(value)
+    return ""
 
 
 def _log_request(response: Response) -> None:

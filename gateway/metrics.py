@@ -116,6 +116,20 @@ class Metrics:
         )
         self._live: LiveState | None = None
         self._exposed: CollectorRegistry | None = None
+        self._request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def request_series(self, method: str, endpoint: str, status: int) -> tuple[Any, Any]:
+        """The children of the request counter and of the duration histogram for these labels.
+
+        The same objects `.labels()` answers (it keeps them by label values too), remembered here by the route,
+        method and status: `.labels()` checks and joins its arguments and takes a lock on every request.
+        """
+        key = (method, endpoint, status)
+        found = self._request_series.get(key)
+        if found is None:
+            found = (self.requests.labels(method, endpoint, str(status)), self.request_seconds.labels(method, endpoint))
+            self._request_series[key] = found
+        return found
 
     def count_unprocessable(self, outcome: str) -> None:
         """Count an application a worker could not carry: `refused` or `stalled` (gateway.usecases.processing)."""
@@ -279,10 +293,11 @@ def init_app(app: Flask, metrics: Metrics, sources: Sources, settings: Settings)
         rule = request.url_rule
         endpoint = rule.rule if rule is not None else NO_ROUTE
         method = request.method if request.method in METHODS else "other"
-        metrics.requests.labels(method, endpoint, str(response.status_code)).inc()
+        answered, timed = metrics.request_series(method, endpoint, response.status_code)
+        answered.inc()
         started = g.get("metrics_started")
         if started is not None:
-            metrics.request_seconds.labels(method, endpoint).observe(time.perf_counter() - started)
+            timed.observe(time.perf_counter() - started)
         return response
 
 

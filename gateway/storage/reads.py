@@ -11,12 +11,14 @@ nothing). `tests/integration/storage/test_reads.py` holds them to the same state
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import Select
 
 from gateway.storage.database import make_engine
@@ -54,6 +56,8 @@ class Reads:
         self._separate = engine.dialect.name == "postgresql"
         self._pool = read_pool(engine) if self._separate else engine
         self.observer = observer  # sees every statement run (the growth benchmark EXPLAINs them)
+        # An SQLite file's reads skip the pool's checkout and return (in-memory databases share one connection).
+        self._kept = KeptConnections(engine) if not self._separate and isinstance(engine.pool, QueuePool) else None
 
     def compile(self, statement: Select[Any]) -> Read:
         """The statement compiled for this engine's database, once."""
@@ -76,20 +80,8 @@ class Reads:
         parameters = read.parameters(values)
         if self.observer is not None:
             self.observer(read.sql, parameters)
-        dialect = self._engine.dialect
-        for attempt in (1, 2):
-            connection = self._pool.raw_connection()
-            try:
-                fetched = self._run(connection, read.sql, parameters)
-                break
-            except dialect.loaded_dbapi.Error as error:
-                # Never back to the pool in an unknown state; raised as SQLAlchemy raises it, for the callers.
-                closed = dialect.is_disconnect(error, connection.driver_connection, None)
-                connection.invalidate(error)
-                if not (self._separate and closed and attempt == 1):
-                    raise DBAPIError.instance(read.sql, parameters, error, dialect.loaded_dbapi.Error) from None
-            finally:
-                connection.close()  # back to the pool (or away, if invalidated)
+        fetch = self.fetch if self._kept is None else self.fast_fetch
+        fetched = fetch(read.sql, parameters)
         if not any(read.results):
             return [tuple(row) for row in fetched]
         return [
@@ -98,6 +90,43 @@ class Reads:
             )
             for row in fetched
         ]
+
+    def fetch(self, sql: str, parameters: Any) -> list[Any]:
+        """The rows of `sql` on a connection of the pool (the reference of `fast_fetch`)."""
+        dialect = self._engine.dialect
+        for attempt in (1, 2):
+            connection = self._pool.raw_connection()
+            try:
+                fetched = self._run(connection, sql, parameters)
+                break
+            except dialect.loaded_dbapi.Error as error:
+                # Never back to the pool in an unknown state; raised as SQLAlchemy raises it, for the callers.
+                closed = dialect.is_disconnect(error, connection.driver_connection, None)
+                connection.invalidate(error)
+                if not (self._separate and closed and attempt == 1):
+                    raise DBAPIError.instance(sql, parameters, error, dialect.loaded_dbapi.Error) from None
+            finally:
+                connection.close()  # back to the pool (or away, if invalidated)
+        return fetched
+
+    def fast_fetch(self, sql: str, parameters: Any) -> list[Any]:
+        """The fast path of `fetch` for an SQLite file: the same statement on a connection kept by `KeptConnections`
+        instead of one checked out of the pool and returned (events, a rollback on return: 7 µs of a 15 µs read).
+        A connection that fails is closed, never kept; tests/integration/storage/test_reads.py holds the two equal."""
+        kept = self._kept
+        assert kept is not None
+        dialect = self._engine.dialect
+        connection = kept.take()
+        try:
+            fetched = self._run(connection, sql, parameters)
+        except dialect.loaded_dbapi.Error as error:
+            connection.close()
+            raise DBAPIError.instance(sql, parameters, error, dialect.loaded_dbapi.Error) from None
+        except BaseException:
+            connection.close()
+            raise
+        kept.give(connection)
+        return fetched
 
     @staticmethod
     def _run(connection: Any, sql: str, parameters: Any) -> list[Any]:
@@ -112,6 +141,50 @@ class Reads:
         """The first column of the first row, or None when there is no row."""
         found = self.rows(read, **values)
         return found[0][0] if found else None
+
+
+class KeptConnections:
+    """DBAPI connections for the reads of an SQLite file, made by the engine's pool and let go of by it.
+
+    Each is made by a checkout (so the engine's connect events, its pragmas, ran on it) and detached from the pool
+    at once: the pool makes another when it needs one, and this keeps it, last in first out, each used by one read
+    at a time. Closed when the engine is disposed; in a forked child the parent's are forgotten, never used.
+    """
+
+    def __init__(self, engine: Engine, most: int = 32):
+        self._engine = engine
+        self._most = most
+        self._idle: list[Any] = []
+        self._pid = os.getpid()
+        event.listen(engine, "engine_disposed", lambda _: self.close())
+
+    def take(self) -> Any:
+        """An idle kept connection, or a new one."""
+        if self._pid != os.getpid():
+            self._idle, self._pid = [], os.getpid()  # the parent's: its handles are not this process's to use
+        try:
+            return self._idle.pop()  # atomic: no two threads get the same one
+        except IndexError:
+            connection = self._engine.raw_connection()
+            connection.detach()
+            return connection
+
+    def give(self, connection: Any) -> None:
+        """Keep `connection` for the next read (or close it, when as many are idle as may be)."""
+        if len(self._idle) < self._most and self._pid == os.getpid():
+            self._idle.append(connection)
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        """Close every idle connection (the engine was disposed); in a forked child, forget them."""
+        idle, self._idle = self._idle, []
+        if self._pid == os.getpid():
+            for connection in idle:
+                connection.close()
+
+    def __len__(self) -> int:
+        return len(self._idle)
 
 
 def read_pool(engine: Engine) -> Engine:

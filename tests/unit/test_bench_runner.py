@@ -1,4 +1,4 @@
-"""`python -m bench` knows its five benchmarks, each importable with a `main`, and refuses an unknown name."""
+"""`python -m bench` knows its benchmarks, each importable with a `main`, and refuses an unknown name."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from authlib.integrations.flask_oauth2 import token_authenticated
 from flask import Flask
 from joserfc.jwk import RSAKey
 
@@ -118,3 +119,47 @@ def test_the_least_recently_used_token_goes_first() -> None:
     assert tokens.get("a") is not None
     tokens.add("c", access_token(exp=100))
     assert [name for name in "abc" if tokens.get(name) is not None] == ["a", "c"]
+
+
+def _answers(app: Flask, headers: dict[str, str], path: str) -> tuple[int, Any, list[tuple[str, str]]]:
+    answer = app.test_client().get(path, headers=headers)
+    kept = [(name, value) for name, value in answer.headers if name != "Content-Length"]
+    return answer.status_code, answer.get_json(), kept
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer {token}",
+        "bearer {token}",
+        "Bearer  {token} ",
+        "Bearer {stranger}",
+        "Bearer {token} extra",
+        "Bearer",
+        "Basic {token}",
+        "",
+    ],
+)
+@pytest.mark.parametrize("path", ["/applications", "/policies/7754900882000015", "/me"])
+def test_the_fast_path_of_a_remembered_token_answers_as_authlibs_reference(
+    app: Flask, key: RSAKey, monkeypatch: pytest.MonkeyPatch, header: str, path: str
+) -> None:
+    token = forge(key, claims(ISSUER, scope="epolicy.read"))
+    stranger = forge(key, claims(ISSUER, sub="someone-else", scope="epolicy.apply"))
+    assert app.test_client().get("/me", headers=bearer(token)).status_code == 200, "remembered before the runs"
+    headers = {"Authorization": header.format(token=token, stranger=stranger)} if header else {}
+    protector = app.extensions[EXTENSION_KEY]
+    seen: list[object] = []
+
+    def authenticated(sender: object, token: object) -> None:
+        seen.append(token)
+
+    with token_authenticated.connected_to(authenticated):
+        fast = _answers(app, headers, path)
+        fast_seen = list(seen)
+        seen.clear()
+        monkeypatch.setattr(protector, "fast_acquire_token", lambda scopes: None)
+        reference = _answers(app, headers, path)
+
+    assert fast == reference
+    assert fast_seen == seen, "the signal is sent with the same token on either path"

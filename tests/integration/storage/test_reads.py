@@ -116,3 +116,43 @@ def test_the_reads_pool_is_disposed_with_the_engine(database: str) -> None:
     store.policy_changed_at(ENP)
     engine.dispose()
     assert store.reads._pool.pool.checkedin() == 0  # type: ignore[attr-defined]
+
+
+def test_the_fast_path_of_an_sqlite_files_reads_answers_as_the_pool_does(
+    filled: SqlApplicationStore, engine: Engine
+) -> None:
+    reads = Reads(engine)
+    if engine.dialect.name != "sqlite":
+        assert reads._kept is None, "PostgreSQL's reads keep their own pool, with its retry on a closed connection"
+        return
+    assert reads._kept is not None
+    changed, granted = reads.compile(_POLICY_CHANGED_AT), reads.compile(_GRANTED_ENPS)
+    for enp in (ENP, OTHER, "0000000000000000"):
+        parameters = changed.parameters({"enp": enp})
+        assert reads.fast_fetch(changed.sql, parameters) == reads.fetch(changed.sql, parameters)
+    for owner in ("user-1", "nobody"):
+        parameters = granted.parameters({"owner_sub": owner})
+        assert reads.fast_fetch(granted.sql, parameters) == reads.fetch(granted.sql, parameters)
+
+
+def test_a_kept_connection_serves_the_next_read_and_goes_with_the_engine(database: str) -> None:
+    engine = make_engine(database, pool_size=2)
+    reads = Reads(engine)
+    if reads._kept is None:
+        assert engine.dialect.name == "postgresql"
+        engine.dispose()
+        return
+    count = reads.compile(select(func.count()).select_from(applications))
+    assert reads.scalar(count) == 0
+    (connection,) = reads._kept._idle
+    assert reads.scalar(count) == 0
+    assert reads._kept._idle == [connection], "the same one again, not a second"
+    assert connection.dbapi_connection.execute("PRAGMA foreign_keys").fetchone() == (1,), "made with the pragmas"
+    with pytest.raises(DBAPIError):
+        reads.rows(reads.compile(select(func.count()).select_from(text("no_such_table"))))
+    assert len(reads._kept) == 0, "a connection that failed is closed, not kept"
+    reads._kept._pid = -1  # as a forked child sees its parent's
+    assert reads.scalar(count) == 0
+    assert len(reads._kept) == 1
+    engine.dispose()
+    assert len(reads._kept) == 0
