@@ -136,6 +136,8 @@ def _serving(declared: Operation, view: Callable[..., Any], load: Loader | None)
     status = declared.answer.status
     body_schema = declared.body
 
+    render = fast_render(schema) if schema is not None else _plain_json
+
     @functools.wraps(view)
     def served(**arguments: Any) -> Response:
         if body_schema is not None and load is not None:
@@ -144,8 +146,7 @@ def _serving(declared: Operation, view: Callable[..., Any], load: Loader | None)
         if isinstance(returned, Response):
             return returned
         reply = returned if isinstance(returned, Reply) else Reply(returned)
-        value = reply.value if schema is None else schema.dump(reply.value)
-        response = Response(json.dumps(value, ensure_ascii=False), reply.status or status, mimetype=declared.media_type)
+        response = Response(render(reply.value), reply.status or status, mimetype=declared.media_type)
         if reply.headers:
             response.headers.update(reply.headers)
         return conditional(response) if declared.conditional else response
@@ -155,6 +156,36 @@ def _serving(declared: Operation, view: Callable[..., Any], load: Loader | None)
     guarded.error_media_type = declared.error_media_type  # type: ignore[attr-defined]
     guarded.operation = declared  # type: ignore[attr-defined]
     return guarded
+
+
+def _plain_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def reference_render(schema: Schema, value: Any) -> str:
+    """An answer's JSON text: the schema's rendering of the value."""
+    return json.dumps(schema.dump(value), ensure_ascii=False)
+
+
+def fast_render(schema: Schema, size: int = 1024) -> Callable[[Any], str]:
+    """The fast path of `reference_render`: the text of a value rendered before, while it is among the last `size`.
+
+    A value the domain hands out again unchanged (a status read answered from the status cache, a policy polled by
+    a portal) is a frozen dataclass equal to the last one, so its text is too; a value that cannot be hashed is
+    rendered every time. tests/unit/api/test_operation.py holds the two equal.
+    """
+
+    @functools.lru_cache(maxsize=size)
+    def remembered(value: Any) -> str:
+        return reference_render(schema, value)
+
+    def render(value: Any) -> str:
+        try:
+            return remembered(value)
+        except TypeError:  # unhashable: a dict, a list, a value holding one
+            return reference_render(schema, value)
+
+    return render
 
 
 def openapi_path(rule: str) -> str:

@@ -104,3 +104,15 @@ def test_times_are_rfc_3339_in_utc_with_a_z() -> None:
 
     moscow = timezone(timedelta(hours=3))
     assert At().dump({"at": datetime(2026, 12, 7, 13, 0, 5, 123, tzinfo=moscow)}) == {"at": "2026-12-07T10:00:05Z"}
+
+
+def test_the_fast_render_is_the_reference_render_for_equal_unequal_and_unhashable_values() -> None:
+    from gateway.api.operation import fast_render, reference_render
+
+    schema = ThingOut()
+    render = fast_render(schema, size=2)
+    values: list[Any] = [Thing("a", ApplicationStatus.ISSUED), Thing("a", ApplicationStatus.ISSUED)]
+    values += [Thing("b", ApplicationStatus.ACCEPTED), Thing("a", ApplicationStatus.REJECTED)]
+    values += [{"name": "c", "status": ApplicationStatus.ISSUED}, Thing("b", ApplicationStatus.ACCEPTED)]
+    for value in values * 2:  # again, after the smallest memory has let some go
+        assert render(value) == reference_render(schema, value)
