@@ -19,7 +19,9 @@ from gateway.domain.model import Source
 from gateway.domain.reference import DEFAULT_INSURERS, DEFAULT_REGIONS, Reference, load_reference
 from gateway.guard import GuardedInsurers, guarded
 from gateway.ids import new_application_id
+from gateway.kz.domain import kz_today
 from gateway.kz.ports import KzFundPort
+from gateway.kz.usecase import KzContext
 from gateway.metrics import Metrics
 from gateway.ports import ApplicationStore, FundReads, FundRegistry, Insurers
 from gateway.readiness import ReadinessRunner, gateway_checks
@@ -65,6 +67,14 @@ class Services:
     @property
     def policies(self) -> PolicyContext:
         return PolicyContext(self.store, self.fund, self.catalogue, self.read_message_id, self.status_cache)
+
+    @property
+    def kz(self) -> KzContext:
+        """The Kazakh profile's reads: its fund, and the Kazakh calendar (from 19:00 UTC it is tomorrow in Almaty)."""
+        fund = self.kz_fund
+        if fund is None:  # Services built by hand without the Kazakh profile; build_services always sets it
+            raise RuntimeError("the Kazakh profile has no fund configured")
+        return KzContext(fund, self.catalogue, self.read_message_id, lambda: kz_today(self.clock()))
 
     # The settings the views read, by name, so that a view's Protocol of needs names a value rather than Settings.
     @property
