@@ -222,11 +222,12 @@ def _app() -> Flask:
 
 
 def _conditional_routes(app: Flask) -> set[tuple[str, str]]:
-    """The routes whose view answers through gateway.api.common.conditional()."""
+    """The routes whose view answers through gateway.api.common.conditional(): declared so, or calling it."""
     found = set()
     for rule in app.url_map.iter_rules():
-        view = inspect.unwrap(app.view_functions[rule.endpoint])
-        if "conditional" in view.__code__.co_names:
+        view = app.view_functions[rule.endpoint]
+        declared = getattr(view, "operation", None)  # gateway.api.operation adds the ETag itself
+        if declared.conditional if declared is not None else "conditional" in inspect.unwrap(view).__code__.co_names:
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
             found |= {(path, method.lower()) for method in rule.methods or () if method not in ("HEAD", "OPTIONS")}
     return found

@@ -100,7 +100,7 @@ def every_request_schema() -> list[type[schemas.Schema]]:
 
     found: list[type[schemas.Schema]] = []
     for module in api_modules():
-        found += [operation.body for operation in module.DOCS if operation.body is not None]
+        found += [operation.body for operation in module.routes.operations if operation.body is not None]
     assert found, "the documented operations name their request bodies"
     return found
 
