@@ -81,21 +81,8 @@ def operations() -> list[Operation]:
 
 
 def _declared(module: Any) -> list[Operation]:
-    routes = getattr(module, "routes", None)
-    if routes is not None:
-        return list(routes.operations)
-    # TRANSITION: a module still listing DOCS.
-    import dataclasses
-
-    from gateway.api.operation import Answer
-
-    found = []
-    for old in module.DOCS:
-        values = {f.name: getattr(old, f.name) for f in dataclasses.fields(old)}
-        values["answer"] = Answer(*old.answer)
-        values["parameters"] = tuple(old.parameters)
-        found.append(Operation(**values))
-    return found
+    declared: list[Operation] = module.routes.operations
+    return declared
 
 
 # The FHIR R4 resource of the FHIR operation's errors, as far as a client needs to read it (gateway/fhir.py).
@@ -170,7 +157,7 @@ def build_spec(issuer: str | None = None) -> APISpec:
     paths: dict[str, dict[str, Any]] = {}
     examples: dict[str, dict[str, Any]] = {}  # of the error answers, each written once and referred to
     for module in api_modules():
-        limited = module.bp.name not in UNLIMITED_BLUEPRINTS
+        limited = module.routes.blueprint.name not in UNLIMITED_BLUEPRINTS
         for operation in _declared(module):
             paths.setdefault(operation.path, {})[operation.method] = _operation(operation, limited, examples)
     for name in sorted(examples):

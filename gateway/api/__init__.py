@@ -1,4 +1,5 @@
-"""The REST API: one module per feature, each with its blueprint `bp` and its documented operations `DOCS`.
+"""The REST API: one module per feature, each with its `routes` (gateway/api/operation.py), its operations declared
+once, and `bp`, their blueprint.
 
 A module may also have `SCHEMAS`, a dict of names to marshmallow schemas, so that the OpenAPI document refers to
 its request and response schemas by those names.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-# The app registers these blueprints and the OpenAPI document lists their DOCS, in this order.
+# The app registers these blueprints and the OpenAPI document lists their operations, in this order.
 MODULES = (
     "applications",
     "policies",

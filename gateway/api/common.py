@@ -96,13 +96,3 @@ def http_date_now() -> str:
     if _date[0] != second:
         _date = (second, http_date(second))
     return _date[1]
-
-
-# TRANSITION: removed once every module is declared with gateway.api.operation.
-services = dependencies
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    response = Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
-    response.headers.update(headers or {})
-    return response

@@ -1,11 +1,9 @@
-"""How an API module documents its operations for the OpenAPI document (gateway/openapi.py collects them)."""
+"""What several operations' declarations share in the OpenAPI document: error descriptions, headers, parameters,
+examples of bodies (gateway/api/operation.py declares the operations, gateway/openapi.py writes the document)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
-
-from marshmallow import Schema
 
 ERRORS = {
     400: "Тело запроса не является объектом JSON или параметр неверен; токен в адресе запроса (invalid_request)",
@@ -36,32 +34,6 @@ IF_NONE_MATCH = {
     "schema": {"type": "string"},
     "example": '"df8c55c8c34c13bb8a91e27cc413cae04df9a695"',
 }
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One documented operation of the API."""
-
-    path: str
-    method: str
-    operation_id: str
-    summary: str
-    tag: str
-    answer: tuple[int, type[Schema] | None, str]
-    scopes: tuple[str, ...] | None = None  # None: no token; (): any valid token
-    body: type[Schema] | None = None
-    errors: tuple[int, ...] = ()
-    parameters: list[dict[str, Any]] = field(default_factory=list)
-    headers: dict[str, Any] = field(default_factory=dict)
-    media_type: str = "application/json"  # of the success answer; errors are problem+json unless error_media_type
-    error_media_type: str | None = None
-    examples: dict[str, Any] = field(default_factory=dict)  # of the body: name → {"summary": ..., "value": ...}
-    # Examples of the error answers by status, names in gateway/api/problem_docs.py PROBLEMS, instead of its defaults;
-    # the auth layer's follow them, except for FHIR errors, whose operation names all of its own.
-    problems: dict[int, tuple[str, ...]] = field(default_factory=dict)
-    # The view answers through gateway.api.common.conditional(): ETag on its answer, 304 for a matching If-None-Match.
-    conditional: bool = False
-    error_schema: str = "Problem"  # the component the problem+json errors are
 
 
 IDEMPOTENCY_KEY = {

@@ -8,117 +8,79 @@ first, since the number alone tells nothing about anyone.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from flask import Blueprint, Response
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
-from gateway.api.common import json_response, services
-from gateway.api.docs import Operation
-from gateway.auth import current_token, require_scope
+from gateway.api import responses as out
+from gateway.api.common import dependencies
+from gateway.api.operation import Answer, Reply, Routes
+from gateway.auth import current_token
 from gateway.domain.identifiers import normalize_identifier
 from gateway.domain.model import Sex
-from gateway.kz.domain import (
-    Package,
-    PackageCode,
-    Packages,
-    package_for,
-)
-from gateway.kz.usecase import KzReader, KzStatus, insurance_status
+from gateway.kz.domain import PackageCode, Packages, package_for
+from gateway.kz.usecase import KzContext, KzReader, KzStatus, insurance_status
 
-bp = Blueprint("kz", __name__, url_prefix="/api/v1/kz")
+routes = Routes("kz", __name__, url_prefix="/api/v1/kz", tag="kz")
+bp = routes.blueprint
 IIN_CLAIM = "iin"
 
 
+class Needs(Protocol):
+    """What the Kazakh profile's views use of the app's services."""
+
+    @property
+    def kz(self) -> KzContext: ...
+    @property
+    def kz_packages(self) -> Packages | None: ...
+
+
 def packages() -> Packages:
-    """The packages of medical care of the current app, read once when its services were built."""
-    found = services().kz_packages
-    if found is None:  # Services built by hand without the Kazakh profile; build_services always sets them
-        raise RuntimeError("the Kazakh profile has no packages loaded")
-    return found
+    """The packages of medical care of the current app (read once, at start, by the composition root)."""
+    needs: Needs = dependencies()
+    if needs.kz_packages is None:
+        raise RuntimeError("the services have no Kazakh packages (gateway.bootstrap.build_services reads them)")
+    return needs.kz_packages
 
 
-@bp.get("/insurance-status/<iin>")
-@require_scope("epolicy.read", "epolicy.eligibility")
-def status(iin: str) -> Response:
-    """Whether the holder of an ИИН is insured in ОСМС today, and which package applies to them."""
-    token = current_token()
-    claimed = token.claims.get(IIN_CLAIM)
-    own = normalize_identifier(claimed) if isinstance(claimed, str) else None
-    reader = KzReader("epolicy.eligibility" in token.scopes, own)
-    # The ИИН is normalised here, once, as a СНИЛС is in a body: the fund gets exactly the digits checked.
-    found = insurance_status(normalize_identifier(iin), reader, services().kz)
-    return json_response(render_status(found, packages()))
+@dataclass(frozen=True)
+class ShownPackage:
+    """A package as it applies to a person, read with the packages it is made of."""
+
+    code: PackageCode
+    reference: Packages
 
 
-@bp.get("/packages")
-def package_list() -> Response:
-    """The packages of medical care and their services; public reference data."""
-    response = json_response(render_packages(packages()))
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
-    return response
+@dataclass(frozen=True)
+class ShownStatus:
+    """An ИИН's status with the reference its package is named from."""
 
-
-# --- representations -----------------------------------------------------------------------------------------
-
-
-def render_status(found: KzStatus, reference: Packages) -> dict[str, Any]:
-    """The status of an ИИН as `GET /api/v1/kz/insurance-status/{iin}` answers it."""
-    status, period = found.status, found.status.period
-    return {
-        "iin": status.iin,
-        "on_date": status.on.isoformat(),
-        "insured": status.insured,
-        "insured_from": None if period is None else period.start.isoformat(),
-        "insured_to": None if period is None or period.end is None else period.end.isoformat(),
-        "package": applicable(status.package, reference),
-        "holder": {"birth_date": found.holder.birth_date.isoformat(), "sex": found.holder.sex.value},
-    }
-
-
-def applicable(code: PackageCode, reference: Packages) -> dict[str, Any]:
-    """An applicable package: its code, its name and the packages it is made of."""
-    return {
-        "code": code.value,
-        "name": reference.name_of(code),
-        "insured": code is package_for(True),
-        "parts": [part.code for part in reference.parts(code)],
-    }
-
-
-def package(item: Package) -> dict[str, Any]:
-    """One package of medical care with its services."""
-    return {
-        "code": item.code,
-        "short_name": item.short_name,
-        "name": item.name,
-        "for_whom": item.for_whom,
-        "services": list(item.services),
-    }
-
-
-def render_packages(reference: Packages) -> dict[str, Any]:
-    """The reference as `GET /api/v1/kz/packages` answers it."""
-    return {
-        "items": [package(item) for item in reference.by_code.values()],
-        "applicable": [applicable(code, reference) for code in PackageCode],
-    }
-
-
-# --- documentation -------------------------------------------------------------------------------------------
+    found: KzStatus
+    reference: Packages
 
 
 class KzHolderOut(Schema):
     birth_date = fields.Date(required=True, metadata={"description": "Дата рождения по ИИН"})
-    sex = fields.String(required=True, validate=validate.OneOf([sex.value for sex in Sex]))
+    sex = out.Value(required=True, validate=validate.OneOf([sex.value for sex in Sex]))
 
 
 class KzApplicablePackageOut(Schema):
-    code = fields.String(required=True, validate=validate.OneOf([code.value for code in PackageCode]))
+    code = out.Value(required=True, validate=validate.OneOf([code.value for code in PackageCode]))
     name = fields.String(required=True, metadata={"description": "«ГОБМП» или «ГОБМП + ОСМС»"})
     insured = fields.Boolean(required=True, metadata={"description": "Пакет для застрахованных в ОСМС"})
     parts = fields.List(fields.String(), required=True, metadata={"description": "Коды пакетов из /api/v1/kz/packages"})
+
+    @pre_dump
+    def _shown(self, shown: ShownPackage, **kwargs: Any) -> Mapping[str, Any]:
+        code, reference = shown.code, shown.reference
+        return {
+            "code": code,
+            "name": reference.name_of(code),
+            "insured": code is package_for(True),
+            "parts": [part.code for part in reference.parts(code)],
+        }
 
 
 class KzInsuranceStatusOut(Schema):
@@ -132,6 +94,19 @@ class KzInsuranceStatusOut(Schema):
     package = fields.Nested(KzApplicablePackageOut, required=True)
     holder = fields.Nested(KzHolderOut, required=True)
 
+    @pre_dump
+    def _shown(self, shown: ShownStatus, **kwargs: Any) -> Mapping[str, Any]:
+        status, period = shown.found.status, shown.found.status.period
+        return {
+            "iin": status.iin,
+            "on_date": status.on,
+            "insured": status.insured,
+            "insured_from": None if period is None else period.start,
+            "insured_to": None if period is None else period.end,
+            "package": ShownPackage(status.package, shown.reference),
+            "holder": shown.found.holder,
+        }
+
 
 class KzPackageOut(Schema):
     code = fields.String(required=True)
@@ -144,6 +119,13 @@ class KzPackageOut(Schema):
 class KzPackagesOut(Schema):
     items = fields.List(fields.Nested(KzPackageOut), required=True)
     applicable = fields.List(fields.Nested(KzApplicablePackageOut), required=True)
+
+    @pre_dump
+    def _shown(self, reference: Packages, **kwargs: Any) -> Mapping[str, Any]:
+        return {
+            "items": list(reference.by_code.values()),
+            "applicable": [ShownPackage(code, reference) for code in PackageCode],
+        }
 
 
 SCHEMAS: dict[str, type[Schema]] = {
@@ -164,11 +146,29 @@ IIN = {
     "example": "791028302728",
 }
 
-DOCS = [
-    Operation("/api/v1/kz/insurance-status/{iin}", "get", "getKzInsuranceStatus",
-              "Казахстан: статус застрахованности в ОСМС по ИИН и применимый пакет", "kz",
-              (200, KzInsuranceStatusOut, "Статус застрахованности"), ("epolicy.read", "epolicy.eligibility"), None,
-              (401, 403, 404, 422, 503), [IIN], problems={422: ("iin-checksum",)}),
-    Operation("/api/v1/kz/packages", "get", "listKzPackages", "Казахстан: пакеты ГОБМП и ОСМС и их услуги", "kz",
-              (200, KzPackagesOut, "Пакеты медицинской помощи")),
-]  # fmt: skip
+
+@routes.get(
+    "/insurance-status/<iin>", "getKzInsuranceStatus",
+    "Казахстан: статус застрахованности в ОСМС по ИИН и применимый пакет",
+    Answer(200, KzInsuranceStatusOut, "Статус застрахованности"), scopes=("epolicy.read", "epolicy.eligibility"),
+    errors=(401, 403, 404, 422, 503), parameters=(IIN,), problems={422: ("iin-checksum",)},
+)  # fmt: skip
+def status(iin: str) -> ShownStatus:
+    """Whether the holder of an ИИН is insured in ОСМС today, and which package applies to them."""
+    needs: Needs = dependencies()
+    token = current_token()
+    claimed = token.claims.get(IIN_CLAIM)
+    own = normalize_identifier(claimed) if isinstance(claimed, str) else None
+    reader = KzReader("epolicy.eligibility" in token.scopes, own)
+    # The ИИН is normalised here, once, as a СНИЛС is in a body: the fund gets exactly the digits checked.
+    found = insurance_status(normalize_identifier(iin), reader, needs.kz)
+    return ShownStatus(found, packages())
+
+
+@routes.get(
+    "/packages", "listKzPackages", "Казахстан: пакеты ГОБМП и ОСМС и их услуги",
+    Answer(200, KzPackagesOut, "Пакеты медицинской помощи"),
+)  # fmt: skip
+def package_list() -> Reply:
+    """The packages of medical care and their services; public reference data."""
+    return Reply(packages(), headers={"Cache-Control": "public, max-age=3600"})
