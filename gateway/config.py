@@ -166,7 +166,7 @@ class Settings:
     trusted_proxy_hops: int = 0
     # Requests.
     max_content_length: int = 64 * 1024
-    # Deepest nesting of arrays and objects a JSON body may have (gateway/api/limits.py); the API's bodies use 3.
+    # Deepest nesting of arrays and objects a JSON body may have (gateway/api/bodies.py); the API's bodies use 3.
     json_max_depth: int = 32
     page_size_default: int = 20
     page_size_max: int = 100

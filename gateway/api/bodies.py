@@ -2,12 +2,18 @@
 
 A body that does not load is refused with the same reasons as the domain's rules give, together with those of
 the rules that the fields which did load still allow (gateway/api/drafts.py): one answer names every mistake.
+
+The limits: Python's json module recurses once per nested array or object, so a body of ten thousand `[`
+exhausts the stack before any rule could look at it: the depth is counted first, on the text, without recursion.
+Then every text of the parsed body, keys included, is held to what a SOAP message can carry (gateway.domain.text).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from itertools import accumulate
 from typing import Any, Protocol
 
 from flask import g, request
@@ -15,12 +21,12 @@ from marshmallow import Schema, ValidationError
 
 from gateway.api.common import dependencies
 from gateway.api.drafts import draft_violations
-from gateway.api.limits import character_violations, depth_violation
 from gateway.api.problems import ProblemError
 from gateway.api.schemas import violations_of
 from gateway.catalogue import Catalogue
 from gateway.domain.calendar import moscow_date
-from gateway.domain.model import Reason
+from gateway.domain.model import Reason, Violation
+from gateway.domain.text import CHARACTERS_NOT_ALLOWED, characters_violation, code_points, escaped, not_allowed
 from gateway.usecases.errors import InputRejected
 from gateway.usecases.submission import Context
 
@@ -43,7 +49,7 @@ def _needs() -> Needs:
 
 def json_body() -> dict[str, Any]:
     """The request's JSON object, or a problem: 415 for another type, 400 for bad or too deeply nested JSON, 422
-    for texts no SOAP message could carry (gateway.api.limits). Read once a request."""
+    for texts no SOAP message could carry (below). Read once a request."""
     cached: dict[str, Any] | None = g.get("json_body")
     if cached is not None:
         return cached
@@ -105,3 +111,59 @@ def refusal_reasons(schema: Schema, error: ValidationError) -> tuple[Reason, ...
 
 def _within(field: str, path: str) -> bool:
     return field == path or field.startswith(f"{path}.")
+
+
+# --- the limits on a body ------------------------------------------------------------------------------------
+
+BODY_TOO_DEEP = "BODY_TOO_DEEP"
+
+# A JSON string, escapes and all; what is left between strings is structure, numbers, literals and white space.
+# An unterminated string runs to the end of the text (the closing quote is optional): otherwise every quote after
+# it would start a scan to the end again, and a body of `"\"\"\"…` would take quadratic time.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def depth(text: str) -> int:
+    """How deeply the arrays and objects of a JSON text nest (`{}` is 1), with brackets inside strings skipped.
+
+    Linear and without recursion, whatever the text: on a text that is not JSON the figure means nothing, but the
+    parser refuses that text anyway.
+    """
+    brackets = _NOT_A_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def depth_violation(text: str, limit: int) -> Violation | None:
+    """BODY_TOO_DEEP when the text nests deeper than `limit`."""
+    if depth(text) <= limit:
+        return None
+    return Violation(BODY_TOO_DEEP, None, (("max_depth", str(limit)),))
+
+
+def character_violations(body: Any) -> list[Violation]:
+    """CHARACTERS_NOT_ALLOWED for every text of a parsed body, and every key, that holds a character no field may.
+
+    Each names its field by JSON path (`person.birth_place`); a key's own characters are written there as `\\uXXXX`.
+    """
+    found: list[Violation] = []
+    # A stack, not recursion (the depth was limited, but need not be), each value with the key it came under.
+    pending: list[tuple[str, str | None, Any]] = [("", None, body)]
+    while pending:
+        path, key, value = pending.pop()
+        wrong = not_allowed(key) if key is not None else []
+        if wrong:
+            found.append(Violation(CHARACTERS_NOT_ALLOWED, path, (("characters", code_points(wrong)),)))
+        if isinstance(value, str):
+            violation = characters_violation(value, path or None)
+            if violation is not None:
+                found.append(violation)
+        elif isinstance(value, dict):
+            children = [
+                (f"{path}.{escaped(name)}" if path else escaped(name), name, item) for name, item in value.items()
+            ]
+            pending.extend(reversed(children))  # so that reasons come in the body's order
+        elif isinstance(value, list):
+            pending.extend(reversed([(f"{path}[{index}]", None, item) for index, item in enumerate(value)]))
+    return found

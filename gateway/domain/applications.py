@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from gateway.domain.identifiers import normalize_identifier, snils_violations
 from gateway.domain.model import (
     ApplicationKind,
     ApplicationStatus,
@@ -17,7 +18,9 @@ from gateway.domain.model import (
     Reason,
     RegistryApplicationType,
     RegistryReason,
+    Relation,
     ReplacementRequest,
+    Violation,
 )
 
 Status = ApplicationStatus
@@ -159,3 +162,34 @@ class Application:
         if self.status not in CANCELLABLE:
             raise TransitionError(f"an application in status {self.status} can no longer be cancelled")
         return self.move(Status.CANCELLED, Step.DONE, at)
+
+
+# --- who may apply for whom (README, "Who may see what") ------------------------------------------------------
+# The caller's identity is what the identity provider confirmed: the token's `snils` claim. Knowing another
+# person's СНИЛС and passport must give nobody anything of theirs, so the rules rest on that claim and on what the
+# gateway itself has done (an application it issued), never on what a request says of a person.
+
+
+def applicant_violations(request: NewPolicyRequest | ReplacementRequest, caller_snils: str | None) -> list[Violation]:
+    """`self` names the caller's own СНИЛС; a representative, when their СНИЛС is given, is the caller."""
+    if not isinstance(request, NewPolicyRequest):
+        return []  # a replacement is allowed or not by the policy it names (may_replace)
+    if request.relation is Relation.SELF:
+        if caller_snils is None:
+            return [Violation("SELF_SNILS_MISMATCH", "person.snils", (("rule", "token_has_no_snils"),))]
+        snils = request.person.snils
+        if snils is not None and not snils_violations(snils) and not _same(snils, caller_snils):
+            return [Violation("SELF_SNILS_MISMATCH", "person.snils")]
+        return []
+    representative = request.representative
+    if representative is None or representative.snils is None or caller_snils is None:
+        return []
+    if snils_violations(representative.snils, "representative.snils"):
+        return []  # its own format or check number reason says it better
+    if not _same(representative.snils, caller_snils):
+        return [Violation("REPRESENTATIVE_NOT_CALLER", "representative.snils")]
+    return []
+
+
+def _same(snils: str, other: str) -> bool:
+    return normalize_identifier(snils) == normalize_identifier(other)

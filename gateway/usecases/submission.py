@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.catalogue import Catalogue
-from gateway.domain.access import applicant_violations
-from gateway.domain.applications import Application, Owner, TransitionError
+from gateway.domain.applications import Application, Owner, TransitionError, applicant_violations
 from gateway.domain.calendar import MOSCOW
 from gateway.domain.eligibility import check_new_application, check_replacement
 from gateway.domain.model import NewPolicyRequest, Reason, ReplacementRequest, Violation

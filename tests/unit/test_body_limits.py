@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from gateway.api.limits import character_violations, depth, depth_violation
+from gateway.api.bodies import character_violations, depth, depth_violation
 from gateway.domain.model import Violation
 from tests.support.bodies import BODY
 
