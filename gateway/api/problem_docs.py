@@ -165,7 +165,7 @@ _EXAMPLES = (
         409,
         "Заявление уже передано в страховую организацию",
         "conflict",
-        "an application in status issuing can no longer be cancelled",
+        "Заявление в статусе issuing отозвать уже нельзя.",
     ),
     ProblemExample(
         "changed-meanwhile",

@@ -146,7 +146,8 @@ def cancel_application(application_id: str, owner: Owner, context: Context) -> A
     try:
         cancelled = application.cancel(context.clock())
     except TransitionError as error:
-        raise Conflict(str(error)) from error
+        # The state machine's words are for the log; the citizen reads why, and in which status it is.
+        raise Conflict(f"Заявление в статусе {application.status.value} отозвать уже нельзя.") from error
     try:
         context.store.save(cancelled, None)
     except ConcurrentUpdate as race:

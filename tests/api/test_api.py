@@ -154,6 +154,8 @@ def test_cancel_works_before_issuing_and_not_after(gateway: Gateway) -> None:
     assert created["id"] not in gateway.store.outbox
     again = gateway.client.delete(f"/api/v1/applications/{created['id']}", headers=gateway.auth())
     assert again.status_code == 409
+    # Said to the citizen in their language, with the status it is in: not the state machine's own words.
+    assert again.get_json()["detail"] == "Заявление в статусе cancelled отозвать уже нельзя."
 
 
 def test_another_citizen_sees_nothing_of_mine(gateway: Gateway) -> None:
