@@ -7,14 +7,19 @@ never inside a web server's workers, so this app starts no worker threads.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway.app import create_app
+from gateway.config import unknown_variables
 from gateway.logs import configure_logging
 
 configure_logging(os.environ.get("EPOLICY_LOG_LEVEL", "INFO"), os.environ.get("EPOLICY_LOG_FORMAT", "json"))
+# As the commands do before they start (gateway/cli.py): a mistyped variable would otherwise be ignored in silence.
+for _warning in unknown_variables():
+    logging.getLogger("gateway.wsgi").warning("%s", _warning)
 
 app = create_app()
 

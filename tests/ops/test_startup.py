@@ -247,3 +247,26 @@ def test_the_help_of_every_command_shows_the_variable_of_each_option() -> None:
                 assert f"env var: {option.envvar}" in help_text, f"epolicy {name} {option.opts[0]}"
                 shown += 1
     assert shown >= 15  # serve, worker, stack, mocks
+
+
+def test_the_wsgi_entry_point_warns_about_a_variable_that_is_no_setting_too(tmp_path: Path) -> None:
+    # gunicorn imports gateway.wsgi: no command of ours runs first, so the module itself must say it.
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("EPOLICY_")}
+    environment |= {
+        "EPOLICY_INSTANCE_PATH": str(tmp_path),
+        "EPOLICY_DATABASE_URL": f"sqlite:///{tmp_path}/epolicy.sqlite3",
+        "EPOLICY_LOG_FORMAT": "text",
+        "EPOLICY_WORKER_THRADS": "4",
+    }
+    started = subprocess.run(
+        [sys.executable, "-c", "import gateway.wsgi"], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert started.returncode == 0, started.stderr
+    warnings = [line for line in started.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1, started.stderr
+    assert warnings[0].endswith(
+        "EPOLICY_WORKER_THRADS is no setting of the gateway and is ignored: did you mean EPOLICY_WORKER_THREADS?"
+    )
