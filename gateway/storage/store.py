@@ -32,6 +32,7 @@ from gateway.storage.reads import Reads
 from gateway.storage.tables import (
     LAST_ERROR_LENGTH,
     REPLACEMENT_IN_FLIGHT_INDEX,
+    UNFINISHED_WHERE,
     application_history,
     applications,
     idempotency_keys,
@@ -343,10 +344,9 @@ class SqlApplicationStore:
 
         Read from the applications, not the outbox, so that one whose outbox entry went missing is found too.
         """
-        unfinished = [status.value for status in ApplicationStatus if not status.is_final]
         query = (
             select(applications.c.id, applications.c.status, applications.c.updated_at, applications.c.stalled)
-            .where(applications.c.status.in_(unfinished), applications.c.updated_at < since)
+            .where(UNFINISHED_WHERE, applications.c.updated_at < since)
             .order_by(applications.c.updated_at, applications.c.id)
         )
         with self._engine.connect() as connection:

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
 from gateway.domain.applications import Application, Status, Step
 from gateway.ports import ApplicationStore, Idle
+from gateway.storage import SqlApplicationStore, make_engine, upgrade
+from gateway.storage.tables import UNFINISHED_INDEX
+from tests.integration.storage.conftest import BACKENDS
+from tests.support.databases import fresh_schema
 from tests.support.storage import accepted, at
 
 
@@ -64,3 +76,45 @@ def test_an_application_whose_outbox_entry_is_gone_is_found_all_the_same(store: 
 
     assert store.outbox_stats(at(100)).due == 0
     assert [item.application_id for item in store.without_progress(at(100))] == ["app_1"]
+
+
+def test_the_unfinished_statuses_of_the_index_are_the_state_machines() -> None:
+    from gateway.domain.model import ApplicationStatus
+    from gateway.storage.tables import UNFINISHED, UNFINISHED_WHERE
+
+    expected = {status.value for status in ApplicationStatus if not status.is_final}
+    assert set(UNFINISHED) == expected
+    assert str(UNFINISHED_WHERE) == "status IN (" + ", ".join(f"'{value}'" for value in UNFINISHED) + ")"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_idle_query_reads_the_partial_index_not_the_table(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    if backend == "sqlite":
+        context: contextlib.AbstractContextManager[str] = contextlib.nullcontext(f"sqlite:///{tmp_path / 'plan.db'}")
+    else:
+        context = fresh_schema(request.getfixturevalue("postgresql_server"))
+    with context as url:
+        upgrade(url)
+        engine = make_engine(url)
+        seen: list[tuple[str, Any]] = []
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def keep(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+            if "FROM applications" in statement:
+                seen.append((statement, parameters))
+
+        SqlApplicationStore(engine).without_progress(datetime(2026, 12, 7, tzinfo=UTC))
+        event.remove(engine, "before_cursor_execute", keep)
+        assert seen, "the idle query was not seen"
+        statement, parameters = seen[-1]
+        with engine.connect() as connection:
+            if backend == "sqlite":
+                rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            else:
+                connection.exec_driver_sql("SET enable_seqscan = off")  # an empty table would be scanned anyway
+                rows = connection.exec_driver_sql("EXPLAIN " + statement, parameters).all()
+        engine.dispose()
+    plan = " ".join(str(value) for row in rows for value in row)
+    assert UNFINISHED_INDEX in plan, plan
