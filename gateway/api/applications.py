@@ -12,9 +12,8 @@ from gateway.api import responses as out
 from gateway.api.common import caller, dependencies, fingerprint
 from gateway.api.docs import APPLICATION_EXAMPLES, APPLICATION_ID, IDEMPOTENCY_KEY, LOCATION
 from gateway.api.operation import Answer, Routes
-from gateway.api.problems import ProblemError, validation_problem
+from gateway.api.problems import ProblemError
 from gateway.api.schemas import ApplicationSchema
-from gateway.catalogue import Catalogue
 from gateway.domain.applications import Application
 from gateway.domain.model import NewPolicyRequest, ReplacementRequest
 from gateway.ports import IdempotencyKey, InvalidCursor
@@ -38,8 +37,6 @@ class Needs(Protocol):
 
     @property
     def submission(self) -> Context: ...
-    @property
-    def catalogue(self) -> Catalogue: ...
     @property
     def page_size_default(self) -> int: ...
     @property
@@ -67,12 +64,8 @@ def submit(request_data: Submitted, scope: str) -> Response:
     """Hand a submission to the use case, and render what it came to: the application, and where to follow it."""
     owner = caller()
     key = idempotency_key(owner.sub, bodies.json_body(), scope)
-    try:
-        submission = submit_application(request_data, owner, key, _needs().submission)
-    except InputRejected as refused:
-        if not refused.replayed:
-            raise  # answered by the error pipeline, as every refusal
-        return render_refusal(refused)
+    # A refusal, new or replayed, is the error pipeline's to answer (gateway/api/problems.py).
+    submission = submit_application(request_data, owner, key, _needs().submission)
     location = url_for("applications.read", application_id=submission.application.id)
     response = Response(out.render(out.ApplicationOut, submission.application), 202, mimetype="application/json")
     response.headers["Location"] = location
@@ -89,14 +82,6 @@ def idempotency_key(owner_sub: str, body: dict[str, Any], scope: str) -> Idempot
     if not 0 < len(value) <= MAX_KEY_LENGTH:
         raise ProblemError(400, "idempotency-key", f"Idempotency-Key должен быть от 1 до {MAX_KEY_LENGTH} символов.")
     return IdempotencyKey(owner_sub, value, fingerprint(body, scope))
-
-
-def render_refusal(refused: InputRejected) -> Response:
-    """A refusal as the error pipeline answers it, marked when it answers a retry with the same Idempotency-Key."""
-    response = validation_problem(refused.reasons, _needs().catalogue)
-    if refused.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
 
 
 SUBMISSION_PROBLEMS = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json as stdlib_json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from authlib.oauth2.base import OAuth2Error
@@ -125,7 +125,9 @@ class ProblemError(Exception):
 def answer_of(error: Exception, catalogue: Catalogue) -> ErrorAnswer:
     """The answer to any error the API meets; an unexpected one is logged and answers 500 without internals."""
     if isinstance(error, InputRejected):
-        return rejected(error.reasons, catalogue)
+        answer = rejected(error.reasons, catalogue)
+        # The refusal an Idempotency-Key kept, answered again to a retry: said so, as a replayed acceptance is.
+        return replace(answer, headers=(("Idempotent-Replayed", "true"),)) if error.replayed else answer
     if isinstance(error, NotInRegistry):  # before NotVisible: it names the identifier the registry lacks
         return ErrorAnswer(404, "not-found", error.reason.message, reasons=(error.reason,))
     if isinstance(error, NotVisible):
