@@ -77,12 +77,7 @@ NAMED_SCHEMAS: dict[str, type[Schema]] = {
 
 def operations() -> list[Operation]:
     """Every declared operation, from the API modules that serve them."""
-    return [operation for module in api_modules() for operation in _declared(module)]
-
-
-def _declared(module: Any) -> list[Operation]:
-    declared: list[Operation] = module.routes.operations
-    return declared
+    return [operation for module in api_modules() for operation in module.routes.operations]
 
 
 # The FHIR R4 resource of the FHIR operation's errors, as far as a client needs to read it (gateway/fhir.py).
@@ -158,7 +153,7 @@ def build_spec(issuer: str | None = None) -> APISpec:
     examples: dict[str, dict[str, Any]] = {}  # of the error answers, each written once and referred to
     for module in api_modules():
         limited = module.routes.blueprint.name not in UNLIMITED_BLUEPRINTS
-        for operation in _declared(module):
+        for operation in module.routes.operations:
             paths.setdefault(operation.path, {})[operation.method] = _operation(operation, limited, examples)
     for name in sorted(examples):
         spec.components.example(name, examples[name])

@@ -35,6 +35,7 @@ from flask import Blueprint, Response
 from marshmallow import Schema
 
 from gateway.api.common import conditional
+from gateway.api.problems import errors_in
 from gateway.auth.protector import require_scope
 
 JSON = "application/json"
@@ -160,8 +161,8 @@ def _serving(declared: Operation, view: Callable[..., Any], load: Loader | None)
         return conditional(response) if declared.conditional else response
 
     guarded: Callable[..., Response] = served if declared.scopes is None else require_scope(*declared.scopes)(served)
-    # The error pipeline (gateway/api/problems.py) answers this view's errors in this media type.
-    guarded.error_media_type = declared.error_media_type  # type: ignore[attr-defined]
+    if declared.error_media_type is not None:
+        guarded = errors_in(declared.error_media_type)(guarded)  # the error pipeline answers in it
     guarded.operation = declared  # type: ignore[attr-defined]
     return guarded
 
