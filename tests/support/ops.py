@@ -28,7 +28,7 @@ def wait_until_healthy(base: str, process: subprocess.Popen[bytes], log: Path, s
             # The port is open before the processes have booted: a long read timeout waits for them.
             if requests.get(f"{base}/healthz", timeout=30).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()

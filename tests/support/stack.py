@@ -19,6 +19,7 @@ from typing import Any
 
 import requests
 
+from tests.support.ops import wait_until_healthy
 from tests.support.people import new_snils
 
 EPOLICY = Path(sys.executable).with_name("epolicy")
@@ -82,7 +83,7 @@ def running_stack(folder: Path, *options: str, **env: str) -> Iterator[Stack]:
         process = subprocess.Popen(command, env=environment, stdout=output, stderr=subprocess.STDOUT)
     gateway = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(gateway, process, log)
+        wait_until_healthy(gateway, process, log, seconds=30)
     except BaseException:
         process.kill()  # nothing may outlive the test that started it, whatever stopped the wait
         process.wait()
@@ -97,20 +98,6 @@ def running_stack(folder: Path, *options: str, **env: str) -> Iterator[Stack]:
             process.kill()
             process.wait()
             raise AssertionError("the stack did not stop on Ctrl-C") from None
-
-
-def _wait_until_up(gateway: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{gateway}/healthz", timeout=1).status_code == 200:
-                return
-        # The port is bound before the app is built (gateway/cli.py), so a slow start reads as a read timeout.
-        except (requests.ConnectionError, requests.Timeout):
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"the stack did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.1)
 
 
 class Api:
