@@ -21,6 +21,7 @@ PERSONAL = [
     ("GET", f"/api/v1/policies/{MINE}/visits"),
     ("GET", "/api/v1/me/family"),
     ("GET", "/api/v1/coverage"),
+    ("GET", "/api/v1/fhir/CoverageEligibilityRequest/$check?region_code=77"),
     ("GET", "/api/v1/clinics?region_code=77"),
     ("GET", "/api/v1/insurers?region_code=77"),
     ("GET", "/api/v1/kz/insurance-status/900101300123"),
@@ -35,7 +36,7 @@ def assert_secure(answer: TestResponse) -> None:
     assert answer.headers["X-Frame-Options"] == "DENY"
     assert answer.headers["Referrer-Policy"] == "no-referrer"
     assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
-    if answer.mimetype in ("application/json", "application/problem+json"):
+    if answer.mimetype in ("application/json", "application/problem+json", "application/fhir+json"):
         assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
     assert "Strict-Transport-Security" not in answer.headers, "plain HTTP gets no HSTS"
 
