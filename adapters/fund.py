@@ -9,6 +9,7 @@ import requests
 from zeep import Plugin
 
 from adapters import fund_services, mapping
+from adapters.signing import Signing
 from adapters.soap import FUND, SoapClient, call, read
 from gateway.domain.clinics import Attachment, Clinic, Period, PolicyCard, PolicyEvent, Visit
 from gateway.domain.model import Insurer, Person, Policy, Source
@@ -28,10 +29,11 @@ class FundAdapter:
         address: str,
         *,
         timeout: float,
+        signing: Signing | None,
         session: requests.Session | None = None,
         plugins: Sequence[Plugin] = (),
     ):
-        self._client = SoapClient(FUND, timeout=timeout, session=session, plugins=plugins)
+        self._client = SoapClient(FUND, timeout=timeout, signing=signing, session=session, plugins=plugins)
         self._service = self._client.bind(address)
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ import requests
 from zeep import Plugin
 
 from adapters import mapping
+from adapters.signing import Signing
 from adapters.soap import INSURER, SoapClient, call, read
 from gateway.domain.model import Source
 from gateway.domain.registry import InsurerApplication, InsurerResult
@@ -84,10 +85,11 @@ class InsurerDirectory:
         addresses: Mapping[str, str],
         *,
         timeout: float,
+        signing: Signing | None,
         session: requests.Session | None = None,
         plugins: Sequence[Plugin] = (),
     ):
-        self._client = SoapClient(INSURER, timeout=timeout, session=session, plugins=plugins)
+        self._client = SoapClient(INSURER, timeout=timeout, signing=signing, session=session, plugins=plugins)
         self._insurers = {code: InsurerAdapter(self._client, address) for code, address in addresses.items()}
 
     def get(self, code: str) -> InsurerAdapter | None:

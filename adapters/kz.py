@@ -14,6 +14,7 @@ from zeep import Plugin
 
 import contracts
 from adapters.mapping import InvalidAnswer, read_date
+from adapters.signing import Signing
 from adapters.soap import Contract, SoapClient, call, read
 from gateway.domain.model import Source
 from gateway.kz.domain import InsurancePeriod, InsuranceStatus, PackageCode
@@ -35,10 +36,11 @@ class KzFundAdapter:
         address: str,
         *,
         timeout: float,
+        signing: Signing | None,
         session: requests.Session | None = None,
         plugins: Sequence[Plugin] = (),
     ):
-        self._client = SoapClient(OSMS, timeout=timeout, session=session, plugins=plugins)
+        self._client = SoapClient(OSMS, timeout=timeout, signing=signing, session=session, plugins=plugins)
         self._service = self._client.bind(address)
 
     def close(self) -> None:

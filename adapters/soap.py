@@ -29,6 +29,7 @@ from adapters.codec import CompiledService, Operation, compile_binding
 from adapters.deadline import DeadlineAdapter, remaining, within
 from adapters.mapping import InvalidAnswer, field_path
 from adapters.plugins import COMMON_NS, AnswerCheck, CorrelationHeaders, MessageLog, mask_free_text
+from adapters.signing import MessageSigning, SignatureRefused, Signing
 from gateway.domain.model import Source
 from gateway.ports import BackendRefusal, BackendUnavailable
 
@@ -168,10 +169,12 @@ class SoapClient:
         contract: Contract,
         *,
         timeout: float,
+        signing: Signing | None,
         session: requests.Session | None = None,
         plugins: Sequence[Plugin] = (),
     ):
         self.contract = contract
+        self.signing = signing
         self._owns_session = session is None
         self.session = session if session is not None else new_session()
         # zeep ships py.typed but leaves its constructors and create_service unannotated.
@@ -180,11 +183,14 @@ class SoapClient:
             str(contract.wsdl),
             transport=transport,
             settings=safe_settings(),
-            # The answer check comes last, so the log and extra plugins see even the answers it refuses.
+            # Signing comes last but the answer check: it signs what the others made of a request, and checks an
+            # answer's signature before its payload is looked at. The log and extra plugins see even the answers
+            # refused. `signing` None: switched off (EPOLICY_SIGNING_ENABLED=false), messages go and come unsigned.
             plugins=[
                 CorrelationHeaders(),
                 MessageLog(),
                 *plugins,
+                *([MessageSigning(signing)] if signing is not None else []),
                 AnswerCheck(load_schema(contract.xsd), contract.namespace),
             ],
         )
@@ -217,6 +223,8 @@ def call(service: Any, source: Source, operation: str, **payload: Any) -> Any:
         return getattr(service, operation)(**payload)
     except Fault as fault:
         raise from_fault(fault, source, operation) from None
+    except SignatureRefused as exc:
+        raise BackendUnavailable(source, operation, f"answer not believed: {exc}") from None
     except InvalidAnswer as exc:
         raise BackendUnavailable(source, operation, f"invalid answer: {exc}") from None
     except TransportError as exc:

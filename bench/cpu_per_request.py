@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         session = requests.Session()
         session.mount("http://fund.bench/", RecordedFund())
-        fund = FundAdapter("http://fund.bench/fund", timeout=5, session=session)
+        fund = FundAdapter("http://fund.bench/fund", timeout=5, signing=None, session=session)
         reference = fund._client.reference("http://fund.bench/fund")
         assert fund.insurance_status("bench-1", ENP) == zeep_call(reference)
 

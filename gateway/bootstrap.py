@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Engine
 from gateway.auth.jwks import JwksCache
 from gateway.breaker import CircuitBreaker
 from gateway.catalogue import Catalogue
-from gateway.config import Settings
+from gateway.config import Settings, SettingsError
 from gateway.domain.clinics import PolicyCard
 from gateway.domain.model import Source
 from gateway.domain.reference import DEFAULT_INSURERS, DEFAULT_REGIONS, Reference, load_reference
@@ -23,7 +24,7 @@ from gateway.kz.domain import DEFAULT_PACKAGES, Packages, kz_today, load_package
 from gateway.kz.ports import KzFundPort
 from gateway.kz.usecase import KzContext
 from gateway.metrics import Metrics
-from gateway.ports import ApplicationStore, FundReads, FundRegistry, Insurers
+from gateway.ports import ApplicationStore, FundReads, FundRegistry, Insurers, JournalEntry
 from gateway.readiness import ReadinessRunner, gateway_checks
 from gateway.usecases.policies import PolicyContext
 from gateway.usecases.processing import RetryPolicy, utc_now
@@ -31,8 +32,12 @@ from gateway.usecases.status_cache import StatusCache
 from gateway.usecases.submission import Context
 from gateway.worker import WorkerContext
 
+log = logging.getLogger("epolicy.signing")
+
 if TYPE_CHECKING:
+    from adapters.signing import Signing
     from gateway.ratelimit import RateLimits
+    from gateway.storage.journal import SqlJournal
 
 
 @dataclass
@@ -61,6 +66,8 @@ class Services:
     rate_limits: RateLimits | None = None
     # The checks of /readyz, run at most once an interval; build_services sets it.
     readiness: ReadinessRunner | None = None
+    # Who signed each SOAP message sent and received (gateway.storage.journal); None: not kept.
+    journal: SqlJournal | None = None
 
     @property
     def submission(self) -> Context:
@@ -130,21 +137,27 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         engine = engine or make_engine(settings.database, pool_size=settings.database_pool_size)
         store = SqlApplicationStore(engine)
     timeout = settings.backend_timeout
-    fund = overrides.pop("fund", None)
+    journal = overrides.pop("journal", None)
+    if journal is None and engine is not None:
+        from gateway.storage.journal import SqlJournal
+
+        journal = SqlJournal(engine, timedelta(days=settings.journal_days))
+    fund, insurers, kz_fund = (overrides.pop(name, None) for name in ("fund", "insurers", "kz_fund"))
+    insurer_addresses = settings.insurer_addresses(sorted(reference.insurers))
+    if fund is None or insurers is None or kz_fund is None:
+        signing = message_signing(settings, insurer_addresses, journal.record if journal is not None else None)
     if fund is None:
         from adapters.fund import FundAdapter
 
-        fund = FundAdapter(settings.fund_url, timeout=timeout)
-    insurers = overrides.pop("insurers", None)
+        fund = FundAdapter(settings.fund_url, timeout=timeout, signing=signing.fund)
     if insurers is None:
         from adapters.insurer import InsurerDirectory
 
-        insurers = InsurerDirectory(settings.insurer_addresses(sorted(reference.insurers)), timeout=timeout)
-    kz_fund = overrides.pop("kz_fund", None)
+        insurers = InsurerDirectory(insurer_addresses, timeout=timeout, signing=signing.insurers)
     if kz_fund is None:
         from adapters.kz import KzFundAdapter
 
-        kz_fund = KzFundAdapter(settings.kz_fund_url, timeout=timeout)
+        kz_fund = KzFundAdapter(settings.kz_fund_url, timeout=timeout, signing=signing.kz_fund)
     # Read once, at start: a broken packages file stops the app before it serves anything.
     kz_packages = overrides.pop("kz_packages", None)
     if kz_packages is None:
@@ -189,10 +202,70 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         settings=settings,
         jwks=jwks,
         rate_limits=rate_limits,
+        journal=journal,
         **overrides,
     )
     built.readiness = readiness or readiness_runner(built)
     return built
+
+
+@dataclass(frozen=True)
+class Signings:
+    """How each client signs and checks: the fund's, the insurers' (one client, a trust store per address), the
+    Kazakh fund's. None for each when signing is switched off."""
+
+    fund: Signing | None
+    insurers: Signing | None
+    kz_fund: Signing | None
+
+
+def message_signing(
+    settings: Settings, insurer_addresses: dict[str, str], journal: Callable[[JournalEntry], None] | None
+) -> Signings:
+    """The signing of every client from the settings; SettingsError with every problem at once, a line each."""
+    if not settings.signing_enabled:
+        log.warning("signing is switched off (EPOLICY_SIGNING_ENABLED=false): SOAP messages go and come unsigned")
+        return Signings(None, None, None)
+    from adapters.signing import Identity, Signing, SigningError, TrustStore
+
+    problems = settings.signing_problems()
+    if problems:
+        raise SettingsError(*problems)
+
+    def trust(text: str, variable: str) -> TrustStore | None:
+        try:
+            return TrustStore.load(text, variable)
+        except SigningError as error:
+            problems.append(f"{variable}: {error}")
+            return None
+
+    identity = None
+    assert settings.signing_key is not None and settings.signing_certificate is not None
+    try:
+        identity = Identity.load(settings.signing_key, settings.signing_certificate, settings.signing_algorithm)
+    except SigningError as error:
+        problems.append(f"EPOLICY_SIGNING_KEY, EPOLICY_SIGNING_CERTIFICATE: {error}")
+    assert settings.fund_trusted_certificates is not None and settings.kz_fund_trusted_certificates is not None
+    fund = trust(settings.fund_trusted_certificates, "EPOLICY_FUND_TRUSTED_CERTIFICATES")
+    kz_fund = trust(settings.kz_fund_trusted_certificates, "EPOLICY_KZ_FUND_TRUSTED_CERTIFICATES")
+    insurers = {}
+    for code, address in insurer_addresses.items():
+        given = settings.insurer_trust(code)
+        if given is None:
+            problems.append(
+                f"no certificate is trusted for insurer {code}: set EPOLICY_INSURER_TRUSTED_CERTIFICATES "
+                '({"' + code + '": "/path/cert.pem"}) or EPOLICY_INSURER_TRUSTED_CERTIFICATES_TEMPLATE'
+            )
+        elif (store := trust(given, f"the trusted certificates of insurer {code}")) is not None:
+            insurers[address] = store
+    if problems or identity is None or fund is None or kz_fund is None:
+        raise SettingsError(*problems)
+    window = settings.signing_window_seconds
+    return Signings(
+        fund=Signing(identity, {settings.fund_url: fund}, window, journal),
+        insurers=Signing(identity, insurers, window, journal),
+        kz_fund=Signing(identity, {settings.kz_fund_url: kz_fund}, window, journal),
+    )
 
 
 def readiness_runner(services: Services) -> ReadinessRunner:

@@ -78,6 +78,15 @@ def _settings() -> Settings:
         raise StartupError(*error.problems) from None
 
 
+def _signing(settings: Settings) -> Settings:
+    """The settings of a command that calls the back-ends, if it can sign: one that would send unsigned ends the
+    start before the database is opened or a port taken, unless signing is switched off."""
+    problems = settings.signing_problems()
+    if problems:
+        raise StartupError(*problems)
+    return settings
+
+
 # `--log-format json`: one JSON object a line with request, correlation and application ids (gateway/logs.py).
 _log_format = click.option(
     "--log-format",
@@ -215,7 +224,10 @@ def _services(settings: Settings) -> Services:
     """The services of a command that serves no HTTP: no Flask app, the same objects `create_app` would build."""
     from gateway.bootstrap import build_services
 
-    return build_services(settings)
+    try:
+        return build_services(settings)
+    except SettingsError as error:
+        raise StartupError(*error.problems) from None
 
 
 def _pool(services: Services, threads: int) -> WorkerPool:
@@ -274,7 +286,7 @@ def main() -> None:
 def serve(host: str, port: int, threads: int, log_level: str, log_format: str) -> None:
     """Serve the API with waitress (and the in-process workers, if EPOLICY_WORKER_THREADS > 0)."""
     _logging(log_level, log_format)
-    settings = _settings()
+    settings = _signing(_settings())
     _open_database(settings, migrate=True)
     _run_gateway(settings, host, port, threads)
 
@@ -296,7 +308,7 @@ def serve(host: str, port: int, threads: int, log_level: str, log_format: str) -
 def worker(threads: int, log_level: str, log_format: str, metrics_port: int | None, metrics_host: str) -> None:
     """Drain the outbox; run any number of these, on any number of machines, against one database."""
     _logging(log_level, log_format)
-    settings = _settings()
+    settings = _signing(_settings())
     _open_database(settings, migrate=False)
     services = _services(settings)
     exporter = None
@@ -326,7 +338,11 @@ def _run_gateway(settings: Settings, host: str, port: int, threads: int) -> None
 
     # Bound before the app is built and any worker starts: a port in use ends the start at once, nothing to stop.
     listening = _listening(host, port, "EPOLICY_PORT (or --port)", "EPOLICY_HOST (or --host)")
-    app = create_app(settings=settings)
+    try:
+        app = create_app(settings=settings)
+    except SettingsError as error:
+        listening.close()
+        raise StartupError(*error.problems) from None
     server = waitress_server(app, listening, threads)
     port = listening.getsockname()[1]
     stop = threading.Event()
@@ -462,3 +478,48 @@ def openapi(output: Path | None) -> None:
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
+
+
+@main.command("development-keys")
+def development_keys() -> None:
+    """Make the gateway's development signing key and certificate in <instance folder>/keys, if missing.
+
+    Prints the folder. For the local stack (`epolicy stack` runs it); never for production.
+    """
+    from adapters.signing import development_keys as make
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        raise StartupError(*error.problems) from None
+    folder = Path(settings.instance_folder) / "keys"
+    try:
+        make(folder, "gateway", settings.signing_algorithm)
+    except OSError as error:
+        raise StartupError(f"cannot make the development keys in {folder}: {error.strerror or error}") from None
+    click.echo(str(folder))
+
+
+@main.command()
+@click.argument("message_id")
+def journal(message_id: str) -> None:
+    """Show every SOAP message of one application (or read) id: when, which way, and who signed it."""
+    from gateway.storage.database import make_engine
+    from gateway.storage.journal import SqlJournal
+
+    settings = _settings()
+    _open_database(settings, migrate=False)
+    kept = SqlJournal(make_engine(settings.database, pool_size=1), timedelta(days=settings.journal_days))
+    entries = kept.entries(message_id)
+    if not entries:
+        click.echo(f"no message of {message_id} in the journal")
+        return
+    for entry in entries:
+        seal = f"signed by {entry.signer} (SHA-256 {entry.fingerprint})" if entry.fingerprint else ""
+        when = entry.at.isoformat(timespec="milliseconds")
+        line = f"{when} {entry.direction:8} {entry.operation:22} {entry.outcome:8} {entry.address}"
+        click.echo(f"{line} {seal}".rstrip())
+        if entry.signature:
+            click.echo(f"    signature {entry.signature}")
+        if entry.reason:
+            click.echo(f"    {entry.reason}")

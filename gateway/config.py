@@ -104,6 +104,13 @@ def _file(value: str) -> str | None:
     return "names no file: give a YAML file's path, or leave it empty for the one the gateway ships"
 
 
+def _algorithm(value: str) -> str | None:
+    """Why `value` is no signature algorithm of the profile (None: it is one)."""
+    if value in ("ecdsa-sha256", "rsa-sha256"):
+        return None
+    return "is no signature algorithm: write ecdsa-sha256 or rsa-sha256 (contracts/signing/README.md)"
+
+
 _FILE = {"check": _file}  # the reference data's fields: a file that is there at start, not at the first request
 _LIMIT = {"check": _rate_limit}  # the rate limits' fields: flask-limiter's notation, checked at start
 
@@ -130,6 +137,20 @@ class Settings:
     insurer_url_template: str = "http://127.0.0.1:8090/insurers/{code}"
     insurer_urls: Mapping[str, str] = field(default_factory=dict)
     backend_timeout: float = 10.0
+    # Signing (contracts/signing/README.md): every request signed with this key and certificate (a PEM file, or the
+    # PEM text itself), every answer checked against the certificates trusted for its back-end (PEM files separated
+    # by commas, or PEM text of one certificate or more; two at once while a back-end rotates its key). Without a
+    # key the gateway does not start, unless signing is switched off: messages then go and come unsigned.
+    signing_enabled: bool = True
+    signing_key: str | None = None
+    signing_certificate: str | None = None
+    signing_algorithm: str = field(default="ecdsa-sha256", metadata={"check": _algorithm})
+    signing_window_seconds: float = 300.0  # how old a received message's timestamp may be (and 60 s of skew)
+    fund_trusted_certificates: str | None = None
+    kz_fund_trusted_certificates: str | None = None
+    insurer_trusted_certificates: Mapping[str, str] = field(default_factory=dict)  # by insurer code
+    insurer_trusted_certificates_template: str | None = None  # else this, with the code: "/keys/insurer-{code}.pem"
+    journal_days: float = 90.0  # days the message journal keeps who signed each message sent and received
     # Reference data: insurers admitted per region and the regions (files under gateway/data by default).
     insurers_file: str | None = field(default=None, metadata=_FILE)
     regions_file: str | None = field(default=None, metadata=_FILE)
@@ -241,6 +262,31 @@ class Settings:
     def jwks_url(self) -> str:
         """Where the authorization server publishes its keys."""
         return self.oauth_jwks_url or self.oauth_issuer.rstrip("/") + "/jwks"
+
+    def signing_problems(self) -> list[str]:
+        """What keeps signing from working, a line each: a start refuses with these rather than send unsigned."""
+        if not self.signing_enabled:
+            return []
+        off = "or EPOLICY_SIGNING_ENABLED=false to send and take messages unsigned"
+        problems = []
+        if not self.signing_key:
+            problems.append(f"EPOLICY_SIGNING_KEY is not set: give the gateway's signing key (a PEM file), {off}")
+        if not self.signing_certificate:
+            problems.append(f"EPOLICY_SIGNING_CERTIFICATE is not set: give the key's certificate (a PEM file), {off}")
+        if not self.fund_trusted_certificates:
+            problems.append(f"EPOLICY_FUND_TRUSTED_CERTIFICATES is not set: give the fund's certificates, {off}")
+        if not self.kz_fund_trusted_certificates:
+            problems.append(
+                f"EPOLICY_KZ_FUND_TRUSTED_CERTIFICATES is not set: give the Kazakh fund's certificates, {off}"
+            )
+        return problems
+
+    def insurer_trust(self, code: str) -> str | None:
+        """The certificates trusted to answer for an insurer: its own setting, else the template with its code."""
+        given = self.insurer_trusted_certificates.get(code)
+        if given is None and self.insurer_trusted_certificates_template:
+            given = self.insurer_trusted_certificates_template.format(code=code)
+        return given
 
     def insurer_addresses(self, codes: list[str]) -> dict[str, str]:
         """The SOAP address of every known insurer."""

@@ -379,3 +379,32 @@ class Outbox(Protocol):
 
 class ApplicationStore(IdempotencyKeys, Applications, Outbox, Protocol):
     """The three in one database, written together where a submission or a step needs it (the SQL store)."""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One SOAP message sent or received, as its signature vouches for it: who said what, and when.
+
+    No content of the message: its payload's `MessageId` names the application or read it belongs to, the rest
+    says how it was sealed (adapters/signing.py). `outcome`: signed (sent), verified (received and believed),
+    refused (received and not read: `reason` says why), unsigned (sent with signing switched off).
+    """
+
+    at: datetime
+    direction: str  # sent | received
+    address: str
+    operation: str
+    message_id: str | None
+    outcome: str
+    wsa_message_id: str | None = None
+    relates_to: str | None = None
+    signature: str | None = None
+    signer: str | None = None
+    fingerprint: str | None = None
+    reason: str | None = None
+
+
+class MessageJournal(Protocol):
+    """Where the adapters note every message they send and receive."""
+
+    def record(self, entry: JournalEntry) -> None: ...

@@ -13,7 +13,7 @@ import os
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway.app import create_app
-from gateway.config import unknown_variables
+from gateway.config import SettingsError, unknown_variables
 from gateway.logs import configure_logging
 
 configure_logging(os.environ.get("EPOLICY_LOG_LEVEL", "INFO"), os.environ.get("EPOLICY_LOG_FORMAT", "json"))
@@ -21,7 +21,13 @@ configure_logging(os.environ.get("EPOLICY_LOG_LEVEL", "INFO"), os.environ.get("E
 for _warning in unknown_variables():
     logging.getLogger("gateway.wsgi").warning("%s", _warning)
 
-app = create_app()
+try:
+    app = create_app()
+except SettingsError as _error:
+    # A production start that cannot sign, or any setting that is wrong: said once, a line each, and no app.
+    for _problem in _error.problems:
+        logging.getLogger("gateway.wsgi").critical("%s", _problem)
+    raise SystemExit(3) from None
 
 _hops = app.extensions["epolicy"].settings.trusted_proxy_hops
 if _hops > 0:

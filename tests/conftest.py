@@ -17,6 +17,12 @@ from tests.support.fakes import FakeFund, FakeInsurer, FakeInsurers, FakeKzFund,
 from tests.support.gateway import Gateway
 from tests.support.network import MARKER, block_network
 from tests.support.services import RunningMocks, missing_service, serve_mocks
+from tests.support.signing import install_environment
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every gateway the tests start signs with the session's keys and trusts the mocks' (tests/support/signing.py)."""
+    install_environment()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

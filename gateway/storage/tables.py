@@ -148,6 +148,26 @@ Index(
     sqlite_where=outbox.c.stalled_at.is_(None),
 )
 
+# Every SOAP message the gateway sent and received, as its signature vouches for it (gateway.storage.journal):
+# by the payload's MessageId, an application's id or a read's, the messages of one piece of work in order.
+message_journal = Table(
+    "message_journal",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),  # indexed: entries older than JOURNAL_DAYS are purged
+    Column("message_id", String(64), index=True),
+    Column("direction", String(8), nullable=False),  # sent | received
+    Column("operation", String(64), nullable=False),
+    Column("address", Text, nullable=False),
+    Column("outcome", String(16), nullable=False),  # signed | verified | refused | unsigned
+    Column("wsa_message_id", String(64)),
+    Column("relates_to", String(64)),
+    Column("signer", Text),
+    Column("fingerprint", String(64)),
+    Column("signature", Text),
+    Column("reason", String(LAST_ERROR_LENGTH)),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,

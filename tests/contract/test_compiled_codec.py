@@ -33,7 +33,7 @@ FAULTS = ("BusinessFault", "SchemaViolation", "TechnicalFault")
 
 @pytest.fixture(scope="module", params=sorted(CONTRACTS))
 def soap(request: pytest.FixtureRequest) -> Iterator[SoapClient]:
-    client = SoapClient(CONTRACTS[request.param], timeout=5)
+    client = SoapClient(CONTRACTS[request.param], timeout=5, signing=None)
     yield client
     client.close()
 
@@ -123,7 +123,7 @@ def test_every_request_is_built_as_zeep_builds_it_and_as_the_sample_shows_it(soa
     ids=["snils", "enp", "name-and-document"],
 )
 def test_each_branch_of_a_choice_is_built_as_zeep_builds_it(choice: dict[str, Any]) -> None:
-    soap = SoapClient(FUND, timeout=5)
+    soap = SoapClient(FUND, timeout=5, signing=None)
     values = {"MessageId": "find-0001", **choice}
     reference = soap._client.create_message(soap.reference(ADDRESS), "FindPerson", **values)
     built = soap.bind(ADDRESS).envelope(soap.operations["FindPerson"], values)
@@ -142,7 +142,7 @@ def test_every_sample_answer_is_read_as_zeep_reads_it(soap: SoapClient) -> None:
 
 
 def test_answers_with_several_and_with_no_repeated_elements_are_read_as_zeep_reads_them() -> None:
-    soap = SoapClient(FUND, timeout=5)
+    soap = SoapClient(FUND, timeout=5, signing=None)
     binding, compiled = zeep_binding(soap), soap.bind(ADDRESS)
     body = (samples(FUND) / "GetInsuranceStatus.response.xml").read_bytes()
     document = etree.fromstring(body)
@@ -186,7 +186,7 @@ def test_every_sample_fault_raises_the_fault_zeep_raises(soap: SoapClient, fault
     ids=["empty-500", "html-502", "garbage-200"],
 )
 def test_an_answer_that_is_no_soap_fails_as_it_fails_in_zeep(status: int, body: bytes) -> None:
-    soap = SoapClient(FUND, timeout=5)
+    soap = SoapClient(FUND, timeout=5, signing=None)
     binding, compiled = zeep_binding(soap), soap.bind(ADDRESS)
     with pytest.raises((TransportError, Fault)) as reference:
         binding.process_reply(soap._client, binding.get("GetInsuranceStatus"), response(body, status))
@@ -198,7 +198,7 @@ def test_an_answer_that_is_no_soap_fails_as_it_fails_in_zeep(status: int, body: 
 
 
 def test_a_missing_required_element_and_an_unknown_one_are_refused_as_zeep_refuses_them() -> None:
-    soap = SoapClient(FUND, timeout=5)
+    soap = SoapClient(FUND, timeout=5, signing=None)
     compiled, operation = soap.bind(ADDRESS), soap.operations["GetInsuranceStatus"]
     with pytest.raises(ValidationError):
         soap._client.create_message(soap.reference(ADDRESS), "GetInsuranceStatus", MessageId="m-1")
@@ -211,7 +211,7 @@ def test_a_missing_required_element_and_an_unknown_one_are_refused_as_zeep_refus
 
 
 def test_a_shape_is_compiled_once_for_every_element_of_its_type() -> None:
-    soap = SoapClient(FUND, timeout=5)
+    soap = SoapClient(FUND, timeout=5, signing=None)
     person_type = zeep_binding(soap).get("VerifyPerson").input.body.type
     cache: dict[int, Any] = {}
     first, again = compile_shape(person_type, cache), compile_shape(person_type, cache)

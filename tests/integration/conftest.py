@@ -8,12 +8,13 @@ import pytest
 
 from adapters import FundAdapter
 from tests.support.services import RunningMocks, clear_faults, own_mocks
+from tests.support.signing import signing_for
 
 
 @pytest.fixture(scope="module")
 def fund(mocks_server: RunningMocks) -> Iterator[FundAdapter]:
     """The fund adapter on the session's mocks."""
-    adapter = FundAdapter(mocks_server.fund_url, timeout=5)
+    adapter = FundAdapter(mocks_server.fund_url, timeout=5, signing=signing_for(mocks_server.fund_url))
     yield adapter
     adapter.close()
 

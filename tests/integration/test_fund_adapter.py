@@ -14,6 +14,7 @@ from gateway.domain.model import Document, DocumentType, PolicyStatus, RegistryR
 from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.services import RunningMocks, inject
+from tests.support.signing import signing_for
 
 # The tests talk to the mocks over HTTP.
 pytestmark = pytest.mark.network
@@ -196,7 +197,7 @@ def test_a_request_the_fund_finds_against_its_schema_is_a_refusal_logged_without
 )
 def test_a_back_end_failure_is_an_outage_never_a_refusal(faulty: RunningMocks, fault: str, reason: str) -> None:
     inject(faulty, target="fund", operation="ListInsurers", fault=fault, count=1)
-    fund = FundAdapter(faulty.fund_url, timeout=5)
+    fund = FundAdapter(faulty.fund_url, timeout=5, signing=signing_for(faulty.fund_url))
 
     with pytest.raises(BackendUnavailable) as failed:
         fund.list_insurers(message_id("insurers"), "77")
@@ -210,7 +211,7 @@ def test_a_back_end_failure_is_an_outage_never_a_refusal(faulty: RunningMocks, f
 
 def test_a_technical_fault_says_when_to_retry(faulty: RunningMocks) -> None:
     inject(faulty, target="fund", operation="GetInsuranceStatus", fault="technical_fault", count=1)
-    fund = FundAdapter(faulty.fund_url, timeout=5)
+    fund = FundAdapter(faulty.fund_url, timeout=5, signing=signing_for(faulty.fund_url))
 
     with pytest.raises(BackendUnavailable) as failed:
         fund.insurance_status(message_id("status"), MOROZOV_ENP)
@@ -221,7 +222,7 @@ def test_a_technical_fault_says_when_to_retry(faulty: RunningMocks) -> None:
 
 def test_an_answer_later_than_the_timeout_is_an_outage(faulty: RunningMocks) -> None:
     inject(faulty, target="fund", operation="RegisterPolicy", fault="timeout", count=1, delay_ms=1000)
-    fund = FundAdapter(faulty.fund_url, timeout=0.2)
+    fund = FundAdapter(faulty.fund_url, timeout=0.2, signing=signing_for(faulty.fund_url))
     mid, registration = message_id("register"), first_choice(new_person())
 
     with pytest.raises(BackendUnavailable) as failed:
@@ -233,7 +234,7 @@ def test_an_answer_later_than_the_timeout_is_an_outage(faulty: RunningMocks) -> 
 
 
 def test_an_unreachable_fund_is_an_outage() -> None:
-    fund = FundAdapter("http://127.0.0.1:9/fund", timeout=1)
+    fund = FundAdapter("http://127.0.0.1:9/fund", timeout=1, signing=None)
 
     with pytest.raises(BackendUnavailable) as failed:
         fund.list_insurers(message_id("insurers"), "77")
@@ -308,7 +309,7 @@ def test_a_foreigner_with_a_residence_permit_is_registered_until_the_end_of_the_
 def test_find_person_by_snils_reads_the_record_or_none(mocks_server: RunningMocks) -> None:
     from tests.support.people import new_snils
 
-    fund = FundAdapter(mocks_server.fund_url, timeout=10)
+    fund = FundAdapter(mocks_server.fund_url, timeout=10, signing=signing_for(mocks_server.fund_url))
     found = fund.find_person_by_snils("qa-by-snils-1", "14830157653")
     assert found is not None
     assert (found.person.last_name, found.enp) == ("Морозов", "7748410819000012")

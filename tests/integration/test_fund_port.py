@@ -23,6 +23,7 @@ from mocks.calendar import anniversary, moscow_today
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.fakes import fake_fund_like_the_mocks
 from tests.support.services import RunningMocks
+from tests.support.signing import signing_for
 
 UNKNOWN_ENP = "7754900882999992"  # a valid check digit, no such person in either registry
 
@@ -33,7 +34,7 @@ def fund(request: pytest.FixtureRequest) -> Iterator[FundPort]:
         yield fake_fund_like_the_mocks()
         return
     mocks: RunningMocks = request.getfixturevalue("mocks_server")
-    adapter = FundAdapter(mocks.fund_url, timeout=10)
+    adapter = FundAdapter(mocks.fund_url, timeout=10, signing=signing_for(mocks.fund_url))
     yield adapter
     adapter.close()
 

@@ -15,6 +15,7 @@ from gateway.domain.registry import AttachmentRequest
 from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.services import RunningMocks, inject
+from tests.support.signing import signing_for
 
 # The tests talk to the mocks over HTTP.
 pytestmark = pytest.mark.network
@@ -212,7 +213,7 @@ def test_visits_never_reach_the_message_log_in_clear(fund: FundAdapter, caplog: 
 @pytest.mark.parametrize("operation", ["GetVisits", "ListClinics", "AttachToClinic", "GetPolicyCard"])
 def test_a_technical_fault_of_a_version_2_operation_is_an_outage(faulty: RunningMocks, operation: str) -> None:
     inject(faulty, target="fund", operation=operation, fault="technical_fault", count=1)
-    fund = FundAdapter(faulty.fund_url, timeout=5)
+    fund = FundAdapter(faulty.fund_url, timeout=5, signing=signing_for(faulty.fund_url))
     calls = {
         "GetVisits": lambda: fund.visits(message_id("visits"), MOROZOV_ENP, Period()),
         "ListClinics": lambda: fund.list_clinics(message_id("clinics"), "77"),
@@ -232,7 +233,7 @@ def test_a_technical_fault_of_a_version_2_operation_is_an_outage(faulty: Running
 
 def test_a_malformed_answer_to_a_version_2_operation_is_an_outage(faulty: RunningMocks) -> None:
     inject(faulty, target="fund", operation="ListClinics", fault="malformed_xml", count=1)
-    fund = FundAdapter(faulty.fund_url, timeout=5)
+    fund = FundAdapter(faulty.fund_url, timeout=5, signing=signing_for(faulty.fund_url))
 
     with pytest.raises(BackendUnavailable):
         fund.list_clinics(message_id("clinics"), "77")

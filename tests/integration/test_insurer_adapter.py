@@ -29,6 +29,7 @@ from gateway.domain.registry import InsurerApplication
 from gateway.ports import BackendRefusal, BackendUnavailable
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.services import RunningMocks, inject
+from tests.support.signing import insurer_signing
 
 # The tests talk to the mocks over HTTP.
 pytestmark = pytest.mark.network
@@ -42,7 +43,7 @@ def addresses(mocks: RunningMocks) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def insurers(mocks_server: RunningMocks) -> Iterator[InsurerDirectory]:
-    directory = InsurerDirectory(addresses(mocks_server), timeout=5)
+    directory = InsurerDirectory(addresses(mocks_server), timeout=5, signing=insurer_signing(addresses(mocks_server)))
     yield directory
     directory.close()
 
@@ -86,7 +87,7 @@ def test_the_directory_parses_the_insurer_wsdl_once_for_all_insurers(
 
     monkeypatch.setattr(adapters.soap, "Client", counting_client)
 
-    directory = InsurerDirectory(addresses(mocks_server), timeout=5)
+    directory = InsurerDirectory(addresses(mocks_server), timeout=5, signing=insurer_signing(addresses(mocks_server)))
 
     assert built == [str(adapters.soap.INSURER.wsdl)]
     directory.close()
@@ -203,7 +204,7 @@ def test_a_replacement_without_enp_or_type_is_a_gateway_bug(insurers: InsurerDir
 )
 def test_an_insurer_failure_is_an_outage_never_a_refusal(faulty: RunningMocks, fault: str, reason: str) -> None:
     inject(faulty, target="insurers/77001", operation="IssuePolicy", fault=fault, count=1)
-    directory = InsurerDirectory(addresses(faulty), timeout=5)
+    directory = InsurerDirectory(addresses(faulty), timeout=5, signing=insurer_signing(addresses(faulty)))
     application = issue(new_person())
 
     with pytest.raises(BackendUnavailable) as failed:
@@ -217,7 +218,7 @@ def test_an_insurer_failure_is_an_outage_never_a_refusal(faulty: RunningMocks, f
 
 def test_an_insurer_answering_too_late_is_an_outage_and_the_retry_finds_the_policy(faulty: RunningMocks) -> None:
     inject(faulty, target="insurers/77002", operation="IssuePolicy", fault="timeout", count=1, delay_ms=1000)
-    directory = InsurerDirectory(addresses(faulty), timeout=0.2)
+    directory = InsurerDirectory(addresses(faulty), timeout=0.2, signing=insurer_signing(addresses(faulty)))
     smo = insurer(directory, "77002")
     mid = message_id("issue")
 
@@ -233,7 +234,7 @@ def test_an_insurer_answering_too_late_is_an_outage_and_the_retry_finds_the_poli
 
 def test_a_fault_at_one_insurer_leaves_the_others_answering(faulty: RunningMocks) -> None:
     inject(faulty, target="insurers/77001", operation="*", fault="http_500", count=None)
-    directory = InsurerDirectory(addresses(faulty), timeout=5)
+    directory = InsurerDirectory(addresses(faulty), timeout=5, signing=insurer_signing(addresses(faulty)))
 
     with pytest.raises(BackendUnavailable):
         insurer(directory, "77001").issue_policy(message_id("issue"), issue(new_person()))
@@ -242,7 +243,11 @@ def test_a_fault_at_one_insurer_leaves_the_others_answering(faulty: RunningMocks
 
 
 def test_an_application_by_a_representative_goes_as_issue_policy_on_behalf(mocks_server: RunningMocks) -> None:
-    directory = InsurerDirectory({"77001": mocks_server.insurer_url("77001")}, timeout=10)
+    directory = InsurerDirectory(
+        {"77001": mocks_server.insurer_url("77001")},
+        timeout=10,
+        signing=insurer_signing({"77001": mocks_server.insurer_url("77001")}),
+    )
     insurer = directory.get("77001")
     assert insurer is not None
     parent = Representative(

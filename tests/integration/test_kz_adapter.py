@@ -20,6 +20,7 @@ from gateway.ports import BackendRefusal, BackendUnavailable, NotFound
 from mocks.calendar import almaty_today
 from tests.support.applicants import message_id
 from tests.support.services import RunningMocks, inject
+from tests.support.signing import kz_signing
 
 # The tests talk to the mocks over HTTP.
 pytestmark = pytest.mark.network
@@ -36,7 +37,7 @@ SAMPLE_IIN = "850314401236"
 
 @pytest.fixture(scope="module")
 def kz_fund(mocks_server: RunningMocks) -> Iterator[KzFundAdapter]:
-    adapter = KzFundAdapter(f"{mocks_server.base_url}/kz/fund", timeout=5)
+    adapter = KzFundAdapter(f"{mocks_server.base_url}/kz/fund", timeout=5, signing=kz_signing(mocks_server.base_url))
     yield adapter
     adapter.close()
 
@@ -49,7 +50,7 @@ def wire() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def on_wire() -> Iterator[KzFundAdapter]:
-    adapter = KzFundAdapter(WIRE_URL, timeout=5)
+    adapter = KzFundAdapter(WIRE_URL, timeout=5, signing=None)
     yield adapter
     adapter.close()
 
@@ -101,7 +102,7 @@ def test_an_iin_the_schema_forbids_is_a_schema_violation_refusal(kz_fund: KzFund
 )
 def test_a_back_end_failure_is_an_outage_never_a_refusal(faulty: RunningMocks, fault: str, reason: str) -> None:
     inject(faulty, target="kz/fund", operation="GetInsuranceStatus", fault=fault, count=1)
-    adapter = KzFundAdapter(f"{faulty.base_url}/kz/fund", timeout=5)
+    adapter = KzFundAdapter(f"{faulty.base_url}/kz/fund", timeout=5, signing=kz_signing(faulty.base_url))
 
     with pytest.raises(BackendUnavailable) as failed:
         adapter.insurance_status(message_id("kz"), EMPLOYEE)
@@ -114,7 +115,7 @@ def test_a_back_end_failure_is_an_outage_never_a_refusal(faulty: RunningMocks, f
 
 def test_a_technical_fault_says_when_to_retry(faulty: RunningMocks) -> None:
     inject(faulty, target="kz/fund", operation="*", fault="technical_fault", count=1)
-    adapter = KzFundAdapter(f"{faulty.base_url}/kz/fund", timeout=5)
+    adapter = KzFundAdapter(f"{faulty.base_url}/kz/fund", timeout=5, signing=kz_signing(faulty.base_url))
 
     with pytest.raises(BackendUnavailable) as failed:
         adapter.insurance_status(message_id("kz"), EMPLOYEE)
@@ -125,7 +126,7 @@ def test_a_technical_fault_says_when_to_retry(faulty: RunningMocks) -> None:
 
 def test_an_answer_later_than_the_timeout_is_an_outage(faulty: RunningMocks) -> None:
     inject(faulty, target="kz/fund", operation="*", fault="timeout", count=1, delay_ms=1000)
-    adapter = KzFundAdapter(f"{faulty.base_url}/kz/fund", timeout=0.2)
+    adapter = KzFundAdapter(f"{faulty.base_url}/kz/fund", timeout=0.2, signing=kz_signing(faulty.base_url))
 
     with pytest.raises(BackendUnavailable) as failed:
         adapter.insurance_status(message_id("kz"), EMPLOYEE)
@@ -137,7 +138,7 @@ def test_an_answer_later_than_the_timeout_is_an_outage(faulty: RunningMocks) -> 
 def test_the_log_masks_the_iin_of_requests_and_answers(
     mocks_server: RunningMocks, caplog: pytest.LogCaptureFixture
 ) -> None:
-    adapter = KzFundAdapter(f"{mocks_server.base_url}/kz/fund", timeout=5)
+    adapter = KzFundAdapter(f"{mocks_server.base_url}/kz/fund", timeout=5, signing=kz_signing(mocks_server.base_url))
     caplog.set_level(logging.DEBUG)  # every logger, zeep's and urllib3's included
 
     adapter.insurance_status(message_id("kz"), EMPLOYEE)

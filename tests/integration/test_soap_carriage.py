@@ -91,14 +91,14 @@ def wire() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def fund() -> Iterator[FundAdapter]:
-    adapter = FundAdapter(FUND_URL, timeout=5)
+    adapter = FundAdapter(FUND_URL, timeout=5, signing=None)
     yield adapter
     adapter.close()
 
 
 @pytest.fixture
 def insurers() -> Iterator[InsurerDirectory]:
-    directory = InsurerDirectory({"77001": INSURER_URL}, timeout=5)
+    directory = InsurerDirectory({"77001": INSURER_URL}, timeout=5, signing=None)
     yield directory
     directory.close()
 

@@ -33,6 +33,7 @@ from gateway.ports import BackendRefusal, BackendUnavailable
 from tests.support.applicants import first_choice, message_id, new_person
 from tests.support.persons import ANNA
 from tests.support.services import RunningMocks
+from tests.support.signing import signing_for
 
 # The tests talk to the mocks over HTTP.
 pytestmark = pytest.mark.network
@@ -67,14 +68,14 @@ def wire() -> Iterator[responses.RequestsMock]:
 
 @pytest.fixture
 def fund() -> Iterator[FundAdapter]:
-    adapter = FundAdapter(FUND_URL, timeout=5)
+    adapter = FundAdapter(FUND_URL, timeout=5, signing=None)
     yield adapter
     adapter.close()
 
 
 @pytest.fixture
 def smo() -> Iterator[InsurerAdapter]:
-    directory = InsurerDirectory({"77001": INSURER_URL}, timeout=5)
+    directory = InsurerDirectory({"77001": INSURER_URL}, timeout=5, signing=None)
     found = directory.get("77001")
     assert found is not None
     yield found
@@ -388,7 +389,7 @@ def test_the_message_log_of_real_calls_shows_no_personal_data_in_clear(
     mocks_server: RunningMocks, caplog: pytest.LogCaptureFixture
 ) -> None:
     person = new_person()
-    fund = FundAdapter(mocks_server.fund_url, timeout=5)
+    fund = FundAdapter(mocks_server.fund_url, timeout=5, signing=signing_for(mocks_server.fund_url))
     caplog.set_level(logging.DEBUG)  # every logger, zeep's and urllib3's included
 
     registered = fund.register_policy(message_id("register"), first_choice(person))
@@ -421,7 +422,11 @@ def test_the_message_log_of_real_calls_shows_no_personal_data_in_clear(
 
 def test_an_insurer_call_is_logged_masked_too(mocks_server: RunningMocks, caplog: pytest.LogCaptureFixture) -> None:
     person = new_person()
-    directory = InsurerDirectory({"77001": mocks_server.insurer_url("77001")}, timeout=5)
+    directory = InsurerDirectory(
+        {"77001": mocks_server.insurer_url("77001")},
+        timeout=5,
+        signing=signing_for({mocks_server.insurer_url("77001"): "insurers-77001"}),
+    )
     smo = directory.get("77001")
     assert smo is not None
     caplog.set_level(logging.DEBUG, logger="epolicy.soap")
@@ -480,7 +485,7 @@ def test_a_refused_connection_is_an_outage() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # free now, and nothing will listen on it
-    adapter = FundAdapter(f"http://127.0.0.1:{port}/fund", timeout=2)
+    adapter = FundAdapter(f"http://127.0.0.1:{port}/fund", timeout=2, signing=None)
     with pytest.raises(BackendUnavailable) as failed:
         adapter.insurance_status("status-0001", "7754900882000015")
     adapter.close()

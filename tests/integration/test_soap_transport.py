@@ -53,7 +53,7 @@ def recording() -> Recording:
 def adapter(recording: Recording, address: str) -> FundAdapter:
     session = requests.Session()
     session.mount("http://", recording)
-    return FundAdapter(address, timeout=5, session=session)
+    return FundAdapter(address, timeout=5, signing=None, session=session)
 
 
 def test_an_environment_proxy_is_used_and_no_proxy_is_honoured(
@@ -92,7 +92,7 @@ def test_a_request_is_prepared_as_requests_prepares_it_with_the_sessions_headers
     session.mount("http://", recording)
     session.headers["User-Agent"] = "epolicy-gateway"
     session.headers["X-Fund-Client"] = "gateway-1"
-    FundAdapter("http://fund.example/fund", timeout=5, session=session).insurance_status("m-1", ENP)
+    FundAdapter("http://fund.example/fund", timeout=5, signing=None, session=session).insurance_status("m-1", ENP)
 
     (sent,) = recording.sent
     assert sent["request"].headers["X-Fund-Client"] == "gateway-1"
@@ -103,7 +103,7 @@ def test_a_request_is_prepared_as_requests_prepares_it_with_the_sessions_headers
 def test_cookies_a_server_set_are_sent_back(recording: Recording) -> None:
     session = requests.Session()
     session.mount("http://", recording)
-    fund = FundAdapter("http://fund.example/fund", timeout=5, session=session)
+    fund = FundAdapter("http://fund.example/fund", timeout=5, signing=None, session=session)
     fund.insurance_status("m-1", ENP)
     session.cookies.set("route", "node-2", domain="fund.example", path="/")  # a load balancer's sticky session
     fund.insurance_status("m-2", ENP)
@@ -118,7 +118,7 @@ def test_credentials_of_the_session_are_sent(recording: Recording) -> None:
     session = requests.Session()
     session.mount("http://", recording)
     session.auth = ("gateway", "secret")
-    FundAdapter("http://fund.example/fund", timeout=5, session=session).insurance_status("m-1", ENP)
+    FundAdapter("http://fund.example/fund", timeout=5, signing=None, session=session).insurance_status("m-1", ENP)
 
     (sent,) = recording.sent
     assert sent["request"].headers["Authorization"].startswith("Basic ")
@@ -134,7 +134,7 @@ BOUND = 5.0  # far under the 30 s of the answer; not a speed target
 
 
 def fund_status(address: str) -> None:
-    fund = FundAdapter(f"{address}/fund", timeout=DEADLINE)
+    fund = FundAdapter(f"{address}/fund", timeout=DEADLINE, signing=None)
     try:
         fund.insurance_status("m-1", ENP)
     finally:
@@ -142,7 +142,7 @@ def fund_status(address: str) -> None:
 
 
 def insurer_state(address: str) -> None:
-    insurers = InsurerDirectory({"77001": f"{address}/insurers/77001"}, timeout=DEADLINE)
+    insurers = InsurerDirectory({"77001": f"{address}/insurers/77001"}, timeout=DEADLINE, signing=None)
     try:
         port = insurers.get("77001")
         assert port is not None
@@ -152,7 +152,7 @@ def insurer_state(address: str) -> None:
 
 
 def kz_status(address: str) -> None:
-    kz_fund = KzFundAdapter(f"{address}/kz/fund", timeout=DEADLINE)
+    kz_fund = KzFundAdapter(f"{address}/kz/fund", timeout=DEADLINE, signing=None)
     try:
         kz_fund.insurance_status("m-1", "791028302728")
     finally:
@@ -185,7 +185,7 @@ def test_an_answer_in_many_small_pieces_that_ends_within_the_deadline_is_read_wh
     # Ten reads at least, head and body split anywhere: the deadline checks between them lose nothing.
     drip = Drip(ANSWER, interval=0.01, chunk=len(ANSWER) // 10)
     with loopback_backend(drip) as server:
-        fund = FundAdapter(f"{server.base_url}/fund", timeout=30)
+        fund = FundAdapter(f"{server.base_url}/fund", timeout=30, signing=None)
         try:
             status = fund.insurance_status("m-1", ENP)
         finally:

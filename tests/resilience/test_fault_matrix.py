@@ -43,6 +43,7 @@ from gateway.usecases.processing import RetryPolicy
 from gateway.worker import Worker
 from tests.support.report import REPORT
 from tests.support.services import RunningMocks, serve_mocks
+from tests.support.signing import insurer_signing, signing_for
 from tests.support.workers import adult
 
 # The tests talk to the mocks over HTTP.
@@ -92,14 +93,18 @@ def worker(tmp_path: Path, mocks: RunningMocks) -> Iterator[Worker]:
     url = f"sqlite:///{tmp_path / 'faults.sqlite3'}"
     upgrade(url)
     engine = make_engine(url, pool_size=2)
-    fund = FundAdapter(mocks.fund_url, timeout=TIMEOUT)
+    fund = FundAdapter(mocks.fund_url, timeout=TIMEOUT, signing=signing_for(mocks.fund_url))
     services = Services(
         catalogue=Catalogue.load(),
         reference=load_reference(),
         store=SqlApplicationStore(engine),
         fund=fund,
         worker_fund=fund,
-        insurers=InsurerDirectory({INSURER: mocks.insurer_url(INSURER)}, timeout=TIMEOUT),
+        insurers=InsurerDirectory(
+            {INSURER: mocks.insurer_url(INSURER)},
+            timeout=TIMEOUT,
+            signing=insurer_signing({INSURER: mocks.insurer_url(INSURER)}),
+        ),
         retry=RetryPolicy(0.01, 0.1),
     )
     yield Worker(services.worker_context, "faults", poll_seconds=0.01, lease_seconds=30, batch=5)

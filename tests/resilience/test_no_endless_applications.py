@@ -110,7 +110,7 @@ def stored(store: ApplicationStore, application_id: str = "app_1") -> Applicatio
 def test_texts_no_soap_message_can_carry_end_the_application_refused_on_their_field(
     store: ApplicationStore, wire: responses.RequestsMock, request_: NewPolicyRequest, field: str
 ) -> None:
-    fund = FundAdapter(FUND_URL, timeout=5)
+    fund = FundAdapter(FUND_URL, timeout=5, signing=None)
     clock = Clock()
     built = services(store, fund, clock)
     put(store, request_)

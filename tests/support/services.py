@@ -14,6 +14,7 @@ import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from mocks.app import create_app
+from tests.support.signing import mocks_config
 
 
 def in_ci() -> bool:
@@ -47,7 +48,7 @@ class RunningMocks:
 
 def serve_mocks() -> tuple[BaseWSGIServer, threading.Thread]:
     """Start a fresh mocks app on a free loopback port, in a daemon thread."""
-    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
+    server = make_server("127.0.0.1", 0, create_app({"TESTING": True, **mocks_config()}), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="mocks", daemon=True)
     thread.start()
     return server, thread

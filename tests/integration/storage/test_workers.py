@@ -20,6 +20,7 @@ from gateway.storage import SqlApplicationStore
 from gateway.usecases.processing import RetryPolicy
 from gateway.worker import Worker
 from tests.support.services import RunningMocks
+from tests.support.signing import insurer_signing, signing_for
 from tests.support.workers import applicant, calls, stats
 
 # The tests talk to the mocks over HTTP.
@@ -30,14 +31,18 @@ APPLICATIONS = 40
 
 def services(store: SqlApplicationStore, mocks: RunningMocks) -> Services:
     codes = ["77001", "77002", "50001"]
-    fund = FundAdapter(mocks.fund_url, timeout=10)
+    fund = FundAdapter(mocks.fund_url, timeout=10, signing=signing_for(mocks.fund_url))
     return Services(
         catalogue=Catalogue.load(),
         reference=load_reference(),
         store=store,
         fund=fund,
         worker_fund=fund,
-        insurers=InsurerDirectory({code: mocks.insurer_url(code) for code in codes}, timeout=10),
+        insurers=InsurerDirectory(
+            {code: mocks.insurer_url(code) for code in codes},
+            timeout=10,
+            signing=insurer_signing({code: mocks.insurer_url(code) for code in codes}),
+        ),
         retry=RetryPolicy(0.05, 0.2),
     )
 

@@ -1,0 +1,652 @@
+"""Every SOAP message signed, every answer checked before it is read: the profile of contracts/signing/README.md.
+
+WS-Security 1.1 with a `BinarySecurityToken`, a `Timestamp` and WS-Addressing message ids in the header, and an
+XML Signature (signxml) over the body, the timestamp and the ids. `sign` signs the envelope the codec built, in
+place; `check` checks the envelope the codec parsed, in place: signxml's signer and verifier are given the tree
+itself (`_InPlace`), where they would serialize and parse the whole message again for every reference.
+
+`check` refuses, before anything of the message is read:
+- a message without the header, the token, the timestamp or the message id (`SECURITY_MISSING`);
+- a certificate that is not in the trust store of the back-end answering (`SIGNER_UNTRUSTED`);
+- a signature that does not verify, a method that is not the one of the certificate's key, a reference to anything
+  but the elements of the profile or a transform but exclusive canonicalization, and an answer that relates to
+  another request (`SIGNATURE_INVALID`);
+- a timestamp outside the window (`MESSAGE_EXPIRED`).
+Each referenced element must be *the* element at its place (the envelope's `soap:Body`, the header's timestamp
+and ids): a signed body moved aside and another put in its place (signature wrapping) is never read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
+from lxml import etree
+from signxml import (  # type: ignore[attr-defined]
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureConstructionMethod,
+    SignatureMethod,
+    XMLSigner,
+    XMLVerifier,
+)
+from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature
+from signxml.verifier import SignatureConfiguration, VerifyResult
+from zeep import Plugin
+
+from adapters.mapping import InvalidAnswer
+from gateway.ports import JournalEntry
+
+log = logging.getLogger("epolicy.soap")
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+WSA = "http://www.w3.org/2005/08/addressing"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
+BASE64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
+EXC_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
+
+_HEADER, _BODY = f"{{{SOAP_ENV}}}Header", f"{{{SOAP_ENV}}}Body"
+_SECURITY, _TOKEN = f"{{{WSSE}}}Security", f"{{{WSSE}}}BinarySecurityToken"
+_TIMESTAMP, _ID = f"{{{WSU}}}Timestamp", f"{{{WSU}}}Id"
+_MESSAGE_ID, _RELATES_TO = f"{{{WSA}}}MessageID", f"{{{WSA}}}RelatesTo"
+_SIGNATURE = f"{{{DS}}}Signature"
+_NSMAP = {"wsse": WSSE, "wsu": WSU, "wsa": WSA}
+
+LIFETIME_SECONDS = 300  # Expires - Created of what is sent
+WINDOW_SECONDS = 300.0  # how old a received timestamp may be
+SKEW = timedelta(seconds=60)  # clocks of two machines differ
+
+SECURITY_MISSING = "SECURITY_MISSING"
+SIGNER_UNTRUSTED = "SIGNER_UNTRUSTED"
+SIGNATURE_INVALID = "SIGNATURE_INVALID"
+MESSAGE_EXPIRED = "MESSAGE_EXPIRED"
+
+
+class SigningError(ValueError):
+    """A key, certificate or trust store that cannot be used: found at start, with what to change."""
+
+
+class SignatureRefused(InvalidAnswer):
+    """A message whose signature, signer or timestamp does not hold: never read, a technical failure."""
+
+    def __init__(self, code: str, detail: str, signer: str | None = None):
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.signer = signer
+
+
+@dataclass(frozen=True)
+class Algorithm:
+    """A signature algorithm: its name in the settings, signxml's method, and the key type it signs with.
+
+    A GOST R 34.10-2012 deployment adds one here, with a provider that signs and verifies for its key type
+    (contracts/signing/README.md, GOST).
+    """
+
+    name: str
+    method: SignatureMethod
+    key_type: type
+
+
+ALGORITHMS = {
+    "ecdsa-sha256": Algorithm("ecdsa-sha256", SignatureMethod.ECDSA_SHA256, ec.EllipticCurvePublicKey),
+    "rsa-sha256": Algorithm("rsa-sha256", SignatureMethod.RSA_SHA256, rsa.RSAPublicKey),
+}
+
+
+def algorithm_of(certificate: x509.Certificate) -> Algorithm | None:
+    """The algorithm a certificate's key signs with under the profile: P-256 ECDSA or RSA of 2048 bits and more."""
+    key = certificate.public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return ALGORITHMS["ecdsa-sha256"]
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size >= 2048:
+        return ALGORITHMS["rsa-sha256"]
+    return None
+
+
+def fingerprint(certificate: x509.Certificate) -> str:
+    """The SHA-256 fingerprint of a certificate, in hex: what names a signer without doubt."""
+    return certificate.fingerprint(hashes.SHA256()).hex()
+
+
+def subject(certificate: x509.Certificate) -> str:
+    """The certificate's subject as RFC 4514 text: who a signer says it is."""
+    return certificate.subject.rfc4514_string()
+
+
+def _pem_or_file(value: str, what: str) -> bytes:
+    """PEM text as it is, or the content of the file it names."""
+    if "-----BEGIN" in value:
+        return value.encode()
+    try:
+        return Path(value).read_bytes()
+    except OSError as error:
+        raise SigningError(f"{what} {value!r} can not be read: {error.strerror or error}") from None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who signs: a private key, its certificate and the algorithm of the key."""
+
+    key: Any
+    certificate: x509.Certificate
+    algorithm: Algorithm
+
+    @classmethod
+    def load(cls, key: str, certificate: str, algorithm: str = "ecdsa-sha256") -> Identity:
+        """The identity of a key and a certificate, each a PEM file or PEM text; checked to belong together."""
+        chosen = ALGORITHMS.get(algorithm)
+        if chosen is None:
+            raise SigningError(f"no signature algorithm {algorithm!r}: choose one of {', '.join(ALGORITHMS)}")
+        try:
+            private = load_pem_private_key(_pem_or_file(key, "the signing key"), password=None)
+        except (ValueError, TypeError) as error:
+            raise SigningError(f"the signing key is no unencrypted PEM private key: {error}") from None
+        cert = load_certificates(_pem_or_file(certificate, "the signing certificate"), "the signing certificate")[0]
+        if algorithm_of(cert) is not chosen:
+            raise SigningError(f"the signing certificate's key is not of the algorithm {chosen.name}")
+        if _public(private.public_key()) != _public(cert.public_key()):
+            raise SigningError("the signing key does not belong to the signing certificate")
+        return cls(private, cert, chosen)
+
+    @property
+    def token(self) -> str:
+        """The certificate as the `BinarySecurityToken` carries it: DER in base64."""
+        return base64.b64encode(self.certificate.public_bytes(Encoding.DER)).decode()
+
+
+def _public(key: Any) -> bytes:
+    return bytes(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
+
+
+def load_certificates(data: bytes, what: str) -> list[x509.Certificate]:
+    """Every certificate of PEM data; at least one."""
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        certificates = []
+    if not certificates:
+        raise SigningError(f"{what} holds no PEM certificate")
+    return certificates
+
+
+class TrustStore:
+    """The certificates trusted for one back-end, pinned: a signer is trusted when its certificate is one of them.
+
+    More than one at a time, so that a back-end rotates its key without a moment in which the gateway trusts
+    neither the old certificate nor the new.
+    """
+
+    def __init__(self, certificates: Sequence[x509.Certificate]):
+        if not certificates:
+            raise SigningError("a trust store needs at least one certificate")
+        self._by_der = {certificate.public_bytes(Encoding.DER): certificate for certificate in certificates}
+
+    @classmethod
+    def load(cls, value: str, what: str = "the trusted certificates") -> TrustStore:
+        """Certificates from PEM text (one or more), or from PEM files separated by commas."""
+        if "-----BEGIN" in value:
+            return cls(load_certificates(value.encode(), what))
+        files = [item.strip() for item in value.split(",") if item.strip()]
+        if not files:
+            raise SigningError(f"{what} name no file")
+        return cls([cert for name in files for cert in load_certificates(_pem_or_file(name, what), name)])
+
+    @property
+    def certificates(self) -> list[x509.Certificate]:
+        return list(self._by_der.values())
+
+    def find(self, der: bytes) -> x509.Certificate | None:
+        """The trusted certificate equal to `der`, byte for byte, or None."""
+        return self._by_der.get(der)
+
+
+@dataclass(frozen=True)
+class Seal:
+    """What a message's signature says: its ids, its signature value and who signed it (the message journal's)."""
+
+    message_id: str  # wsa:MessageID
+    relates_to: str | None  # wsa:RelatesTo: the request an answer answers
+    signature: str  # ds:SignatureValue, base64
+    signer: str  # the certificate's subject
+    fingerprint: str  # the certificate's SHA-256
+
+
+class _InPlace:
+    """signxml's processors working on the tree they are given rather than on a serialized and parsed copy.
+
+    The references of the profile never hold the signature (no enveloped transform), so nothing needs copying,
+    and exclusive canonicalization of an element does not depend on its ancestors' namespaces.
+    """
+
+    def get_root(self, data: Any) -> Any:
+        return data
+
+
+class _Signer(_InPlace, XMLSigner):
+    pass
+
+
+class _Verifier(_InPlace, XMLVerifier):
+    """signxml's verifier, each reference checked to be the element expected at its place, without copies."""
+
+    def __init__(self, expected: Mapping[str, etree._Element]):
+        super().__init__()
+        self.expected = expected
+        self.seen: set[str] = set()
+
+    def _verify_reference(
+        self,
+        reference: etree._Element,
+        index: int,
+        root: etree._Element,
+        uri_resolver: Any,
+        c14n_algorithm: Any,
+        signature: etree._Element,
+        signature_key_used: Any,
+    ) -> VerifyResult:
+        uri = reference.get("URI") or ""
+        transforms = reference.findall(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+        if [transform.get("Algorithm") for transform in transforms] != [EXC_C14N.value]:
+            raise InvalidInput(f"reference {uri}: only exclusive canonicalization may transform it")
+        if uri in self.seen:
+            raise InvalidInput(f"reference {uri} is signed twice")
+        payload = self._resolve_reference(root, reference)  # type: ignore[no-untyped-call]
+        if payload is not self.expected.get(uri):
+            raise InvalidInput(f"reference {uri} is not an element of the profile at its place")
+        self.seen.add(uri)
+        digest_method = reference.find(f"{{{DS}}}DigestMethod")
+        digest_value = reference.find(f"{{{DS}}}DigestValue")
+        if digest_method is None or digest_value is None or digest_value.text is None:
+            raise InvalidInput(f"reference {uri} has no digest")
+        algorithm = DigestAlgorithm(digest_method.get("Algorithm"))
+        self.check_digest_alg_expected(algorithm)  # type: ignore[no-untyped-call]
+        canonical = self._c14n(payload, algorithm=EXC_C14N)
+        if base64.b64decode(digest_value.text) != self._get_digest(canonical, algorithm):
+            raise InvalidDigest(f"digest mismatch for reference {uri}")
+        return VerifyResult(canonical, None, signature, signature_key=b"")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex}"
+
+
+def sign(
+    envelope: etree._Element,
+    identity: Identity,
+    *,
+    relates_to: str | None = None,
+    now: datetime | None = None,
+    lifetime: float = LIFETIME_SECONDS,
+) -> Seal:
+    """Sign a SOAP 1.1 envelope in place: the header of the profile, and a signature of its body, timestamp, ids."""
+    created = now or _now()
+    body = envelope.find(_BODY)
+    if body is None:
+        raise ValueError("an envelope without soap:Body")
+    header = envelope.find(_HEADER)
+    if header is None:
+        header = etree.Element(_HEADER, nsmap=_NSMAP)
+        envelope.insert(0, header)
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    references = [_identify(body), _identify(_child(header, _MESSAGE_ID, message_id))]
+    if relates_to is not None:
+        references.append(_identify(_child(header, _RELATES_TO, relates_to)))
+    security = etree.SubElement(header, _SECURITY, nsmap=_NSMAP)
+    security.set(f"{{{SOAP_ENV}}}mustUnderstand", "1")
+    timestamp = etree.SubElement(security, _TIMESTAMP)
+    etree.SubElement(timestamp, f"{{{WSU}}}Created").text = _instant(created)
+    etree.SubElement(timestamp, f"{{{WSU}}}Expires").text = _instant(created + timedelta(seconds=lifetime))
+    references.insert(1, _identify(timestamp))
+    token = etree.SubElement(security, _TOKEN, EncodingType=BASE64, ValueType=X509V3)
+    token.text = identity.token
+    token_id = _identify(token)
+    key_info = etree.Element(f"{{{DS}}}KeyInfo", nsmap={"ds": DS})
+    token_reference = etree.SubElement(key_info, f"{{{WSSE}}}SecurityTokenReference")
+    reference = etree.SubElement(token_reference, f"{{{WSSE}}}Reference")
+    reference.set("URI", f"#{token_id}")
+    reference.set("ValueType", X509V3)
+    signer = _Signer(
+        method=SignatureConstructionMethod.detached,
+        signature_algorithm=identity.algorithm.method,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=EXC_C14N,
+    )
+    uris = [f"#{identifier}" for identifier in references]
+    signature = signer.sign(envelope, key=identity.key, reference_uri=uris, key_info=key_info, id_attribute="Id")
+    security.append(signature)
+    return Seal(
+        message_id,
+        relates_to,
+        signature.findtext(f"{{{DS}}}SignatureValue") or "",
+        subject(identity.certificate),
+        fingerprint(identity.certificate),
+    )
+
+
+def _child(header: etree._Element, tag: str, text: str) -> etree._Element:
+    element = etree.SubElement(header, tag, nsmap=_NSMAP)
+    element.text = text
+    return element
+
+
+def _identify(element: etree._Element) -> str:
+    identifier = _new_id({_BODY: "body", _TIMESTAMP: "ts", _TOKEN: "x509"}.get(element.tag, "id"))
+    element.set(_ID, identifier)
+    return identifier
+
+
+def check(
+    envelope: etree._Element,
+    trust: TrustStore,
+    *,
+    relates_to: str | None,
+    now: datetime | None = None,
+    window: float = WINDOW_SECONDS,
+) -> Seal:
+    """Check a received envelope in place by the profile; raise SignatureRefused, or return what its seal says.
+
+    `relates_to`: the `wsa:MessageID` of the request this answers (None for a request).
+    """
+    parts = _parts(envelope, answer=relates_to is not None)
+    der = _token(parts.token)
+    certificate = trust.find(der)
+    if certificate is None:
+        shown = _describe(der)
+        raise SignatureRefused(SIGNER_UNTRUSTED, f"signed by {shown}, which is not trusted here", shown)
+    who = subject(certificate)
+    algorithm = algorithm_of(certificate)
+    if algorithm is None:
+        raise SignatureRefused(SIGNER_UNTRUSTED, "the certificate's key is of no algorithm of the profile", who)
+    expected = {f"#{element.get(_ID)}": element for element in parts.signed if element.get(_ID)}
+    if len(expected) != len(parts.signed):
+        raise SignatureRefused(SIGNATURE_INVALID, "an element of the profile has no wsu:Id", who)
+    verifier = _Verifier(expected)
+    try:
+        verifier.verify(
+            envelope,
+            x509_cert=certificate,
+            id_attribute="Id",
+            expect_config=SignatureConfiguration(
+                location=f"./{_HEADER}/{_SECURITY}/",
+                expect_references=len(expected),
+                signature_methods=frozenset({algorithm.method}),
+                digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+                ignore_ambiguous_key_info=True,
+            ),
+        )
+    except InvalidCertificate as error:
+        raise SignatureRefused(SIGNER_UNTRUSTED, f"the certificate can not be used: {error}", who) from None
+    except (InvalidSignature, InvalidInput, InvalidDigest, ValueError) as error:
+        raise SignatureRefused(SIGNATURE_INVALID, str(error), who) from None
+    if verifier.seen != set(expected):
+        raise SignatureRefused(SIGNATURE_INVALID, "the signature leaves an element of the profile unsigned", who)
+    _check_time(parts.timestamp, now or _now(), window, who)
+    message_id = (parts.message_id.text or "").strip()
+    related = None if parts.relates_to is None else (parts.relates_to.text or "").strip()
+    if relates_to is not None and related != relates_to:
+        raise SignatureRefused(SIGNATURE_INVALID, "the answer relates to another request", who)
+    value = parts.signature.findtext(f"{{{DS}}}SignatureValue") or ""
+    return Seal(message_id, related, "".join(value.split()), who, fingerprint(certificate))
+
+
+@dataclass(frozen=True)
+class _Parts:
+    signature: etree._Element
+    timestamp: etree._Element
+    token: etree._Element
+    message_id: etree._Element
+    relates_to: etree._Element | None
+    body: etree._Element
+
+    @property
+    def signed(self) -> list[etree._Element]:
+        found = [self.body, self.timestamp, self.message_id]
+        return found if self.relates_to is None else [*found, self.relates_to]
+
+
+def _parts(envelope: etree._Element, *, answer: bool) -> _Parts:
+    """The elements of the profile, each at its one place; SECURITY_MISSING or SIGNATURE_INVALID otherwise."""
+    children = [child for child in envelope if isinstance(child.tag, str)]
+    if not children or children[0].tag != _HEADER:
+        raise SignatureRefused(SECURITY_MISSING, "the message has no soap:Header")
+    header = children[0]
+    if [child.tag for child in children] != [_HEADER, _BODY]:
+        raise SignatureRefused(SIGNATURE_INVALID, "the envelope must hold soap:Header and one soap:Body, in order")
+    security = _one(header, _SECURITY, SECURITY_MISSING)
+    return _Parts(
+        signature=_one(security, _SIGNATURE, SECURITY_MISSING),
+        timestamp=_one(security, _TIMESTAMP, SECURITY_MISSING),
+        token=_one(security, _TOKEN, SECURITY_MISSING),
+        message_id=_one(header, _MESSAGE_ID, SECURITY_MISSING),
+        relates_to=_one(header, _RELATES_TO, SIGNATURE_INVALID) if answer else None,
+        body=children[1],
+    )
+
+
+def _one(parent: etree._Element, tag: str, code: str) -> etree._Element:
+    found = parent.findall(tag)
+    if len(found) != 1:
+        name = etree.QName(tag).localname
+        raise SignatureRefused(code if not found else SIGNATURE_INVALID, f"{len(found)} {name} where one belongs")
+    return found[0]
+
+
+def _token(token: etree._Element) -> bytes:
+    if token.get("ValueType") != X509V3:
+        raise SignatureRefused(SIGNER_UNTRUSTED, "the security token is no X.509 certificate")
+    try:
+        return base64.b64decode("".join((token.text or "").split()), validate=True)
+    except ValueError:
+        raise SignatureRefused(SIGNER_UNTRUSTED, "the security token is not base64") from None
+
+
+def _describe(der: bytes) -> str:
+    try:
+        return subject(x509.load_der_x509_certificate(der))
+    except ValueError:
+        return f"an unreadable certificate (SHA-256 {hashlib.sha256(der).hexdigest()[:16]})"
+
+
+def _check_time(timestamp: etree._Element, now: datetime, window: float, who: str) -> None:
+    created = _moment(timestamp.findtext(f"{{{WSU}}}Created"))
+    expires = _moment(timestamp.findtext(f"{{{WSU}}}Expires"))
+    if created is None or expires is None:
+        raise SignatureRefused(SIGNATURE_INVALID, "the timestamp has no readable Created and Expires", who)
+    if created > now + SKEW:
+        raise SignatureRefused(MESSAGE_EXPIRED, "the timestamp is in the future", who)
+    if expires < now - SKEW or created < now - timedelta(seconds=window) - SKEW:
+        raise SignatureRefused(MESSAGE_EXPIRED, f"the timestamp is stale (created {_instant(created)})", who)
+
+
+def _moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+# --- the plugin -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signing:
+    """How one client signs and checks: its identity, the trust store of each address it calls, the journal."""
+
+    identity: Identity
+    trust: Mapping[str, TrustStore]  # address -> the certificates trusted to answer from it
+    window: float = WINDOW_SECONDS
+    journal: Callable[[JournalEntry], None] | None = None
+
+    def for_addresses(self, trust: Mapping[str, TrustStore]) -> Signing:
+        """The same identity and journal, trusting these stores by address."""
+        return replace(self, trust=dict(trust))
+
+
+@dataclass(frozen=True)
+class _Sent:
+    address: str
+    message_id: str
+
+
+# The request in flight in this context: zeep and the compiled codec alike run egress, the post and ingress of one
+# call in one thread, so the answer is checked against the address it came from and the request it answers.
+_in_flight: ContextVar[_Sent | None] = ContextVar("epolicy_soap_in_flight", default=None)
+
+
+class MessageSigning(Plugin):
+    """Sign every request last of all plugins, and check every answer (faults too) before any plugin reads it."""
+
+    def __init__(self, signing: Signing, clock: Callable[[], datetime] = _now):
+        self._signing = signing
+        self._clock = clock
+
+    def egress(
+        self, envelope: etree._Element, http_headers: dict[str, str], operation: Any, binding_options: Any
+    ) -> tuple[etree._Element, dict[str, str]]:
+        address = str(binding_options.get("address", "")) if isinstance(binding_options, dict) else ""
+        seal = sign(envelope, self._signing.identity, now=self._clock())
+        _in_flight.set(_Sent(address, seal.message_id))
+        self._note("sent", address, operation, envelope, "signed", seal)
+        return envelope, http_headers
+
+    def ingress(self, envelope: etree._Element, http_headers: Any, operation: Any) -> tuple[etree._Element, Any]:
+        sent = _in_flight.get()
+        if envelope.tag != f"{{{SOAP_ENV}}}Envelope":
+            return envelope, http_headers  # no SOAP at all: read as nothing but a technical failure
+        address = sent.address if sent is not None else ""
+        try:
+            trust = self._signing.trust.get(address)
+            if trust is None:
+                raise SignatureRefused(SIGNER_UNTRUSTED, "no certificate is trusted for this address")
+            seal = check(
+                envelope,
+                trust,
+                relates_to=sent.message_id if sent is not None else "",
+                now=self._clock(),
+                window=self._signing.window,
+            )
+        except SignatureRefused as refused:
+            log.warning(
+                "answer of %s from %s not read: %s (signer %s)", _name(operation), address, refused, refused.signer
+            )
+            self._note("received", address, operation, envelope, "refused", None, refused)
+            raise
+        self._note("received", address, operation, envelope, "verified", seal)
+        return envelope, http_headers
+
+    def _note(
+        self,
+        direction: str,
+        address: str,
+        operation: Any,
+        envelope: etree._Element,
+        outcome: str,
+        seal: Seal | None,
+        refused: SignatureRefused | None = None,
+    ) -> None:
+        journal = self._signing.journal
+        if journal is None:
+            return
+        journal(
+            JournalEntry(
+                at=self._clock(),
+                direction=direction,
+                address=address,
+                operation=_name(operation),
+                message_id=_payload_message_id(envelope),
+                outcome=outcome,
+                wsa_message_id=seal.message_id if seal else None,
+                relates_to=seal.relates_to if seal else None,
+                signature=seal.signature if seal else None,
+                signer=seal.signer if seal else (refused.signer if refused else None),
+                fingerprint=seal.fingerprint if seal else None,
+                reason=str(refused)[:500] if refused else None,
+            )
+        )
+
+
+def _name(operation: Any) -> str:
+    return str(getattr(operation, "name", "?"))
+
+
+def _payload_message_id(envelope: etree._Element) -> str | None:
+    body = envelope.find(_BODY)
+    payload = next((child for child in body if isinstance(child.tag, str)), None) if body is not None else None
+    if payload is None:
+        return None
+    if payload.tag == f"{{{SOAP_ENV}}}Fault":
+        found = payload.find("detail/*/{*}MessageId")
+    else:
+        found = payload.find("{*}MessageId")
+    return None if found is None or found.text is None else found.text.strip()[:64]
+
+
+# --- development keys -------------------------------------------------------------------------------------------
+
+
+def development_keys(folder: Path, name: str, algorithm: str = "ecdsa-sha256") -> tuple[Path, Path]:
+    """A key `<name>.key` (mode 0600) and its self-signed certificate `<name>.pem` in `folder`, made when missing.
+
+    For the local stack only: a production key is issued to the operator, and its certificate sent to the fund
+    and each insurer ahead.
+    """
+    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
+    from cryptography.x509.oid import NameOID
+
+    key_path, certificate_path = folder / f"{name}.key", folder / f"{name}.pem"
+    if key_path.is_file() and certificate_path.is_file():
+        return key_path, certificate_path
+    folder.mkdir(parents=True, exist_ok=True)
+    if algorithm == "rsa-sha256":
+        key: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
+    now = _now()
+    who = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "epolicy-gateway development"),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+        ]
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(who)
+        .issuer_name(who)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    key_path.touch(mode=0o600)
+    key_path.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    certificate_path.write_bytes(certificate.public_bytes(Encoding.PEM))
+    return key_path, certificate_path
