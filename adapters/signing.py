@@ -154,8 +154,9 @@ class Identity:
         chosen = ALGORITHMS.get(algorithm)
         if chosen is None:
             raise SigningError(f"no signature algorithm {algorithm!r}: choose one of {', '.join(ALGORITHMS)}")
+        pem = _pem_or_file(key, "the signing key")
         try:
-            private = load_pem_private_key(_pem_or_file(key, "the signing key"), password=None)
+            private = load_pem_private_key(pem, password=None)
         except (ValueError, TypeError) as error:
             raise SigningError(f"the signing key is no unencrypted PEM private key: {error}") from None
         cert = load_certificates(_pem_or_file(certificate, "the signing certificate"), "the signing certificate")[0]

@@ -23,7 +23,13 @@ from zeep.helpers import serialize_object
 import contracts
 from adapters.codec import Answer, compile_shape
 from adapters.kz import OSMS
+from adapters.signing import SignatureRefused, check, sign
 from adapters.soap import FUND, INSURER, Contract, SoapClient
+try:
+    from mocks import signing as mocks_signing  # STUB
+except ImportError:
+    mocks_signing = None  # STUB
+from tests.support.signing import GATEWAY, STRANGER, certificate, identity, signing_for, trust
 
 ADDRESS = "http://backend.test/ws"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -216,3 +222,89 @@ def test_a_shape_is_compiled_once_for_every_element_of_its_type() -> None:
     cache: dict[int, Any] = {}
     first, again = compile_shape(person_type, cache), compile_shape(person_type, cache)
     assert first is again
+
+
+# --- signed: both paths sign on egress and check on ingress through the same plugin ----------------------------
+
+KEYS = {"fund": "fund", "insurer": "insurers-77001", "kz": "kz-fund"}
+
+
+@pytest.fixture(scope="module", params=sorted(CONTRACTS))
+def signed_soap(request: pytest.FixtureRequest) -> Iterator[tuple[SoapClient, str]]:
+    key = KEYS[request.param]
+    client = SoapClient(CONTRACTS[request.param], timeout=5, signing=signing_for(ADDRESS, key))
+    yield client, key
+    client.close()
+
+
+def sent_message_id(envelope: etree._Element) -> str:
+    return check(etree.fromstring(etree.tostring(envelope)), trust(GATEWAY), relates_to=None).message_id
+
+
+def test_the_compiled_and_the_reference_path_send_messages_that_both_verify(
+    signed_soap: tuple[SoapClient, str],
+) -> None:
+    soap, _ = signed_soap
+    binding, compiled = zeep_binding(soap), soap.bind(ADDRESS)
+    for name, operation in soap.operations.items():
+        values = sample_values(soap, name)
+        reference, _ = binding._create(name, (), values, client=soap._client, options={"address": ADDRESS})
+        built, _ = compiled.request(operation, values)
+
+        for envelope in (reference, built):
+            wire = etree.tostring(envelope)
+            sent_message_id(envelope)  # by the gateway's own check
+            assert mocks_signing.verify(etree.fromstring(wire), [certificate(GATEWAY)]), name  # and the mocks'
+        assert structure(built.find(f"{{{SOAP_ENV}}}Body")) == structure(reference.find(f"{{{SOAP_ENV}}}Body"))
+
+
+def signed_answer(body: bytes, key: str, relates_to: str) -> bytes:
+    """A sample answer signed by a back-end's key for the request with this wsa:MessageID."""
+    root = etree.fromstring(body)
+    sign(root, identity(key), relates_to=relates_to)
+    return etree.tostring(root)
+
+
+def test_a_signed_answer_is_read_alike_on_both_paths_and_a_forged_one_on_neither(
+    signed_soap: tuple[SoapClient, str],
+) -> None:
+    soap, key = signed_soap
+    binding, compiled = zeep_binding(soap), soap.bind(ADDRESS)
+    for name, operation in soap.operations.items():
+        sample = (samples(soap.contract) / f"{name}.response.xml").read_bytes()
+        built, _ = compiled.request(operation, sample_values(soap, name))  # the request in flight, signed
+        relates_to = sent_message_id(built)
+
+        reference = binding.process_reply(
+            soap._client, binding.get(name), response(signed_answer(sample, key, relates_to))
+        )
+        answer = compiled.reply(operation, response(signed_answer(sample, key, relates_to)))
+        assert plain(answer) == plain(serialize_object(reference, dict)), name
+
+        forged = signed_answer(sample, STRANGER, relates_to)
+        with pytest.raises(SignatureRefused):
+            binding.process_reply(soap._client, binding.get(name), response(forged))
+        with pytest.raises(SignatureRefused):
+            compiled.reply(operation, response(forged))
+        with pytest.raises(SignatureRefused):
+            compiled.reply(operation, response(sample))  # unsigned
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_fault_is_believed_only_signed_on_either_path(signed_soap: tuple[SoapClient, str], fault: str) -> None:
+    soap, key = signed_soap
+    binding, compiled = zeep_binding(soap), soap.bind(ADDRESS)
+    name = next(iter(soap.operations))
+    body = (samples(soap.contract) / f"{fault}.response.xml").read_bytes()
+    built, _ = compiled.request(soap.operations[name], sample_values(soap, name))
+    relates_to = sent_message_id(built)
+    with pytest.raises(Fault):
+        binding.process_reply(soap._client, binding.get(name), response(signed_answer(body, key, relates_to), 500))
+    with pytest.raises(Fault):
+        compiled.reply(soap.operations[name], response(signed_answer(body, key, relates_to), 500))
+    for path in (
+        lambda answer: binding.process_reply(soap._client, binding.get(name), answer),
+        lambda answer: compiled.reply(soap.operations[name], answer),
+    ):
+        with pytest.raises(SignatureRefused):
+            path(response(body, 500))  # an unsigned fault is no refusal of the back-end's: it is not read

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from gateway.cli import main
+from tests.support.signing import signing_environment
 from tests.support.stack import free_port
 
 COMMANDS = {
@@ -38,6 +39,8 @@ def clean_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith("EPOLICY_") and not name.startswith("EPOLICY_TEST_"):
             monkeypatch.delenv(name)
+    for name, value in signing_environment().items():  # the session's keys: a start that can sign
+        monkeypatch.setenv(name, value)
     signals = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
@@ -255,7 +258,7 @@ def test_the_wsgi_entry_point_warns_about_a_variable_that_is_no_setting_too(tmp_
     import sys
 
     environment = {k: v for k, v in os.environ.items() if not k.startswith("EPOLICY_")}
-    environment |= {
+    environment |= signing_environment() | {
         "EPOLICY_INSTANCE_PATH": str(tmp_path),
         "EPOLICY_DATABASE_URL": f"sqlite:///{tmp_path}/epolicy.sqlite3",
         "EPOLICY_LOG_FORMAT": "text",
@@ -270,3 +273,90 @@ def test_the_wsgi_entry_point_warns_about_a_variable_that_is_no_setting_too(tmp_
     assert warnings[0].endswith(
         "EPOLICY_WORKER_THRADS is no setting of the gateway and is ignored: did you mean EPOLICY_WORKER_THREADS?"
     )
+
+
+SIGNING_LINES = [
+    "Error: EPOLICY_FUND_TRUSTED_CERTIFICATES is not set: give the fund's certificates, "
+    "or EPOLICY_SIGNING_ENABLED=false to send and take messages unsigned",
+    "Error: EPOLICY_KZ_FUND_TRUSTED_CERTIFICATES is not set: give the Kazakh fund's certificates, "
+    "or EPOLICY_SIGNING_ENABLED=false to send and take messages unsigned",
+    "Error: EPOLICY_SIGNING_CERTIFICATE is not set: give the key's certificate (a PEM file), "
+    "or EPOLICY_SIGNING_ENABLED=false to send and take messages unsigned",
+    "Error: EPOLICY_SIGNING_KEY is not set: give the gateway's signing key (a PEM file), "
+    "or EPOLICY_SIGNING_ENABLED=false to send and take messages unsigned",
+]
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_a_start_that_could_not_sign_refuses_before_it_opens_anything(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in signing_environment():
+        monkeypatch.delenv(name)
+    result = invoke(COMMANDS[command], EPOLICY_INSTANCE_PATH=str(tmp_path))
+
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert sorted(result.stderr.splitlines()) == SIGNING_LINES
+    assert list(tmp_path.iterdir()) == []  # no database made, no port taken
+
+
+def test_signing_switched_off_explicitly_lets_the_start_go_on(
+    taken_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in signing_environment():
+        monkeypatch.delenv(name)
+    line = the_one_line(
+        invoke(
+            ["serve", "--port", str(taken_port)],
+            EPOLICY_INSTANCE_PATH=str(tmp_path),
+            EPOLICY_WORKER_THREADS="0",
+            EPOLICY_SIGNING_ENABLED="false",
+        )
+    )
+    assert line == f"Error: port {taken_port} on 127.0.0.1 is in use: set EPOLICY_PORT (or --port) to a free port"
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_a_signing_key_that_cannot_be_read_is_one_line(command: str, tmp_path: Path) -> None:
+    missing = tmp_path / "none.key"
+    line = the_one_line(
+        invoke(COMMANDS[command], EPOLICY_INSTANCE_PATH=str(tmp_path), EPOLICY_SIGNING_KEY=str(missing))
+    )
+    assert line == (
+        f"Error: EPOLICY_SIGNING_KEY, EPOLICY_SIGNING_CERTIFICATE: the signing key {str(missing)!r} can not be read: "
+        "No such file or directory"
+    )
+
+
+def test_a_certificate_not_trusted_for_an_insurer_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EPOLICY_INSURER_TRUSTED_CERTIFICATES_TEMPLATE")
+    result = invoke(COMMANDS["worker"], EPOLICY_INSTANCE_PATH=str(tmp_path))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines and all(line.startswith("Error: no certificate is trusted for insurer ") for line in lines)
+
+
+def test_the_wsgi_entry_point_refuses_to_start_without_a_key(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("EPOLICY_")}
+    environment |= {"EPOLICY_INSTANCE_PATH": str(tmp_path), "EPOLICY_LOG_FORMAT": "text"}
+    started = subprocess.run(
+        [sys.executable, "-c", "import gateway.wsgi"], env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert started.returncode == 3, started.stderr
+    assert "Traceback" not in started.stderr
+    assert "EPOLICY_SIGNING_KEY is not set" in started.stderr
+
+
+def test_the_development_keys_are_made_once_in_the_instance_folder(tmp_path: Path) -> None:
+    made = invoke(["development-keys"], EPOLICY_INSTANCE_PATH=str(tmp_path))
+    assert made.exit_code == 0, made.output
+    folder = Path(made.stdout.strip())
+    assert folder == tmp_path / "keys"
+    key = (folder / "gateway.key").read_bytes()
+    assert (folder / "gateway.key").stat().st_mode & 0o077 == 0  # the key is the user's alone
+    again = invoke(["development-keys"], EPOLICY_INSTANCE_PATH=str(tmp_path))
+    assert again.stdout == made.stdout and (folder / "gateway.key").read_bytes() == key
