@@ -25,9 +25,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
-from signxml import DigestAlgorithm, SignatureMethod, XMLSigner, XMLVerifier, methods
+from signxml import methods
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.exceptions import SignXMLException
-from signxml.verifier import SignatureConfiguration
+from signxml.signer import XMLSigner
+from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -374,7 +376,7 @@ class Verifier:
         self._check_key_info(signature, parts)
         self._check_references(envelope, signed_info, parts)
         config = SignatureConfiguration(
-            location="./{%s}Header/{%s}Security/" % (SOAP_ENV, WSSE),
+            location=f"./{_q(SOAP_ENV, 'Header')}/{_q(WSSE, 'Security')}/",
             expect_references=len(signed_info.findall(_q(DS, "Reference"))),
             signature_methods=frozenset({ALGORITHMS[expected_algorithm]}),
             digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
@@ -385,7 +387,8 @@ class Verifier:
             raise SecurityError(invalid, f"Подпись или хэш не сходятся: {type(error).__name__}.") from None
 
     def _check_key_info(self, signature: Element, parts: _Parts) -> None:
-        references = signature.findall(f"{_q(DS, 'KeyInfo')}/{_q(WSSE, 'SecurityTokenReference')}/{_q(WSSE, 'Reference')}")
+        path = f"{_q(DS, 'KeyInfo')}/{_q(WSSE, 'SecurityTokenReference')}/{_q(WSSE, 'Reference')}"
+        references = signature.findall(path)
         token_id = parts.tokens[0].get(_q(WSU, "Id"))
         if len(references) != 1 or token_id is None or references[0].get("URI") != f"#{token_id}":
             raise SecurityError(SIGNATURE_INVALID, "ds:KeyInfo должен ссылаться на wsse:BinarySecurityToken сообщения.")
@@ -412,7 +415,8 @@ class Verifier:
         if len(resolved) != len(expected) or any(not any(el is want for el in resolved) for want in expected):
             raise SecurityError(
                 invalid,
-                "Подписаны должны быть ровно soap:Body, wsu:Timestamp, wsa:MessageID (и wsa:RelatesTo) на своих местах.",
+                "Подписаны должны быть ровно soap:Body, wsu:Timestamp, wsa:MessageID (и wsa:RelatesTo) "
+                "на своих местах.",
             )
 
     def _check_timestamp(self, parts: _Parts, now: datetime) -> None:
@@ -455,7 +459,8 @@ class _Parts:
         securities = header.findall(_q(WSSE, "Security"))
         security = securities[0] if securities else None
         if security is None:
-            raise SecurityError(missing, "Сообщение не подписано: нет заголовка wsse:Security.", _readable_id(message_ids))
+            message = "Сообщение не подписано: нет заголовка wsse:Security."
+            raise SecurityError(missing, message, _readable_id(message_ids))
         parts = cls(
             body=bodies[0],
             securities=securities,
@@ -468,7 +473,8 @@ class _Parts:
         if not (parts.signatures and parts.stamps and parts.tokens and parts.message_ids):
             raise SecurityError(
                 missing,
-                "В wsse:Security нужны ds:Signature, wsu:Timestamp и wsse:BinarySecurityToken, в заголовке — wsa:MessageID.",
+                "В wsse:Security нужны ds:Signature, wsu:Timestamp и wsse:BinarySecurityToken, "
+                "в заголовке — wsa:MessageID.",
                 _readable_id(message_ids),
             )
         return parts

@@ -353,9 +353,7 @@ def business_fault_element(fault: BusinessFault, message_id: str | None) -> Elem
     return _fault_element("soap:Client", fault.message, detail)
 
 
-def technical_fault_element(
-    fault: TechnicalFault, message_id: str | None, faultcode: str = "soap:Server"
-) -> Element:
+def technical_fault_element(fault: TechnicalFault, message_id: str | None, faultcode: str = "soap:Server") -> Element:
     """A fault carrying c:TechnicalFault: soap:Server, or the wsse: code of a refusal of the signing profile."""
     detail = build(
         COMMON_NS,
