@@ -105,7 +105,7 @@ def signed_mocks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Run
     server.server_close()
 
 
-class SigningPlugin(Plugin):  # type: ignore[misc]
+class SigningPlugin(Plugin):
     """Signs every request a zeep client sends."""
 
     def __init__(self, key: signing.SigningKey):
