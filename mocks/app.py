@@ -412,6 +412,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def make_target_keys(app: Flask) -> dict[str, str]:
+    """Make every target's key now (in SIGNING_KEYS), for a caller to trust them from the start; their PEMs."""
+    made: Backends = app.extensions["epolicy_mocks"]
+    return made.certificates()
+
+
 def _signing(config: Any) -> Signing:
     """The signing settings: SIGNING_KEYS, TRUSTED_CERTIFICATES, SIGNING_ALGORITHM, SIGNING_WINDOW_SECONDS."""
     folder = config.get("SIGNING_KEYS")

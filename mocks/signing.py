@@ -233,7 +233,7 @@ def sign(
         raise ValueError("only a soap:Envelope with a soap:Body is signed")
     header = envelope.find(_q(SOAP_ENV, "Header"))
     if header is None:
-        header = etree.Element(_q(SOAP_ENV, "Header"))
+        header = etree.Element(_q(SOAP_ENV, "Header"), nsmap={"wsa": WSA, "wsse": WSSE, "wsu": WSU})
         body.addprevious(header)
     ids = {role: f"{role}-{secrets.token_hex(8)}" for role in ("body", "mid", "rel", "ts", "x509")}
     body.set(_q(WSU, "Id"), ids["body"])

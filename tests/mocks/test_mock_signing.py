@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import pytest
 from cryptography import x509
 from flask.testing import FlaskClient
@@ -14,6 +16,7 @@ from lxml import etree
 import contracts
 from mocks import signing
 from mocks.app import create_app
+from mocks.commands import development_keys, signing_settings
 from tests.mocks.conftest import sign_request, trusting_app
 
 SAMPLES = contracts.path("samples")
@@ -262,3 +265,26 @@ def test_an_injected_technical_fault_is_signed(client: FlaskClient) -> None:
     answer = raw_post(client, "/fund", LIST_INSURERS)
     assert answer.payload.findtext(f"detail/{{{COMMON}}}TechnicalFault/{{{COMMON}}}Code") == "SERVICE_UNAVAILABLE"
     target_verifier(client, "fund").verify(answer.root)
+
+
+# --- the local stack's keys -------------------------------------------------------------------------------------
+
+
+def test_the_stack_reads_the_keys_folder_the_gateway_command_prints(tmp_path: Path) -> None:
+    printed = development_keys([sys.executable, "-c", f"print({str(tmp_path)!r})"])
+    assert printed == tmp_path
+
+
+def test_the_stack_stops_with_what_the_gateway_command_said_when_it_fails() -> None:
+    failing = [sys.executable, "-c", "import sys; sys.exit('no instance folder')"]
+    with pytest.raises(click.ClickException, match="no instance folder"):
+        development_keys(failing)
+
+
+def test_the_stack_points_the_gateway_at_its_key_and_the_mocks_certificates_unless_the_user_set_one() -> None:
+    keys = Path("/srv/keys")
+    settings = signing_settings(keys, {})
+    assert settings["EPOLICY_SIGNING_KEY"] == "/srv/keys/gateway.key"
+    assert settings["EPOLICY_FUND_TRUSTED_CERTIFICATES"] == "/srv/keys/fund.pem"
+    assert settings["EPOLICY_INSURER_TRUSTED_CERTIFICATES_TEMPLATE"] == "/srv/keys/insurers-{code}.pem"
+    assert signing_settings(keys, {"EPOLICY_SIGNING_KEY": "/mine.key"}) == {}
