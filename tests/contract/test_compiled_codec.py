@@ -25,7 +25,6 @@ from adapters.codec import Answer, compile_shape
 from adapters.kz import OSMS
 from adapters.signing import SignatureRefused, check, sign
 from adapters.soap import FUND, INSURER, Contract, SoapClient
-
 from mocks import signing as mocks_signing
 from tests.support.signing import GATEWAY, STRANGER, certificate, identity, signing_for, trust
 

@@ -15,7 +15,9 @@ from zeep.exceptions import Fault
 from zeep.transports import Transport
 
 import contracts
+from adapters.signing import MessageSigning
 from tests.support.services import RunningMocks
+from tests.support.signing import SUITE, signed_envelope, signing_for, unsealed
 from tests.support.soap import COMMON_NS, SOAP_ENV, SchemaCheck, ServiceUnderTest, body_payload, fault_info, shape
 from tests.support.xml import assert_same_xml
 
@@ -68,13 +70,14 @@ def kz_fund(mocks_server: RunningMocks) -> ServiceUnderTest:
     """A strict zeep client of the mock Kazakh fund, every answer checked against the XSD."""
     url = f"{mocks_server.base_url}/kz/fund"
     check = SchemaCheck(schema())
+    signing = signing_for(url, "kz-fund", name=SUITE)  # signed as the suite, believed as the Kazakh fund's
     client = Client(
         str(WSDL),
         transport=Transport(session=requests.Session(), timeout=10, operation_timeout=10),
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True),
-        plugins=[check],
+        plugins=[MessageSigning(signing), check],
     )
-    return ServiceUnderTest(client.create_service(BINDING, url), check, url)
+    return ServiceUnderTest(client.create_service(BINDING, url), check, url, signing)
 
 
 # --- the files -----------------------------------------------------------------------------------------------
@@ -142,11 +145,11 @@ def test_fault_samples_carry_the_right_soap_fault_code_and_a_catalogue_reason() 
 
 @pytest.mark.parametrize("name", ["GetInsuranceStatus", "BusinessFault", "SchemaViolation"])
 def test_the_mock_answers_each_request_sample_as_its_response_sample(mocks_server: RunningMocks, name: str) -> None:
-    body = (SAMPLES / f"{name}.request.xml").read_bytes()
+    body = signed_envelope((SAMPLES / f"{name}.request.xml").read_bytes())
     answer = requests.post(
         f"{mocks_server.base_url}/kz/fund", data=body, headers={"Content-Type": "text/xml"}, timeout=10
     )
-    assert_same_xml(answer.content, (SAMPLES / f"{name}.response.xml").read_bytes())
+    assert_same_xml(unsealed(answer.content), (SAMPLES / f"{name}.response.xml").read_bytes())
 
 
 # --- the service (conformance, against the mock) --------------------------------------------------------------

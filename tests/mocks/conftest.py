@@ -118,6 +118,6 @@ class SigningPlugin(Plugin):
 
 def signed_client(key: signing.SigningKey, kind: str, url: str, timeout: float = 10) -> ServiceUnderTest:
     """The strict zeep client of tests/support/soap.py, signing its requests with `key` (its last plugin)."""
-    service = client_for(kind, url, timeout)
+    service = client_for(kind, url, None, timeout)
     service.service._client.plugins.append(SigningPlugin(key))
     return service

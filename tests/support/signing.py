@@ -91,3 +91,31 @@ def insurer_signing(addresses: Mapping[str, str]) -> Signing:
 def kz_signing(base_url: str) -> Signing:
     """The signing of a Kazakh fund adapter of a test over the mocks at `base_url`."""
     return signing_for(f"{base_url}/kz/fund", "kz-fund")
+
+
+def signed_envelope(envelope: bytes, name: str = SUITE) -> bytes:
+    """A sample request (an envelope as bytes) signed by a party of the session, as a client would send it."""
+    from lxml import etree
+
+    from adapters.signing import sign
+
+    root = etree.fromstring(envelope)
+    sign(root, identity(name))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+
+
+def unsealed(envelope: bytes) -> bytes:
+    """A signed message without its seal (the header and the body's wsu:Id): to compare with an unsigned sample."""
+    from lxml import etree
+
+    from adapters.signing import SOAP_ENV, WSU
+
+    root = etree.fromstring(envelope)
+    header = root.find(f"{{{SOAP_ENV}}}Header")
+    if header is not None:
+        root.remove(header)
+    body = root.find(f"{{{SOAP_ENV}}}Body")
+    if body is not None:
+        body.attrib.pop(f"{{{WSU}}}Id", None)
+    etree.cleanup_namespaces(root)
+    return bytes(etree.tostring(root))

@@ -60,7 +60,7 @@ class ServiceUnderTest:
     service: Any
     check: SchemaCheck
     url: str
-    signing: Signing  # the suite's key, and the certificates trusted to answer from `url`
+    signing: Signing | None = None  # the suite's key, and the certificates trusted to answer from `url`
 
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Call an operation and return its answer as plain data."""
@@ -69,11 +69,12 @@ class ServiceUnderTest:
         return data
 
 
-def client_for(kind: str, url: str, signing: Signing, timeout: float = 10) -> ServiceUnderTest:
+def client_for(kind: str, url: str, signing: Signing | None, timeout: float = 10) -> ServiceUnderTest:
     """A strict zeep client for the fund or an insurer at `url`, its WSDL read from the local file.
 
     It signs every request with the suite's key and believes an answer only when it is signed by a certificate
     `signing` trusts for `url` (contracts/signing/README.md): an unsigned answer fails the test that made it.
+    None: neither (the mocks' own tests sign with the mocks' implementation, tests/mocks/conftest.py).
     """
     wsdl, _, binding = SERVICES[kind]
     session = requests.Session()
@@ -83,7 +84,7 @@ def client_for(kind: str, url: str, signing: Signing, timeout: float = 10) -> Se
         str(contracts.path(wsdl)),
         transport=transport,
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True),
-        plugins=[MessageSigning(signing), check],
+        plugins=[*([MessageSigning(signing)] if signing is not None else []), check],
     )
     return ServiceUnderTest(client.create_service(binding, url), check, url, signing)
 

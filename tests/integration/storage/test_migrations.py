@@ -23,7 +23,7 @@ def test_an_empty_database_upgrades_to_head(empty_database: str) -> None:
 
     upgrade(empty_database)
 
-    assert current(empty_database) == head() == "0008"
+    assert current(empty_database) == head() == "0009"
     assert _tables(empty_database) == TABLES
 
 
