@@ -50,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         EPOLICY_INSURER_URL_TEMPLATE=f"{mocks}/insurers/{{code}}",
         EPOLICY_DEMO_MARK=os.environ.get("EPOLICY_DEMO_MARK", "true"),  # the mocks' data: documents say «ДЕМО»
     )
-    if not os.environ.get("EPOLICY_SIGNING_KEY"):  # else the signing settings are all the user's
-        env.update(_signing_settings(keys))
+    env.update(_signing_settings(keys))  # the mocks trust the development key and no other: replaces the user's
     env.setdefault("EPOLICY_LOG_FORMAT", "json")
     stop = threading.Event()
 

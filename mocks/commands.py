@@ -143,7 +143,7 @@ def stack(host: str, port: int, mocks_port: int, log_level: str, log_format: str
         EPOLICY_KZ_FUND_URL=f"{base}/kz/fund",
         EPOLICY_INSURER_URL_TEMPLATE=f"{base}/insurers/{{code}}",
         EPOLICY_DEMO_MARK=os.environ.get("EPOLICY_DEMO_MARK", "true"),  # the mocks' data: documents say «ДЕМО»
-        **signing_settings(keys, os.environ),
+        **signing_settings(keys),
     )
     command = [sys.executable, "-m", "gateway", "serve", "--host", host, "--port", str(port)]
     command += ["--log-level", log_level, "--log-format", log_format]
@@ -173,19 +173,22 @@ def development_keys(command: list[str]) -> Path:
     folder's keys/ when missing and prints that folder; the mocks make theirs beside them."""
     done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our own command
     if done.returncode != 0:
-        reason = done.stderr.strip() or f"exit code {done.returncode}"
-        raise click.ClickException(f"cannot make the development keys ({' '.join(command[-2:])}): {reason}")
+        if done.stderr.strip():
+            # The gateway said why, a line for each reason (a bad setting, a folder it may not write): as it is.
+            click.echo(done.stderr.rstrip("\n"), err=True)
+            raise SystemExit(done.returncode)
+        raise click.ClickException(
+            f"cannot make the development keys ({' '.join(command[-2:])}): exit code {done.returncode}"
+        )
     lines = done.stdout.strip().splitlines()
     if len(lines) != 1 or not Path(lines[0]).is_absolute():
         raise click.ClickException(f"{' '.join(command[-2:])} printed no keys folder: {done.stdout.strip()!r}")
     return Path(lines[0])
 
 
-def signing_settings(keys: Path, environment: os._Environ[str] | dict[str, str]) -> dict[str, str]:
+def signing_settings(keys: Path) -> dict[str, str]:
     """The gateway's signing settings for the local stack: its development key, and the mocks' certificates to
-    trust. Nothing when the user has set EPOLICY_SIGNING_KEY: then the signing settings are all theirs."""
-    if environment.get("EPOLICY_SIGNING_KEY"):
-        return {}
+    trust. They replace any of the environment's: the stack's mocks trust its development key and no other."""
     return {
         "EPOLICY_SIGNING_KEY": str(keys / "gateway.key"),
         "EPOLICY_SIGNING_CERTIFICATE": str(keys / "gateway.pem"),

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from gateway.storage import current, head
+from tests.support.signing import mocks_environment, signing_environment
 from tests.support.stack import EPOLICY, free_port
 
 # The tests talk to servers started by the CLI.
@@ -51,6 +52,7 @@ def test_an_upgraded_database_served_by_serve_against_the_mocks_is_ready(tmp_pat
     mocks = f"http://127.0.0.1:{mocks_port}"
     env = dict(
         os.environ,
+        **mocks_environment(),
         EPOLICY_DATABASE_URL=database,
         EPOLICY_WORKER_THREADS="0",
         EPOLICY_OAUTH_ISSUER=f"{mocks}/oauth",
@@ -74,7 +76,7 @@ def test_an_upgraded_database_served_by_serve_against_the_mocks_is_ready(tmp_pat
 def test_a_worker_and_serve_start_from_an_instance_folder_not_made_yet(tmp_path: Path) -> None:
     instance = tmp_path / "not" / "made" / "yet"
     env = {name: value for name, value in os.environ.items() if not name.startswith("EPOLICY_")}
-    env.update(EPOLICY_INSTANCE_PATH=str(instance), EPOLICY_WORKER_THREADS="0")
+    env.update(signing_environment(), EPOLICY_INSTANCE_PATH=str(instance), EPOLICY_WORKER_THREADS="0")
     metrics, port = free_port(), free_port()
     worker = ["worker", "--metrics-port", str(metrics)]
     with running(worker, env, tmp_path / "worker.log", f"http://127.0.0.1:{metrics}/metrics"):

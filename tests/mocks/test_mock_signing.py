@@ -7,7 +7,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import click
 import pytest
 from cryptography import x509
 from flask.testing import FlaskClient
@@ -275,16 +274,17 @@ def test_the_stack_reads_the_keys_folder_the_gateway_command_prints(tmp_path: Pa
     assert printed == tmp_path
 
 
-def test_the_stack_stops_with_what_the_gateway_command_said_when_it_fails() -> None:
-    failing = [sys.executable, "-c", "import sys; sys.exit('no instance folder')"]
-    with pytest.raises(click.ClickException, match="no instance folder"):
+def test_the_stack_stops_with_what_the_gateway_command_said_when_it_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    failing = [sys.executable, "-c", "import sys; sys.exit('Error: no instance folder')"]
+    with pytest.raises(SystemExit) as stopped:
         development_keys(failing)
+    assert stopped.value.code == 1
+    assert capsys.readouterr().err == "Error: no instance folder\n"  # as the gateway said it, a line each
 
 
-def test_the_stack_points_the_gateway_at_its_key_and_the_mocks_certificates_unless_the_user_set_one() -> None:
+def test_the_stack_points_the_gateway_at_its_key_and_the_mocks_certificates() -> None:
     keys = Path("/srv/keys")
-    settings = signing_settings(keys, {})
+    settings = signing_settings(keys)
     assert settings["EPOLICY_SIGNING_KEY"] == "/srv/keys/gateway.key"
     assert settings["EPOLICY_FUND_TRUSTED_CERTIFICATES"] == "/srv/keys/fund.pem"
     assert settings["EPOLICY_INSURER_TRUSTED_CERTIFICATES_TEMPLATE"] == "/srv/keys/insurers-{code}.pem"
-    assert signing_settings(keys, {"EPOLICY_SIGNING_KEY": "/mine.key"}) == {}

@@ -123,7 +123,8 @@ def test_make_run_pg_on_a_fresh_copy_does_the_walk_through_and_stops_on_ctrl_c(
             demo(copy, env)
             stack.snapshot()
         stack.assert_stopped_cleanly(ports.values())
-    assert not (copy / "instance").exists(), "run-pg keeps nothing in the instance folder"
+    kept = sorted(path.name for path in (copy / "instance").iterdir())
+    assert kept == ["keys"], "run-pg keeps nothing in the instance folder but its development keys"
     stack.assert_ran_the_copy(copy, "gateway/wsgi.py", "gateway/worker.py", "mocks/app.py")
 
 

@@ -119,3 +119,14 @@ def unsealed(envelope: bytes) -> bytes:
         body.attrib.pop(f"{{{WSU}}}Id", None)
     etree.cleanup_namespaces(root)
     return bytes(etree.tostring(root))
+
+
+def mocks_environment() -> dict[str, str]:
+    """The mocks' signing settings for the session as environment variables, for mocks started as a program."""
+    config = mocks_config()
+    trusted = config["TRUSTED_CERTIFICATES"]
+    assert isinstance(trusted, list)
+    return {
+        "EPOLICY_MOCKS_SIGNING_KEYS": str(config["SIGNING_KEYS"]),
+        "EPOLICY_MOCKS_TRUSTED_CERTIFICATES": ",".join(trusted),
+    }
