@@ -15,7 +15,7 @@ from gateway.storage import SqlApplicationStore, current, downgrade, head, make_
 from gateway.storage.tables import applications, metadata, outbox
 from tests.support.storage import accepted, at, replacement_request
 
-TABLES = {"alembic_version", "applications", "application_history", "outbox", "idempotency_keys"}
+TABLES = {"alembic_version", "applications", "application_history", "outbox", "idempotency_keys", "message_journal"}
 
 
 def test_an_empty_database_upgrades_to_head(empty_database: str) -> None:
