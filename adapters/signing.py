@@ -19,6 +19,7 @@ and ids): a signed body moved aside and another put in its place (signature wrap
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import logging
 import uuid
@@ -120,11 +121,13 @@ def algorithm_of(certificate: x509.Certificate) -> Algorithm | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
 def fingerprint(certificate: x509.Certificate) -> str:
     """The SHA-256 fingerprint of a certificate, in hex: what names a signer without doubt."""
     return certificate.fingerprint(hashes.SHA256()).hex()
 
 
+@functools.lru_cache(maxsize=64)
 def subject(certificate: x509.Certificate) -> str:
     """The certificate's subject as RFC 4514 text: who a signer says it is."""
     return certificate.subject.rfc4514_string()
@@ -233,15 +236,43 @@ class _InPlace:
     """signxml's processors working on the tree they are given rather than on a serialized and parsed copy.
 
     The references of the profile never hold the signature (no enveloped transform), so nothing needs copying,
-    and exclusive canonicalization of an element does not depend on its ancestors' namespaces.
+    and exclusive canonicalization of an element does not depend on its ancestors' namespaces. A reference is
+    resolved through an index of the tree's ids made in one pass (`_ids`), as signxml resolves it (an attribute
+    whose local name is `Id`) and as strictly: an id borne by two elements resolves to none.
     """
+
+    _ids: Mapping[str, etree._Element | None] = {}
 
     def get_root(self, data: Any) -> Any:
         return data
 
+    def index(self, root: etree._Element) -> None:
+        ids: dict[str, etree._Element | None] = {}
+        found: Any = _BEARING_ID(root)
+        for element in found:
+            for name, value in element.attrib.items():
+                if name == "Id" or str(name).endswith("}Id"):
+                    ids[str(value)] = None if value in ids else element  # twice: ambiguous
+        self._ids = ids
+
+    def _resolve_reference(self, doc_root: Any, reference: Any, uri_resolver: Any = None) -> Any:
+        uri = str(reference.get("URI") or "")
+        if not uri.startswith("#"):
+            raise InvalidInput(f"reference {uri!r}: only same-document references by id belong to the profile")
+        if uri[1:] not in self._ids:
+            raise InvalidInput(f"unable to resolve reference URI {uri}")
+        found = self._ids[uri[1:]]
+        if found is None:
+            raise InvalidInput(f"ambiguous reference URI {uri}: more than one element bears the id")
+        return found
+
+
+_BEARING_ID = etree.XPath("//*[@*[local-name() = 'Id']]")
+
 
 class _Signer(_InPlace, XMLSigner):
-    pass
+    def _ds_tag(self, tag: str) -> str:
+        return f"{{{DS}}}{tag}"  # signxml's builds a QName and looks at its namespace map for every element
 
 
 class _Verifier(_InPlace, XMLVerifier):
@@ -268,7 +299,7 @@ class _Verifier(_InPlace, XMLVerifier):
             raise InvalidInput(f"reference {uri}: only exclusive canonicalization may transform it")
         if uri in self.seen:
             raise InvalidInput(f"reference {uri} is signed twice")
-        payload = self._resolve_reference(root, reference)  # type: ignore[no-untyped-call]
+        payload = self._resolve_reference(root, reference)
         if payload is not self.expected.get(uri):
             raise InvalidInput(f"reference {uri} is not an element of the profile at its place")
         self.seen.add(uri)
@@ -338,6 +369,7 @@ def sign(
         c14n_algorithm=EXC_C14N,
     )
     uris = [f"#{identifier}" for identifier in references]
+    signer.index(envelope)
     signature = signer.sign(envelope, key=identity.key, reference_uri=uris, key_info=key_info, id_attribute="Id")
     security.append(signature)
     return Seal(
@@ -387,6 +419,7 @@ def check(
     if len(expected) != len(parts.signed):
         raise SignatureRefused(SIGNATURE_INVALID, "an element of the profile has no wsu:Id", who)
     verifier = _Verifier(expected)
+    verifier.index(envelope)
     try:
         verifier.verify(
             envelope,

@@ -31,6 +31,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--fund-url", help="address of the fund service under test (default: the mocks)")
     group.addoption("--insurer-url", help="address of the insurer service under test (default: the mocks)")
     group.addoption("--insurer-code", help="code of the insurer at --insurer-url (as the fund lists it)")
+    group.addoption(
+        "--fund-certificate", help="PEM file(s), comma-separated, the fund at --fund-url signs its answers with"
+    )
+    group.addoption(
+        "--insurer-certificate", help="PEM file(s), comma-separated, the insurer at --insurer-url signs with"
+    )
+    group.addoption("--suite-key", help="the suite's signing key (PEM); the service under test must trust its")
+    group.addoption("--suite-certificate", help="  certificate, --suite-certificate (default: a key of the mocks')")
 
 
 @pytest.fixture(autouse=True)

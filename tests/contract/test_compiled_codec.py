@@ -25,6 +25,7 @@ from adapters.codec import Answer, compile_shape
 from adapters.kz import OSMS
 from adapters.signing import SignatureRefused, check, sign
 from adapters.soap import FUND, INSURER, Contract, SoapClient
+
 try:
     from mocks import signing as mocks_signing  # STUB
 except ImportError:

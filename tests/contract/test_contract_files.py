@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from lxml import etree
 from zeep import Client, Settings
 
 import contracts
+from adapters.signing import WSU, TrustStore, check
 from tests.support.soap import COMMON_NS, SERVICES, SOAP_ENV, body_payload, load_schema, shape
 
 SAMPLES = contracts.path("samples")
@@ -133,3 +135,15 @@ def test_every_reason_code_the_mocks_can_answer_is_in_the_catalogue_with_its_sou
         assert codes <= set(catalogue), sorted(codes - set(catalogue))
         missing = sorted(code for code in codes if system not in catalogue[code])
         assert not missing, f"{system} may answer these, but the catalogue does not list it as a source: {missing}"
+
+
+def test_the_signed_samples_verify_by_the_profile_against_their_certificates() -> None:
+    folder = contracts.path("signing", "samples")
+    request = etree.parse(str(folder / "GetInsuranceStatus.request.xml")).getroot()
+    answer = etree.parse(str(folder / "GetInsuranceStatus.response.xml")).getroot()
+    signed_at = datetime.fromisoformat(str(answer.findtext(f".//{{{WSU}}}Created")).replace("Z", "+00:00"))
+
+    sent = check(request, TrustStore.load(str(folder / "gateway.pem")), relates_to=None, now=signed_at)
+    answered = check(answer, TrustStore.load(str(folder / "fund.pem")), relates_to=sent.message_id, now=signed_at)
+
+    assert "sample-gateway" in sent.signer and "sample-fund" in answered.signer

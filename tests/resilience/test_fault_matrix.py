@@ -57,6 +57,12 @@ FAULTS: dict[str, int] = {
     "technical_fault": 0,
     "malformed_xml": 0,
     "slow": 350,
+    # An answer that is not believed (contracts/signing/README.md): the operation was carried out, its answer is
+    # not read, the worker asks again with the same MessageId.
+    "bad_signature": 0,
+    "unsigned": 0,
+    "untrusted_signer": 0,
+    "stale_timestamp": 0,
 }
 INSURER = "77001"
 # (operation, target, the kind of application that makes the worker call it)

@@ -14,6 +14,7 @@ from zeep.helpers import serialize_object
 from zeep.transports import Transport
 
 import contracts
+from adapters.signing import MessageSigning, Signing
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 COMMON_NS = "urn:epolicy:common:v1"
@@ -59,6 +60,7 @@ class ServiceUnderTest:
     service: Any
     check: SchemaCheck
     url: str
+    signing: Signing  # the suite's key, and the certificates trusted to answer from `url`
 
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Call an operation and return its answer as plain data."""
@@ -67,8 +69,12 @@ class ServiceUnderTest:
         return data
 
 
-def client_for(kind: str, url: str, timeout: float = 10) -> ServiceUnderTest:
-    """A strict zeep client for the fund or an insurer at `url`, its WSDL read from the local file."""
+def client_for(kind: str, url: str, signing: Signing, timeout: float = 10) -> ServiceUnderTest:
+    """A strict zeep client for the fund or an insurer at `url`, its WSDL read from the local file.
+
+    It signs every request with the suite's key and believes an answer only when it is signed by a certificate
+    `signing` trusts for `url` (contracts/signing/README.md): an unsigned answer fails the test that made it.
+    """
     wsdl, _, binding = SERVICES[kind]
     session = requests.Session()
     transport = Transport(session=session, timeout=timeout, operation_timeout=timeout)
@@ -77,9 +83,9 @@ def client_for(kind: str, url: str, timeout: float = 10) -> ServiceUnderTest:
         str(contracts.path(wsdl)),
         transport=transport,
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True),
-        plugins=[check],
+        plugins=[MessageSigning(signing), check],
     )
-    return ServiceUnderTest(client.create_service(binding, url), check, url)
+    return ServiceUnderTest(client.create_service(binding, url), check, url, signing)
 
 
 @dataclass(frozen=True)

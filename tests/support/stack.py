@@ -21,6 +21,7 @@ import requests
 
 from tests.support.ops import wait_until_healthy
 from tests.support.people import new_snils
+from tests.support.signing import signing_environment
 
 EPOLICY = Path(sys.executable).with_name("epolicy")
 
@@ -68,15 +69,17 @@ def running_stack(folder: Path, *options: str, **env: str) -> Iterator[Stack]:
     """`epolicy stack` in a subprocess with its own SQLite file in `folder`, more command-line `options` and
     `EPOLICY_*` settings; stopped with Ctrl-C (SIGINT) at the end, which it must obey within 15 s."""
     port, mocks_port = free_port(), free_port()
-    environment = dict(
-        os.environ,
-        EPOLICY_DATABASE_URL=f"sqlite:///{folder}/epolicy.sqlite3",
-        EPOLICY_WORKER_POLL_SECONDS="0.05",
-        EPOLICY_RETRY_BASE_SECONDS="0.2",
-        EPOLICY_RETRY_MAX_SECONDS="2",
-        EPOLICY_BACKEND_TIMEOUT="3",
-        **env,
-    )
+    # As a person starts it: the stack makes its own development keys in its instance folder and trusts them, so
+    # none of the session's signing settings (tests/support/signing.py) goes with it.
+    environment = {name: value for name, value in os.environ.items() if name not in signing_environment()}
+    environment |= {
+        "EPOLICY_INSTANCE_PATH": str(folder),
+        "EPOLICY_DATABASE_URL": f"sqlite:///{folder}/epolicy.sqlite3",
+        "EPOLICY_WORKER_POLL_SECONDS": "0.05",
+        "EPOLICY_RETRY_BASE_SECONDS": "0.2",
+        "EPOLICY_RETRY_MAX_SECONDS": "2",
+        "EPOLICY_BACKEND_TIMEOUT": "3",
+    } | env
     log = folder / "stack.log"
     command = [str(EPOLICY), "stack", "--port", str(port), "--mocks-port", str(mocks_port), *options]
     with log.open("wb") as output:
@@ -161,11 +164,11 @@ def citizen(stack: Stack) -> tuple[Api, str]:
     return Api(stack, stack.token(f"user-{uuid.uuid4().hex[:8]}", snils)), snils
 
 
-def apply_and_wait(api: Api, body: dict[str, Any]) -> dict[str, Any]:
+def apply_and_wait(api: Api, body: dict[str, Any], seconds: float = 20) -> dict[str, Any]:
     answer = api.post("/api/v1/applications", body)
     assert answer.status_code == 202, answer.text
     assert answer.json()["status"] == "accepted"
-    return api.until_final(answer.headers["Location"])
+    return api.until_final(answer.headers["Location"], seconds)
 
 
 def passport(issued: date) -> dict[str, Any]:
