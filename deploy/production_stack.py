@@ -34,6 +34,9 @@ STOP_TIMEOUT = 40.0  # gunicorn's graceful timeout (30 s) and a little more
 def main(argv: list[str] | None = None) -> int:
     """Start everything, wait for Ctrl-C or for a process to end, stop everything."""
     args = _parser().parse_args(argv)
+    keys = _development_keys()
+    if keys is None:
+        return 1
     mocks = f"http://{args.host}:{args.mocks_port}"
     env = dict(
         os.environ,
@@ -47,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         EPOLICY_INSURER_URL_TEMPLATE=f"{mocks}/insurers/{{code}}",
         EPOLICY_DEMO_MARK=os.environ.get("EPOLICY_DEMO_MARK", "true"),  # the mocks' data: documents say «ДЕМО»
     )
+    if not os.environ.get("EPOLICY_SIGNING_KEY"):  # else the signing settings are all the user's
+        env.update(_signing_settings(keys))
     env.setdefault("EPOLICY_LOG_FORMAT", "json")
     stop = threading.Event()
 
@@ -66,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     started: dict[str, subprocess.Popen[bytes]] = {}
     try:
         mocks_argv = [str(BIN / "python"), "-m", "mocks", "--host", args.host, "--port", str(args.mocks_port)]
+        mocks_argv += ["--keys", str(keys), "--trust", str(keys / "gateway.pem")]
         started["mocks"] = _start(mocks_argv, env)
         if not _wait_for_port(args.host, args.mocks_port, started["mocks"], stop):
             return 1
@@ -85,6 +91,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         _stop(started)
+
+
+def _development_keys() -> Path | None:
+    """`epolicy development-keys`: the gateway's development key in the instance folder's keys/, made when missing;
+    the folder, where the mocks make theirs too. None when it cannot, having said why."""
+    command = [str(BIN / "epolicy"), "development-keys"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    folder = done.stdout.strip()
+    if done.returncode != 0 or not folder or "\n" in folder:
+        _say(f"cannot make the development keys (epolicy development-keys): {done.stderr.strip() or folder}")
+        return None
+    return Path(folder)
+
+
+def _signing_settings(keys: Path) -> dict[str, str]:
+    """The gateway's development key and the mocks' certificates it trusts, all in `keys`."""
+    return {
+        "EPOLICY_SIGNING_KEY": str(keys / "gateway.key"),
+        "EPOLICY_SIGNING_CERTIFICATE": str(keys / "gateway.pem"),
+        "EPOLICY_FUND_TRUSTED_CERTIFICATES": str(keys / "fund.pem"),
+        "EPOLICY_KZ_FUND_TRUSTED_CERTIFICATES": str(keys / "kz-fund.pem"),
+        "EPOLICY_INSURER_TRUSTED_CERTIFICATES_TEMPLATE": str(keys / "insurers-{code}.pem"),
+    }
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -328,6 +328,8 @@ def worker(threads: int, log_level: str, log_format: str, metrics_port: int | No
     pool.start()
     _wait_for(stop)
     pool.stop()
+    if services.journal is not None:
+        services.journal.close()  # the notes of the last messages, written before the process ends
     if exporter is not None:
         exporter.shutdown()
         exporter.server_close()
@@ -356,6 +358,9 @@ def _run_gateway(settings: Settings, host: str, port: int, threads: int) -> None
     log.info("stopping")
     _close_in_loop(server, thread)
     pool.stop()
+    journal = app.extensions["epolicy"].journal
+    if journal is not None:
+        journal.close()  # the notes of the last messages, written before the process ends
 
 
 def waitress_server(app: Any, listening: socket.socket, threads: int) -> Any:

@@ -12,7 +12,7 @@ from types import FrameType
 import click
 from werkzeug.serving import make_server
 
-from mocks.app import create_app
+from mocks.app import create_app, make_target_keys
 from mocks.commands import LOG_FORMATS, LOG_LEVELS, configure_logging, listen
 
 log = logging.getLogger("mocks")
@@ -25,6 +25,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8090, help="port to listen on (default 8090)")
     parser.add_argument("--log-level", default=os.environ.get("EPOLICY_LOG_LEVEL", "INFO"), help="(EPOLICY_LOG_LEVEL)")
     parser.add_argument("--log-format", default=os.environ.get("EPOLICY_LOG_FORMAT", "text"), help="text or json")
+    parser.add_argument(
+        "--keys",
+        default=os.environ.get("EPOLICY_MOCKS_SIGNING_KEYS"),
+        help="folder of the targets' signing keys, made there when missing (EPOLICY_MOCKS_SIGNING_KEYS; "
+        "default: a temporary folder)",
+    )
+    parser.add_argument(
+        "--trust",
+        default=os.environ.get("EPOLICY_MOCKS_TRUSTED_CERTIFICATES"),
+        help="PEM files of the callers' certificates, separated by commas (EPOLICY_MOCKS_TRUSTED_CERTIFICATES; "
+        "without any, every request is refused)",
+    )
     args = parser.parse_args(argv)
     # Checked here rather than by argparse `choices`, which leave a default from the environment unchecked.
     problems = []
@@ -43,8 +55,17 @@ def main(argv: list[str] | None = None) -> int:
         error.show()
         return 1
 
+    config = {"SIGNING_KEYS": args.keys, "TRUSTED_CERTIFICATES": args.trust}
+    try:
+        app = create_app({name: value for name, value in config.items() if value})
+    except ValueError as error:
+        listening.close()
+        print(f"Error: {error}", file=sys.stderr)
+        return 2
+    if args.keys:
+        make_target_keys(app)  # all at once, so that a caller can pin them before its first call
     # Each request gets its own (daemon) thread: a slow or timed-out call must not hold up the others.
-    server = make_server(args.host, args.port, create_app(), threaded=True, fd=listening.fileno())
+    server = make_server(args.host, args.port, app, threaded=True, fd=listening.fileno())
     listening.close()  # the server holds its own copy of the socket
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -58,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("mock insurers  %s/insurers/<code>", base)
     log.info("mock OAuth     %s/oauth (discovery at /oauth/.well-known/openid-configuration)", base)
     log.info("fault control  %s/mock/faults", base)
+    log.info("certificates   %s/mock/certificates (the targets' signing certificates)", base)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import posixpath
 import re
+import shutil
 import socket
+import tempfile
+import threading
 import time
+import weakref
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +23,75 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, reque
 from lxml import etree
 
 import contracts
-from mocks import oauth
+from mocks import oauth, signing
 from mocks.faults import FaultInjector, FaultRequestError, FaultRule
 from mocks.fund import create_fund_service
 from mocks.fund.registry import Registry
 from mocks.insurers import InsurerMock
 from mocks.kz import KzRegistry, create_kz_service
-from mocks.soap import SoapService, TechnicalFault, technical_fault_envelope
+from mocks.soap import (
+    BusinessFault,
+    Reply,
+    SoapService,
+    TechnicalFault,
+    business_fault_element,
+    parse_xml,
+    serialize,
+    technical_fault_element,
+)
 
 SEED = Path(__file__).with_name("data") / "registry.yaml"
 KZ_SEED = Path(__file__).with_name("data") / "kz.yaml"
 SOAP_CONTENT_TYPES = ("text/xml", "application/xml")
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
+STALE_BY = timedelta(hours=1)  # how old the timestamp of a `stale_timestamp` answer is
 MALFORMED = b'<?xml version="1.0" encoding="utf-8"?>\n<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><Resp'
+
+log = logging.getLogger(__name__)
+
+
+def key_name(target: str) -> str:
+    """The file name (without .key/.pem) of a target's key: fund, kz-fund, insurers-77001."""
+    return target.replace("/", "-")
+
+
+class Signing:
+    """The mocks' side of the signing profile: one key per target, made on first use, and whom they trust."""
+
+    def __init__(
+        self,
+        folder: Path | None,
+        trusted: Iterable[Any],
+        algorithm: str = signing.ECDSA_SHA256,
+        window: int = signing.WINDOW_SECONDS,
+    ):
+        if algorithm not in signing.ALGORITHMS:
+            raise ValueError(f"SIGNING_ALGORITHM {algorithm!r}: write one of {', '.join(signing.ALGORITHMS)}")
+        # Without a folder the keys live as long as the app: a temporary folder of its own, removed with it.
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="epolicy-mocks-keys-"))
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        self.folder = folder
+        self.algorithm = algorithm
+        replays = signing.ReplayCache(window + 2 * signing.SKEW_SECONDS)
+        self.verifier = signing.Verifier(trusted, window=window, replays=replays)
+        self._keys: dict[str, signing.SigningKey] = {}
+        self._stranger: signing.SigningKey | None = None
+        self._lock = threading.Lock()
+
+    def key_for(self, target: str) -> signing.SigningKey:
+        """The key the target signs its answers with."""
+        with self._lock:
+            if target not in self._keys:
+                self._keys[target] = signing.ensure_key(self.folder, key_name(target), self.algorithm)
+            return self._keys[target]
+
+    def stranger(self) -> signing.SigningKey:
+        """A key no one trusts, for the `untrusted_signer` fault: one per app, never written anywhere."""
+        with self._lock:
+            if self._stranger is None:
+                self._stranger = signing.generate_key("untrusted-signer", self.algorithm)
+            return self._stranger
 
 
 @dataclass
@@ -40,10 +103,11 @@ class Backends:
     services: dict[str, SoapService]  # target ("fund", "insurers/77001") -> endpoint
     faults: FaultInjector
     kz: KzRegistry  # the Kazakh social health insurance fund (ОСМС), target "kz/fund"
+    signing: Signing
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @classmethod
-    def from_seed(cls, seed: Path, kz_seed: Path = KZ_SEED) -> Backends:
+    def from_seed(cls, seed: Path, security: Signing, kz_seed: Path = KZ_SEED) -> Backends:
         """Build the fund from the seed file and one insurer mock per insurer it lists."""
         registry = Registry.from_seed(seed)
         insurers: dict[str, InsurerMock] = {}
@@ -56,7 +120,11 @@ class Backends:
         kz = KzRegistry(kz_seed)
         services["kz/fund"] = create_kz_service(kz)
         faults = FaultInjector({target: service.operations for target, service in services.items()})
-        return cls(registry, insurers, services, faults, kz)
+        return cls(registry, insurers, services, faults, kz, security)
+
+    def certificates(self) -> dict[str, str]:
+        """Each target's certificate in PEM (its key made now if it was not yet)."""
+        return {target: self.signing.key_for(target).certificate_pem for target in sorted(self.services)}
 
     def reset(self) -> None:
         """Back to the seed: registry, insurers' applications, faults and call counts."""
@@ -118,38 +186,122 @@ def _serve(target: str) -> Response:
     mimetype = request.mimetype
     if mimetype not in SOAP_CONTENT_TYPES:
         return Response(f"SOAP 1.1 expects Content-Type text/xml, not {mimetype or 'none'}.\n", 415)
-    body = request.get_data(cache=False)
-    operation = service.operation_of(body)
-    backends().calls[(target, operation or "?")] += 1
-    rule = backends().faults.take(target, operation)
+    exchange = _receive(target, service, request.get_data(cache=False))
+    backends().calls[(target, exchange.operation or "?")] += 1
+    rule = backends().faults.take(target, exchange.operation)
     if rule is not None:
-        return _inject(rule, service, body)
-    answer = service.handle(body)
-    return Response(answer.body, answer.status, content_type=answer.content_type)
+        return _inject(rule, exchange)
+    return _send(_sealed(exchange, exchange.answer()))
 
 
-def _inject(rule: FaultRule, service: SoapService, body: bytes) -> Response:
+@dataclass(frozen=True)
+class _Exchange:
+    """One SOAP call: the request as it came, and what its signature allows to be done with it."""
+
+    target: str
+    service: SoapService
+    body: bytes
+    relates_to: str | None  # the request's wsa:MessageID, when it has a readable one
+    refusal: Reply | None  # the answer to a request refused before it was read
+    operation: str | None  # known only of a request whose signature holds
+
+    def answer(self) -> Reply:
+        """Carry out the operation and build its answer, or the refusal (the operation is then not carried out)."""
+        return self.refusal or self.service.reply(self.body)
+
+
+def _receive(target: str, service: SoapService, body: bytes) -> _Exchange:
+    """Check the request's signature before anything of it is read; a refused request is never carried out."""
+    try:
+        # Blank text kept: the digests were computed over it. The operation reparses the same bytes its own way.
+        root = parse_xml(body, keep_blank_text=True)
+    except BusinessFault as fault:
+        return _Exchange(target, service, body, None, Reply(500, business_fault_element(fault, None)), None)
+    try:
+        verified = backends().signing.verifier.verify(root)
+    except signing.SecurityError as error:
+        log.info("%s refused a request as %s: %s", target, error.refusal.code, error.message)
+        refused = TechnicalFault(error.refusal.code, error.message)
+        refusal = Reply(500, technical_fault_element(refused, None, f"wsse:{error.refusal.faultcode}"))
+        return _Exchange(target, service, body, error.message_id, refusal, None)
+    log.debug("%s: a request signed by %s (%s)", target, verified.subject, verified.fingerprint)
+    return _Exchange(target, service, body, verified.message_id, None, service.operation_of(body))
+
+
+def _sealed(
+    exchange: _Exchange,
+    reply: Reply,
+    key: signing.SigningKey | None = None,
+    created: datetime | None = None,
+) -> Reply:
+    """The reply signed with its target's key (or `key`), relating to the request's wsa:MessageID when known."""
+    key = key or backends().signing.key_for(exchange.target)
+    signing.sign(reply.envelope, key, relates_to=exchange.relates_to, created=created)
+    return reply
+
+
+def _send(reply: Reply, headers: dict[str, str] | None = None) -> Response:
+    return Response(serialize(reply.envelope), reply.status, headers, content_type=XML_CONTENT_TYPE)
+
+
+def _inject(rule: FaultRule, exchange: _Exchange) -> Response:
     delay = rule.delay_ms / 1000
     headers = {"X-Mock-Fault": rule.fault}
     if rule.fault == "timeout":
         # The operation is carried out and its answer comes too late: the caller must retry with the same
         # MessageId and must not get a second registration for it.
-        answer = service.handle(body)
+        answer = _sealed(exchange, exchange.answer())
         time.sleep(delay)
-        return Response(answer.body, answer.status, headers, content_type=answer.content_type)
+        return _send(answer, headers)
     time.sleep(delay)
+    if rule.fault in SPOILERS:
+        # Carried out as always; only the answer is spoiled, so the caller must not believe it.
+        return _send(SPOILERS[rule.fault](exchange, exchange.answer()), headers)
     if rule.fault == "slow":
-        answer = service.handle(body)
-        return Response(answer.body, answer.status, headers, content_type=answer.content_type)
+        return _send(_sealed(exchange, exchange.answer()), headers)
     if rule.fault == "http_500":
         return Response("<html><body><h1>500 Internal Server Error</h1></body></html>", 500, headers)
     if rule.fault == "malformed_xml":
         return Response(MALFORMED, 200, headers, content_type=XML_CONTENT_TYPE)
     if rule.fault == "technical_fault":
         fault = TechnicalFault("SERVICE_UNAVAILABLE", "Сервис временно недоступен, повторите запрос позже.", 5)
-        return Response(technical_fault_envelope(fault, None), 500, headers, content_type=XML_CONTENT_TYPE)
+        return _send(_sealed(exchange, Reply(500, technical_fault_element(fault, None))), headers)
     _drop_connection()
     return Response(b"", 500, headers)
+
+
+def _bad_signature(exchange: _Exchange, reply: Reply) -> Reply:
+    # Signed, then the body changed: its digest no longer matches.
+    sealed = _sealed(exchange, reply)
+    body = sealed.envelope.find(f"{{{signing.SOAP_ENV}}}Body")
+    assert body is not None
+    leaf = next(node for node in body.iter() if isinstance(node.tag, str) and (node.text or "").strip())
+    leaf.text = (leaf.text or "") + "0"
+    return sealed
+
+
+def _unsigned(exchange: _Exchange, reply: Reply) -> Reply:
+    # The real answer with its message ids and no wsse:Security header at all.
+    sealed = _sealed(exchange, reply)
+    for security in sealed.envelope.iterfind(f"{{{signing.SOAP_ENV}}}Header/{{{signing.WSSE}}}Security"):
+        security.getparent().remove(security)  # type: ignore[union-attr]
+    return sealed
+
+
+def _untrusted_signer(exchange: _Exchange, reply: Reply) -> Reply:
+    return _sealed(exchange, reply, key=backends().signing.stranger())
+
+
+def _stale_timestamp(exchange: _Exchange, reply: Reply) -> Reply:
+    return _sealed(exchange, reply, created=datetime.now(UTC) - STALE_BY)
+
+
+SPOILERS = {
+    "bad_signature": _bad_signature,
+    "unsigned": _unsigned,
+    "untrusted_signer": _untrusted_signer,
+    "stale_timestamp": _stale_timestamp,
+}
 
 
 def _drop_connection() -> None:
@@ -201,6 +353,12 @@ def delete_fault(rule_id: int) -> Response | tuple[Response, int]:
     return Response(status=204)
 
 
+@control_bp.get("/certificates")
+def certificates() -> Response:
+    """Each target's public certificate in PEM, for a caller to trust (public data only)."""
+    return jsonify(backends().certificates())
+
+
 @control_bp.get("/stats")
 def stats() -> Response:
     """Calls by target and operation, and what was really registered, attached and issued (repeats not counted)."""
@@ -246,8 +404,32 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["epolicy_mocks"] = Backends.from_seed(Path(app.config.get("SEED", SEED)))
+    security = _signing(app.config)
+    app.extensions["epolicy_mocks"] = Backends.from_seed(Path(app.config.get("SEED", SEED)), security)
     app.register_blueprint(soap_bp)
     app.register_blueprint(control_bp)
     oauth.init_app(app)
     return app
+
+
+def make_target_keys(app: Flask) -> dict[str, str]:
+    """Make every target's key now (in SIGNING_KEYS), for a caller to trust them from the start; their PEMs."""
+    made: Backends = app.extensions["epolicy_mocks"]
+    return made.certificates()
+
+
+def _signing(config: Any) -> Signing:
+    """The signing settings: SIGNING_KEYS, TRUSTED_CERTIFICATES, SIGNING_ALGORITHM, SIGNING_WINDOW_SECONDS."""
+    folder = config.get("SIGNING_KEYS")
+    try:
+        trusted = signing.load_certificates(config.get("TRUSTED_CERTIFICATES") or None)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"TRUSTED_CERTIFICATES: cannot read the certificates ({error})") from None
+    if not trusted:
+        log.warning(
+            "no TRUSTED_CERTIFICATES (EPOLICY_MOCKS_TRUSTED_CERTIFICATES, --trust): the mocks trust nobody and "
+            "refuse every SOAP request as SIGNER_UNTRUSTED"
+        )
+    window = int(config.get("SIGNING_WINDOW_SECONDS", signing.WINDOW_SECONDS))
+    algorithm = str(config.get("SIGNING_ALGORITHM", signing.ECDSA_SHA256))
+    return Signing(Path(folder) if folder else None, trusted, algorithm, window)

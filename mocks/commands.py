@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -111,16 +112,19 @@ def stack(host: str, port: int, mocks_port: int, log_level: str, log_format: str
     """The whole local stack: mocks and mock OAuth here, the gateway (migrations, API, workers) beside them."""
     from werkzeug.serving import make_server
 
-    from mocks.app import create_app
+    from mocks.app import create_app, make_target_keys
 
     configure_logging(log_level, log_format)
+    keys = development_keys([sys.executable, "-m", "gateway", "development-keys"])
     if log_level.upper() != "DEBUG":
         # A line for each SOAP call the workers make, each readiness probe: the gateway logs its own calls.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # Both ports before anything starts: one taken ends the stack with the one line saying which to change.
     listen(host, port, "EPOLICY_PORT (or --port)").close()
     listening = listen(host, mocks_port, "EPOLICY_MOCKS_PORT (or --mocks-port)")
-    mocks = make_server(host, mocks_port, create_app(), threaded=True, fd=listening.fileno())
+    app = create_app({"SIGNING_KEYS": str(keys), "TRUSTED_CERTIFICATES": [str(keys / "gateway.pem")]})
+    make_target_keys(app)  # before the gateway starts: it pins the mocks' certificates from its first call
+    mocks = make_server(host, mocks_port, app, threaded=True, fd=listening.fileno())
     listening.close()  # the server holds its own copy of the socket
     stop = threading.Event()
 
@@ -139,6 +143,7 @@ def stack(host: str, port: int, mocks_port: int, log_level: str, log_format: str
         EPOLICY_KZ_FUND_URL=f"{base}/kz/fund",
         EPOLICY_INSURER_URL_TEMPLATE=f"{base}/insurers/{{code}}",
         EPOLICY_DEMO_MARK=os.environ.get("EPOLICY_DEMO_MARK", "true"),  # the mocks' data: documents say «ДЕМО»
+        **signing_settings(keys, os.environ),
     )
     command = [sys.executable, "-m", "gateway", "serve", "--host", host, "--port", str(port)]
     command += ["--log-level", log_level, "--log-format", log_format]
@@ -161,6 +166,33 @@ def stack(host: str, port: int, mocks_port: int, log_level: str, log_format: str
         return
     # Ended by itself: before it was up it said why itself (a bad setting, its database), one line each.
     raise SystemExit(gateway.returncode or 1)
+
+
+def development_keys(command: list[str]) -> Path:
+    """Run the gateway's `development-keys` command: it makes the gateway's key and certificate in the instance
+    folder's keys/ when missing and prints that folder; the mocks make theirs beside them."""
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our own command
+    if done.returncode != 0:
+        reason = done.stderr.strip() or f"exit code {done.returncode}"
+        raise click.ClickException(f"cannot make the development keys ({' '.join(command[-2:])}): {reason}")
+    lines = done.stdout.strip().splitlines()
+    if len(lines) != 1 or not Path(lines[0]).is_absolute():
+        raise click.ClickException(f"{' '.join(command[-2:])} printed no keys folder: {done.stdout.strip()!r}")
+    return Path(lines[0])
+
+
+def signing_settings(keys: Path, environment: os._Environ[str] | dict[str, str]) -> dict[str, str]:
+    """The gateway's signing settings for the local stack: its development key, and the mocks' certificates to
+    trust. Nothing when the user has set EPOLICY_SIGNING_KEY: then the signing settings are all theirs."""
+    if environment.get("EPOLICY_SIGNING_KEY"):
+        return {}
+    return {
+        "EPOLICY_SIGNING_KEY": str(keys / "gateway.key"),
+        "EPOLICY_SIGNING_CERTIFICATE": str(keys / "gateway.pem"),
+        "EPOLICY_FUND_TRUSTED_CERTIFICATES": str(keys / "fund.pem"),
+        "EPOLICY_KZ_FUND_TRUSTED_CERTIFICATES": str(keys / "kz-fund.pem"),
+        "EPOLICY_INSURER_TRUSTED_CERTIFICATES_TEMPLATE": str(keys / "insurers-{code}.pem"),
+    }
 
 
 @dataclass(frozen=True)

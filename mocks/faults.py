@@ -8,7 +8,19 @@ from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-FAULT_KINDS = ("http_500", "technical_fault", "malformed_xml", "timeout", "drop", "slow")
+FAULT_KINDS = (
+    "http_500",
+    "technical_fault",
+    "malformed_xml",
+    "timeout",
+    "drop",
+    "slow",
+    # The operation is carried out and its answer spoiled for the signing profile (contracts/signing/README.md):
+    "bad_signature",  # the body changed after signing: a digest fails
+    "unsigned",  # no wsse:Security header
+    "untrusted_signer",  # signed by a key no one trusts
+    "stale_timestamp",  # signed with a wsu:Created an hour ago
+)
 DEFAULT_TIMEOUT_MS = 30_000
 MAX_DELAY_MS = 600_000
 

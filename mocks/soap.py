@@ -16,6 +16,7 @@ from pathlib import Path
 from lxml import etree
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 COMMON_NS = "urn:epolicy:common:v1"
 PREFIXES = {
     "c": COMMON_NS,
@@ -53,24 +54,27 @@ class TechnicalFault(Exception):
         self.retry_after = retry_after
 
 
-def safe_parser() -> etree.XMLParser:
-    """Return a parser with entities, DTDs and network access off (a new one: parsers are not shared)."""
+def safe_parser(*, keep_blank_text: bool = False) -> etree.XMLParser:
+    """Return a parser with entities, DTDs and network access off (a new one: parsers are not shared).
+
+    `keep_blank_text`: keep the whitespace between elements, as a signature's digests were computed over it.
+    """
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
         huge_tree=False,
-        remove_blank_text=True,
+        remove_blank_text=not keep_blank_text,
     )
 
 
-def parse_xml(data: bytes) -> Element:
+def parse_xml(data: bytes, *, keep_blank_text: bool = False) -> Element:
     """Parse untrusted XML; anything with a DOCTYPE or an entity is refused before it is looked at."""
     if len(data) > MAX_REQUEST_BYTES:
         raise BusinessFault("SCHEMA_VIOLATION", f"Сообщение больше {MAX_REQUEST_BYTES} байт.")
     try:
-        root = etree.fromstring(data, parser=safe_parser())
+        root = etree.fromstring(data, parser=safe_parser(keep_blank_text=keep_blank_text))
     except etree.XMLSyntaxError as exc:
         raise BusinessFault("SCHEMA_VIOLATION", f"Сообщение не является корректным XML: {exc.msg}") from None
     docinfo = root.getroottree().docinfo
@@ -188,6 +192,18 @@ class SoapResponse:
     content_type: str = "text/xml; charset=utf-8"
 
 
+@dataclass(frozen=True)
+class Reply:
+    """An answer not yet on the wire: its HTTP status and its envelope, to be signed before it is serialized."""
+
+    status: int
+    envelope: Element
+
+    def serialized(self) -> SoapResponse:
+        """The reply as it goes back on the wire, as it is."""
+        return SoapResponse(self.status, serialize(self.envelope))
+
+
 class SoapService:
     """One SOAP endpoint: a WSDL, its schema and a handler per operation, keyed by operation name."""
 
@@ -212,7 +228,11 @@ class SoapService:
         return _operation_name(request)
 
     def handle(self, body: bytes) -> SoapResponse:
-        """Answer one SOAP request: a response envelope, or a fault envelope with HTTP 500."""
+        """Answer one SOAP request: a response envelope, or a fault envelope with HTTP 500 (unsigned)."""
+        return self.reply(body).serialized()
+
+    def reply(self, body: bytes) -> Reply:
+        """Carry out one SOAP request (its signature already checked) and build its answer or its fault."""
         message_id: str | None = None
         try:
             request = self._request_element(parse_xml(body))
@@ -224,11 +244,11 @@ class SoapService:
             self._validate(request)
             response = handler(request)
             self._check_response(response)
-            return SoapResponse(200, envelope(response))
+            return Reply(200, envelope_element(response))
         except BusinessFault as fault:
-            return SoapResponse(500, business_fault_envelope(fault, message_id))
+            return Reply(500, business_fault_element(fault, message_id))
         except TechnicalFault as fault:
-            return SoapResponse(500, technical_fault_envelope(fault, message_id))
+            return Reply(500, technical_fault_element(fault, message_id))
 
     def _request_element(self, root: Element) -> Element:
         if root.tag != f"{{{SOAP_ENV}}}Envelope":
@@ -286,31 +306,40 @@ def _field_of(xpath: str | None) -> str | None:
 # --- envelopes -----------------------------------------------------------------------------------------------
 
 
-def envelope(payload: Element) -> bytes:
-    """Wrap a body element in a SOAP 1.1 envelope."""
+def envelope_element(payload: Element) -> Element:
+    """A SOAP 1.1 envelope around a body element."""
     env = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
     etree.SubElement(env, f"{{{SOAP_ENV}}}Body").append(payload)
-    return _serialize(env)
+    _tidy(env)
+    return env
 
 
-def _serialize(env: Element) -> bytes:
-    # Declare the contract namespaces once, with the prefixes the samples and the XSDs use.
-    etree.cleanup_namespaces(env, top_nsmap=PREFIXES)
+def _tidy(env: Element) -> None:
+    # Declare the contract namespaces once, with the prefixes the samples and the XSDs use; the wsse prefix of a
+    # security fault's faultcode is used in text only, so it is kept by name.
+    etree.cleanup_namespaces(env, top_nsmap=PREFIXES, keep_ns_prefixes=["soap", "wsse"])
+
+
+def serialize(env: Element) -> bytes:
+    """An envelope as bytes on the wire, unchanged (a signed one must stay as it was signed)."""
     return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
 
 
-def _fault_envelope(faultcode: str, faultstring: str, detail: Element) -> bytes:
-    env = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+def _fault_element(faultcode: str, faultstring: str, detail: Element) -> Element:
+    # `faultcode` is prefixed: soap:Client, soap:Server, or wsse:... for a refusal of the signing profile.
+    nsmap = {"soap": SOAP_ENV, "wsse": WSSE} if faultcode.startswith("wsse:") else {"soap": SOAP_ENV}
+    env = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap=nsmap)
     body = etree.SubElement(env, f"{{{SOAP_ENV}}}Body")
     fault = etree.SubElement(body, f"{{{SOAP_ENV}}}Fault")
     # SOAP 1.1: faultcode, faultstring and detail are unqualified.
-    etree.SubElement(fault, "faultcode").text = f"soap:{faultcode}"
+    etree.SubElement(fault, "faultcode").text = faultcode
     etree.SubElement(fault, "faultstring").text = faultstring
     etree.SubElement(fault, "detail").append(detail)
-    return _serialize(env)
+    _tidy(env)
+    return env
 
 
-def business_fault_envelope(fault: BusinessFault, message_id: str | None) -> bytes:
+def business_fault_element(fault: BusinessFault, message_id: str | None) -> Element:
     """A soap:Client fault carrying c:BusinessFault."""
     detail = build(
         COMMON_NS,
@@ -321,11 +350,11 @@ def business_fault_envelope(fault: BusinessFault, message_id: str | None) -> byt
         build(COMMON_NS, "Message", fault.message),
         optional(COMMON_NS, "AllowedFrom", fault.allowed_from),
     )
-    return _fault_envelope("Client", fault.message, detail)
+    return _fault_element("soap:Client", fault.message, detail)
 
 
-def technical_fault_envelope(fault: TechnicalFault, message_id: str | None) -> bytes:
-    """A soap:Server fault carrying c:TechnicalFault."""
+def technical_fault_element(fault: TechnicalFault, message_id: str | None, faultcode: str = "soap:Server") -> Element:
+    """A fault carrying c:TechnicalFault: soap:Server, or the wsse: code of a refusal of the signing profile."""
     detail = build(
         COMMON_NS,
         "TechnicalFault",
@@ -334,7 +363,7 @@ def technical_fault_envelope(fault: TechnicalFault, message_id: str | None) -> b
         build(COMMON_NS, "Message", fault.message),
         optional(COMMON_NS, "RetryAfterSeconds", fault.retry_after),
     )
-    return _fault_envelope("Server", fault.message, detail)
+    return _fault_element(faultcode, fault.message, detail)
 
 
 def _valid_message_id(message_id: str | None) -> str | None:

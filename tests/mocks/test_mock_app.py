@@ -15,9 +15,11 @@ from zeep import Client
 from zeep.exceptions import Fault, TransportError
 
 import contracts
+from mocks.signing import SigningKey
+from tests.mocks.conftest import sign_request, signed_client
 from tests.support.people import message_id, person
-from tests.support.services import RunningMocks, serve_mocks
-from tests.support.soap import COMMON_NS, SERVICES, SOAP_ENV, ServiceUnderTest, client_for, fault_info
+from tests.support.services import RunningMocks
+from tests.support.soap import COMMON_NS, SERVICES, SOAP_ENV, ServiceUnderTest, fault_info
 
 # The tests talk to the mocks over HTTP.
 pytestmark = pytest.mark.network
@@ -26,19 +28,15 @@ SAMPLES = contracts.path("samples")
 
 
 @pytest.fixture(scope="module")
-def mocks() -> Iterator[RunningMocks]:
+def mocks(signed_mocks: tuple[RunningMocks, SigningKey]) -> RunningMocks:
     """A mocks server of this module's own, so injected faults never reach other tests."""
-    server, thread = serve_mocks()
-    yield RunningMocks(f"http://127.0.0.1:{server.port}", server)
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    return signed_mocks[0]
 
 
-@pytest.fixture(autouse=True)
-def no_faults_left(mocks: RunningMocks) -> Iterator[None]:
-    yield
-    requests.delete(f"{mocks.base_url}/mock/faults", timeout=5)
+@pytest.fixture(scope="module")
+def key(signed_mocks: tuple[RunningMocks, SigningKey]) -> SigningKey:
+    """The client key that server trusts."""
+    return signed_mocks[1]
 
 
 def inject(mocks: RunningMocks, **rule: Any) -> dict[str, Any]:
@@ -52,8 +50,9 @@ def list_insurers(fund: ServiceUnderTest) -> dict[str, Any]:
     return fund.call("ListInsurers", MessageId=message_id("list"), RegionCode="77")
 
 
-def post_xml(url: str, body: bytes) -> requests.Response:
-    return requests.post(url, data=body, headers={"Content-Type": "text/xml; charset=utf-8"}, timeout=10)
+def post_xml(url: str, body: bytes, key: SigningKey | None = None) -> requests.Response:
+    data = sign_request(body, key) if key else body
+    return requests.post(url, data=data, headers={"Content-Type": "text/xml; charset=utf-8"}, timeout=10)
 
 
 def answer_payload(response: requests.Response) -> etree._Element:
@@ -85,11 +84,11 @@ def test_each_service_serves_a_wsdl_pointing_at_itself_that_zeep_loads_over_http
 
 
 @pytest.mark.parametrize(("kind", "path"), [("fund", "/fund"), ("insurer", "/insurers/77001")])
-def test_every_wsdl_operation_is_served(mocks: RunningMocks, kind: str, path: str) -> None:
+def test_every_wsdl_operation_is_served(mocks: RunningMocks, kind: str, path: str, key: SigningKey) -> None:
     client = Client(str(contracts.path(SERVICES[kind][0])))
     for operation in client.wsdl.bindings[SERVICES[kind][2]]._operations:
         body = (SAMPLES / kind / f"{operation}.request.xml").read_bytes()
-        response = post_xml(mocks.base_url + path, body)
+        response = post_xml(mocks.base_url + path, body, key)
         payload = answer_payload(response)
         if response.status_code == 200:
             assert etree.QName(payload).localname == f"{operation}Response"
@@ -170,9 +169,9 @@ def test_xml_attacks_get_a_fault_and_are_never_expanded_or_fetched(
     assert seen == [], "the mock fetched something it was told to"
 
 
-def test_a_request_that_breaks_the_schema_gets_a_fault_naming_the_error(mocks: RunningMocks) -> None:
+def test_a_request_that_breaks_the_schema_gets_a_fault_naming_the_error(mocks: RunningMocks, key: SigningKey) -> None:
     body = (SAMPLES / "fund" / "SchemaViolation.request.xml").read_bytes()
-    response = post_xml(f"{mocks.base_url}/fund", body)
+    response = post_xml(f"{mocks.base_url}/fund", body, key)
     assert response.status_code == 500
     assert fault_code(response) == "SCHEMA_VIOLATION"
     message = answer_payload(response).findtext(f"detail/{{{COMMON_NS}}}BusinessFault/{{{COMMON_NS}}}Message")
@@ -185,19 +184,19 @@ def test_a_request_that_breaks_the_schema_gets_a_fault_naming_the_error(mocks: R
 # --- fault injection ------------------------------------------------------------------------------------
 
 
-def test_http_500_is_injected_for_the_chosen_operation_only(mocks: RunningMocks) -> None:
-    fund = client_for("fund", mocks.fund_url)
+def test_http_500_is_injected_for_the_chosen_operation_only(mocks: RunningMocks, key: SigningKey) -> None:
+    fund = signed_client(key, "fund", mocks.fund_url)
     inject(mocks, target="fund", operation="ListInsurers", fault="http_500", count=1)
     fund.call("FindPerson", MessageId=message_id("find"), Snils="11223344595")
     body = (SAMPLES / "fund" / "ListInsurers.request.xml").read_bytes()
-    answer = post_xml(mocks.fund_url, body)
+    answer = post_xml(mocks.fund_url, body, key)
     assert answer.status_code == 500
     assert answer.headers["Content-Type"].startswith("text/html"), "as a proxy in front of a service answers"
     assert list_insurers(fund)["Insurer"], "count 1 means the next call succeeds"
 
 
-def test_a_technical_fault_is_a_soap_server_fault_with_a_retry_hint(mocks: RunningMocks) -> None:
-    insurer = client_for("insurer", mocks.insurer_url("77001"))
+def test_a_technical_fault_is_a_soap_server_fault_with_a_retry_hint(mocks: RunningMocks, key: SigningKey) -> None:
+    insurer = signed_client(key, "insurer", mocks.insurer_url("77001"))
     inject(mocks, target="insurers/77001", operation="*", fault="technical_fault", count=1)
     with pytest.raises(Fault) as caught:
         insurer.call("GetApplicationState", MessageId=message_id("s"), ApplicationMessageId="nothing")
@@ -206,15 +205,15 @@ def test_a_technical_fault_is_a_soap_server_fault_with_a_retry_hint(mocks: Runni
     assert info.faultcode.endswith("Server")
 
 
-def test_malformed_xml_is_answered_as_injected(mocks: RunningMocks) -> None:
-    fund = client_for("fund", mocks.fund_url)
+def test_malformed_xml_is_answered_as_injected(mocks: RunningMocks, key: SigningKey) -> None:
+    fund = signed_client(key, "fund", mocks.fund_url)
     inject(mocks, target="fund", operation="ListInsurers", fault="malformed_xml", count=1)
     with pytest.raises(TransportError, match="invalid XML"):
         list_insurers(fund)
 
 
-def test_a_timeout_carries_out_the_operation_but_answers_too_late(mocks: RunningMocks) -> None:
-    fund = client_for("fund", mocks.fund_url, timeout=0.5)
+def test_a_timeout_carries_out_the_operation_but_answers_too_late(mocks: RunningMocks, key: SigningKey) -> None:
+    fund = signed_client(key, "fund", mocks.fund_url, timeout=0.5)
     inject(mocks, target="fund", operation="RegisterPolicy", fault="timeout", count=1, delay_ms=1500)
     mid = message_id("timeout")
     request = {
@@ -231,29 +230,29 @@ def test_a_timeout_carries_out_the_operation_but_answers_too_late(mocks: Running
         fund.call("RegisterPolicy", **request)
     registered = f"{mocks.base_url}/mock/registrations/{mid}"
     assert requests.get(registered, timeout=5).json()["count"] == 1
-    retried = client_for("fund", mocks.fund_url).call("RegisterPolicy", **request)
+    retried = signed_client(key, "fund", mocks.fund_url).call("RegisterPolicy", **request)
     assert retried["Enp"]
     assert requests.get(registered, timeout=5).json()["count"] == 1, "a retry must not register twice"
 
 
-def test_a_dropped_connection_gets_no_answer(mocks: RunningMocks) -> None:
-    fund = client_for("fund", mocks.fund_url)
+def test_a_dropped_connection_gets_no_answer(mocks: RunningMocks, key: SigningKey) -> None:
+    fund = signed_client(key, "fund", mocks.fund_url)
     inject(mocks, target="fund", operation="*", fault="drop", count=1)
     with pytest.raises(requests.exceptions.ConnectionError):
         list_insurers(fund)
     assert list_insurers(fund)["Insurer"]
 
 
-def test_a_slow_answer_comes_after_the_delay(mocks: RunningMocks) -> None:
-    fund = client_for("fund", mocks.fund_url)
+def test_a_slow_answer_comes_after_the_delay(mocks: RunningMocks, key: SigningKey) -> None:
+    fund = signed_client(key, "fund", mocks.fund_url)
     inject(mocks, target="fund", operation="ListInsurers", fault="slow", count=1, delay_ms=400)
     started = time.monotonic()
     assert list_insurers(fund)["Insurer"]
     assert time.monotonic() - started >= 0.4
 
 
-def test_a_fault_without_count_lasts_until_reset_and_is_listed(mocks: RunningMocks) -> None:
-    fund = client_for("fund", mocks.fund_url)
+def test_a_fault_without_count_lasts_until_reset_and_is_listed(mocks: RunningMocks, key: SigningKey) -> None:
+    fund = signed_client(key, "fund", mocks.fund_url)
     rule = inject(mocks, target="fund", operation="ListInsurers", fault="http_500", count=None)
     for _ in range(3):
         with pytest.raises((TransportError, Fault)):
@@ -265,8 +264,8 @@ def test_a_fault_without_count_lasts_until_reset_and_is_listed(mocks: RunningMoc
     assert list_insurers(fund)["Insurer"]
 
 
-def test_a_counted_fault_shows_its_remaining_calls(mocks: RunningMocks) -> None:
-    fund = client_for("fund", mocks.fund_url)
+def test_a_counted_fault_shows_its_remaining_calls(mocks: RunningMocks, key: SigningKey) -> None:
+    fund = signed_client(key, "fund", mocks.fund_url)
     inject(mocks, target="fund", operation="ListInsurers", fault="http_500", count=2)
     with pytest.raises((TransportError, Fault)):
         list_insurers(fund)
@@ -297,8 +296,8 @@ def test_a_fault_request_that_cannot_be_taken_is_refused_with_the_reason(
     assert mentions in answer.json()["detail"]
 
 
-def test_stats_count_calls_and_real_registrations(mocks: RunningMocks) -> None:
-    fund = client_for("fund", mocks.fund_url)
+def test_stats_count_calls_and_real_registrations(mocks: RunningMocks, key: SigningKey) -> None:
+    fund = signed_client(key, "fund", mocks.fund_url)
     before = requests.get(f"{mocks.base_url}/mock/stats", timeout=5).json()
     list_insurers(fund)
     after = requests.get(f"{mocks.base_url}/mock/stats", timeout=5).json()

@@ -67,7 +67,7 @@ def test_overrides_by_name_in_capitals_or_by_field_and_an_unknown_name_is_refuse
 
 
 def test_the_app_and_the_commands_use_one_embedded_database(tmp_path: object) -> None:
-    settings = Settings(instance_path=str(tmp_path))
+    settings = Settings.from_env(instance_path=str(tmp_path))  # the session's signing keys (tests/conftest.py)
     app = create_app({"WORKER_THREADS": 0}, settings=settings)
     services = app.extensions["epolicy"]
     assert app.instance_path == str(tmp_path)
@@ -80,7 +80,7 @@ def test_the_app_and_the_commands_use_one_embedded_database(tmp_path: object) ->
 
 
 def test_build_services_builds_the_key_cache_and_the_rate_limits_from_the_settings() -> None:
-    settings = Settings(
+    settings = Settings.from_env(
         database_url="sqlite://",
         oauth_issuer="https://idp.example/oauth/",
         ratelimit_per_subject="5/minute",
