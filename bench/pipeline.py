@@ -342,6 +342,8 @@ def run(database: str, url: str, mocks: str, workers: int, count: int, first: in
             _wait_for_empty_outbox(engine)
         finally:
             pool.stop()
+            if services.journal is not None:
+                services.journal.close()  # its last notes, counted in the run, written before the database goes
             cpu, mocks_cpu = time.process_time() - cpu, _mocks_cpu() - mocks_cpu
         return _outcome(database, workers, count, engine, started, (cpu, mocks_cpu), before, mocks, keys is not None)
     finally:
