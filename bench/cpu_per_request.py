@@ -156,12 +156,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     runs = 500 if args.quick else 5000
 
-    mocks = make_server("127.0.0.1", 0, create_mocks(), threaded=True)
+    workdir = tempfile.mkdtemp(prefix="epolicy-bench-")
+    keys = Keys(Path(workdir) / "keys")
+    # Only its OAuth server is used; its SOAP side is told whom to trust so that it does not warn it trusts nobody.
+    mocks_app = create_mocks(
+        {"SIGNING_KEYS": str(Path(workdir) / "mocks-keys"), "TRUSTED_CERTIFICATES": keys.certificate}
+    )
+    mocks = make_server("127.0.0.1", 0, mocks_app, threaded=True)
     threading.Thread(target=mocks.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{mocks.port}"
-    workdir = tempfile.mkdtemp(prefix="epolicy-bench-")
     try:
-        keys = Keys(Path(workdir) / "keys")
         session = requests.Session()
         session.mount("http://fund.bench/", RecordedFund())
         fund = FundAdapter(ADDRESS, timeout=5, signing=None, session=session)
@@ -270,7 +274,9 @@ class Keys:
     """The run's development keys: the gateway signs its requests, the fund its answers."""
 
     def __init__(self, folder: Path):
-        self.gateway = Party(folder, "gateway").identity
+        gateway = Party(folder, "gateway")
+        self.gateway = gateway.identity
+        self.certificate = str(folder / "gateway.pem")
         self.fund = Party(folder, "fund")
         self.signing = Signing(self.gateway, {ADDRESS: self.fund.trust})
 
