@@ -8,6 +8,11 @@ other machines; they are reset before each run, and their call counts (GET /mock
 application. Runs on SQLite (a temporary file) and PostgreSQL (a scratch schema, dropped afterwards), with 1, 2
 and 4 workers.
 
+Every message is signed and checked (contracts/signing/README.md), with development keys made for the run: the
+gateway's, and one for each target the mocks answer for. The mocks always check and sign; the recorded back-ends
+run both ways, signing their answers for a gateway that checks them and not for one whose signing is off
+(`signing_enabled=False`), so that what signing costs the gateway per application is measured side by side.
+
 Run: `.venv/bin/python -m bench.pipeline [--quick]` (or `make bench`). PostgreSQL: EPOLICY_BENCH_POSTGRESQL_URL,
 default postgresql+psycopg://postgres@127.0.0.1:5432/test; unreachable, its lines say so.
 """
@@ -32,10 +37,12 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
+from adapters.signing import development_keys
 from gateway.bootstrap import Services, build_services
 from gateway.config import Settings
 from gateway.domain.applications import Owner
 from gateway.domain.model import Document, DocumentType, NewPolicyRequest, Person, PolicyForm, Relation, Sex
+from gateway.domain.reference import load_reference
 from gateway.storage import upgrade
 from gateway.storage.tables import application_history, applications, outbox
 from gateway.usecases.submission import new_application
@@ -66,6 +73,7 @@ class Outcome:
     cpu_seconds: float  # of this process, every thread: the gateway's part of the work
     calls: dict[str, int]  # operation -> calls over the run, every target summed
     mocks_cpu_seconds: float = 0.0  # of the mocks' process over the run: the back-ends' part
+    signed: bool = True  # the gateway signs its requests and checks the answers
 
     @property
     def mocks_cpu_per_application(self) -> float:
@@ -84,6 +92,47 @@ class Outcome:
         return sum(self.calls.values()) / self.submitted
 
 
+# --- signing keys -------------------------------------------------------------------------------------------------
+
+GATEWAY_KEY = "gateway"
+
+
+def targets() -> list[str]:
+    """The key names of the back-ends' targets: the fund, the Kazakh fund and every insurer the gateway knows."""
+    return ["fund", "kz-fund", *(f"insurers-{code}" for code in sorted(load_reference().insurers))]
+
+
+@contextmanager
+def keys_folder() -> Iterator[Path]:
+    """Development keys of the gateway and of every target (`<name>.key`, `<name>.pem`), removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="epolicy-bench-keys-") as folder:
+        keys = Path(folder)
+        for name in (GATEWAY_KEY, *targets()):
+            development_keys(keys, name)
+        yield keys
+
+
+def signing_settings(keys: Path | None) -> dict[str, Any]:
+    """The gateway's signing settings over these keys; None: signing switched off."""
+    if keys is None:
+        return {"signing_enabled": False}
+    return {
+        "signing_key": str(keys / f"{GATEWAY_KEY}.key"),
+        "signing_certificate": str(keys / f"{GATEWAY_KEY}.pem"),
+        "fund_trusted_certificates": str(keys / "fund.pem"),
+        "kz_fund_trusted_certificates": str(keys / "kz-fund.pem"),
+        "insurer_trusted_certificates_template": str(keys / "insurers-{code}.pem"),
+    }
+
+
+def signing_environment(keys: Path | None) -> dict[str, str]:
+    """The same settings as `epolicy worker` reads them from its environment."""
+    return {
+        f"EPOLICY_{name.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
+        for name, value in signing_settings(keys).items()
+    }
+
+
 # --- the mocks in a child process ---------------------------------------------------------------------------------
 
 
@@ -100,13 +149,26 @@ server.run()
 
 
 # Back-ends that answer every call with its recorded envelope of contracts/samples, at almost no cost: with them the
-# gateway's own work is what limits the pipeline, not the mocks' (which check, store and build every answer).
+# gateway's own work is what limits the pipeline, not the mocks' (which check, store and build every answer). Given
+# keys (EPOLICY_BENCH_SIGNING_KEYS), each answer is signed by its target's key for the request it answers, whose
+# wsa:MessageID is found in its bytes; the request's own signature is not checked (the gateway's cost is measured).
 RECORDED_CHILD = """
-import json, threading
+import json, os, re, threading
+from lxml import etree
 from waitress.server import create_server
 import contracts
+from adapters.signing import Identity, sign
 samples = {kind: {path.name.removesuffix(".response.xml"): path.read_bytes()
                   for path in contracts.path("samples", kind).glob("*.response.xml")} for kind in ("fund", "insurer")}
+keys = os.environ.get("EPOLICY_BENCH_SIGNING_KEYS")
+identities, message_id = {}, re.compile(rb"<(?:[\\w.-]+:)?MessageID\\b[^>]*>\\s*(urn:uuid:[0-9a-fA-F-]+)\\s*<")
+def signed(target, body, request):
+    name = target.replace("/", "-")
+    if name not in identities:
+        identities[name] = Identity.load(f"{keys}/{name}.key", f"{keys}/{name}.pem")
+    root = etree.fromstring(body)
+    sign(root, identities[name], relates_to=message_id.search(request).group(1).decode())
+    return etree.tostring(root)
 calls, lock = {}, threading.Lock()
 def app(environ, start_response):
     path = environ["PATH_INFO"]
@@ -117,13 +179,15 @@ def app(environ, start_response):
         body = json.dumps({"calls": calls}).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
-    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    request = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
     operation = environ.get("HTTP_SOAPACTION", "").strip('"').rsplit("/", 1)[-1]
     target = "fund" if path == "/fund" else path.strip("/")
     with lock:
         calls.setdefault(target, {}).setdefault(operation, 0)
         calls[target][operation] += 1
     body = samples["fund" if target == "fund" else "insurer"][operation]
+    if keys:
+        body = signed(target, body, request)
     start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
     return [body]
 server = create_server(app, host="127.0.0.1", port=0, threads=8)
@@ -136,9 +200,19 @@ MOCKS_PID: list[int] = []
 
 
 @contextmanager
-def mocks_process(program: str = MOCKS_CHILD) -> Iterator[str]:
-    """The base URL of fresh back-ends (the mocks, or RECORDED_CHILD) served by a child process for the block."""
-    child = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, text=True)  # noqa: S603
+def mocks_process(keys: Path | None, program: str = MOCKS_CHILD) -> Iterator[str]:
+    """The base URL of fresh back-ends (the mocks, or RECORDED_CHILD) served by a child process for the block.
+
+    `keys`: the targets sign with their keys there, and the mocks take requests signed by the gateway's; None: the
+    recorded back-ends answer unsigned (the mocks have no such mode).
+    """
+    environment = dict(os.environ)
+    if keys is not None:
+        environment["EPOLICY_MOCKS_SIGNING_KEYS"] = str(keys)
+        environment["EPOLICY_MOCKS_TRUSTED_CERTIFICATES"] = str(keys / f"{GATEWAY_KEY}.pem")
+        environment["EPOLICY_BENCH_SIGNING_KEYS"] = str(keys)
+    command = [sys.executable, "-c", program]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=environment)  # noqa: S603
     try:
         assert child.stdout is not None
         port = child.stdout.readline().strip()
@@ -191,14 +265,16 @@ def postgresql_schema(server_url: str = POSTGRESQL_URL, prefix: str = "epolicy_b
 # --- one run ------------------------------------------------------------------------------------------------------
 
 
-def services_for(database_url: str, mocks: str, workers: int) -> Services:
-    """The worker's services as `epolicy worker` builds them, over this database and the mocks."""
+def services_for(database_url: str, mocks: str, workers: int, keys: Path | None) -> Services:
+    """The worker's services as `epolicy worker` builds them, over this database and the mocks, signing with
+    `keys` (None: signing off)."""
     settings = Settings(
         database_url=database_url,
         database_pool_size=workers + 2,
         fund_url=f"{mocks}/fund",
         kz_fund_url=f"{mocks}/kz/fund",
         insurer_url_template=f"{mocks}/insurers/{{code}}",
+        **signing_settings(keys),
     )
     return build_services(settings)
 
@@ -243,10 +319,10 @@ def mock_calls(mocks: str) -> dict[str, int]:
     return calls
 
 
-def run(database: str, url: str, mocks: str, workers: int, count: int, first: int) -> Outcome:
+def run(database: str, url: str, mocks: str, workers: int, count: int, first: int, keys: Path | None) -> Outcome:
     """Submit `count` applications, then time `workers` worker threads carrying them all to a final status."""
     requests.post(f"{mocks}/mock/reset", timeout=10).raise_for_status()
-    services = services_for(url, mocks, workers)
+    services = services_for(url, mocks, workers, keys)
     engine = services.engine
     assert engine is not None
     try:
@@ -266,8 +342,10 @@ def run(database: str, url: str, mocks: str, workers: int, count: int, first: in
             _wait_for_empty_outbox(engine)
         finally:
             pool.stop()
+            if services.journal is not None:
+                services.journal.close()  # its last notes, counted in the run, written before the database goes
             cpu, mocks_cpu = time.process_time() - cpu, _mocks_cpu() - mocks_cpu
-        return _outcome(database, workers, count, engine, started, (cpu, mocks_cpu), before, mocks)
+        return _outcome(database, workers, count, engine, started, (cpu, mocks_cpu), before, mocks, keys is not None)
     finally:
         engine.dispose()
 
@@ -281,6 +359,7 @@ def _outcome(
     cpu: tuple[float, float],
     before: dict[str, int],
     mocks: str,
+    signed: bool,
 ) -> Outcome:
     """A finished run, as the workers stamped it in the database, from `started` (None: their first step)."""
     with engine.connect() as connection:
@@ -297,7 +376,7 @@ def _outcome(
     calls = {operation: after[operation] - before.get(operation, 0) for operation in after}
     seconds = (finished - started).total_seconds()
     return Outcome(label, workers, count, int(issued), seconds, cpu[0], {op: n for op, n in calls.items() if n},
-                   cpu[1])  # fmt: skip
+                   cpu[1], signed)  # fmt: skip
 
 
 # --- worker processes ---------------------------------------------------------------------------------------------
@@ -312,7 +391,9 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def worker_processes(url: str, mocks: str, count: int, folder: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+def worker_processes(
+    url: str, mocks: str, count: int, folder: Path, keys: Path | None
+) -> Iterator[list[subprocess.Popen[bytes]]]:
     """`count` `epolicy worker --threads 1` processes on this database and the mocks, each started and idle."""
     environment = {
         **os.environ,
@@ -321,6 +402,7 @@ def worker_processes(url: str, mocks: str, count: int, folder: Path) -> Iterator
         "EPOLICY_KZ_FUND_URL": f"{mocks}/kz/fund",
         "EPOLICY_INSURER_URL_TEMPLATE": f"{mocks}/insurers/{{code}}",
         "EPOLICY_WORKER_POLL_SECONDS": "0.05",
+        **signing_environment(keys),
     }
     command = [str(Path(sys.executable).with_name("epolicy")), "worker", "--threads", "1"]
     logs = [folder / f"worker-{number}.log" for number in range(count)]
@@ -342,17 +424,19 @@ def worker_processes(url: str, mocks: str, count: int, folder: Path) -> Iterator
             child.wait(30)
 
 
-def run_processes(database: str, url: str, mocks: str, processes: int, count: int, first: int) -> Outcome:
+def run_processes(
+    database: str, url: str, mocks: str, processes: int, count: int, first: int, keys: Path | None
+) -> Outcome:
     """Submit `count` applications to `processes` idle worker processes and time them carrying all of them."""
     requests.post(f"{mocks}/mock/reset", timeout=10).raise_for_status()
-    services = services_for(url, mocks, 1)
+    services = services_for(url, mocks, 1, keys)
     engine = services.engine
     assert engine is not None
     try:
         before = mock_calls(mocks)
         with (
             tempfile.TemporaryDirectory(prefix="epolicy-bench-") as folder,
-            worker_processes(url, mocks, processes, Path(folder)) as children,
+            worker_processes(url, mocks, processes, Path(folder), keys) as children,
         ):
             idle = [_cpu_seconds(child.pid) for child in children]
             submit(services, count, first)
@@ -361,7 +445,8 @@ def run_processes(database: str, url: str, mocks: str, processes: int, count: in
             cpu = sum(_cpu_seconds(child.pid) - at for child, at in zip(children, idle, strict=True))
             mocks_cpu = _mocks_cpu() - mocks_cpu
         # From the first step a worker took: the processes started before, idle.
-        return _outcome(f"{database} (processes)", processes, count, engine, None, (cpu, mocks_cpu), before, mocks)
+        label = f"{database} (processes)"
+        return _outcome(label, processes, count, engine, None, (cpu, mocks_cpu), before, mocks, keys is not None)
     finally:
         engine.dispose()
 
@@ -388,64 +473,81 @@ def main(argv: list[str] | None = None) -> int:
 
     outcomes: list[Outcome] = []
     unavailable: dict[str, str] = {}
+    with keys_folder() as keys:
+        first = mocks_runs(keys, count, outcomes, unavailable)
+        for signing in (keys, None):
+            first = recorded_runs(signing, count, first, outcomes, unavailable)
+    report(outcomes, unavailable, count)
+    return 0
+
+
+def mocks_runs(keys: Path, count: int, outcomes: list[Outcome], unavailable: dict[str, str]) -> int:
+    """The runs over the mocks, signed (the mocks always check and sign); the next applicant's index."""
     first = 0
-    with mocks_process() as mocks:
+    with mocks_process(keys) as mocks:
         # Warm-up, not reported: loads the WSDLs and the mocks' schemas, and opens the first connections.
         with sqlite_database() as url:
-            run("warm-up", url, mocks, 2, 8, first)
+            run("warm-up", url, mocks, 2, 8, first, keys)
             first += 8
         for workers in WORKER_COUNTS:
             with sqlite_database() as url:
-                outcomes.append(run("SQLite", url, mocks, workers, count, first))
+                outcomes.append(run("SQLite", url, mocks, workers, count, first, keys))
             first += count
         for processes in PROCESS_COUNTS:
             with sqlite_database() as url:
-                outcomes.append(run_processes("SQLite", url, mocks, processes, count, first))
+                outcomes.append(run_processes("SQLite", url, mocks, processes, count, first, keys))
             first += count
         try:
             for workers in WORKER_COUNTS:
                 with postgresql_schema() as url:
-                    outcomes.append(run("PostgreSQL", url, mocks, workers, count, first))
+                    outcomes.append(run("PostgreSQL", url, mocks, workers, count, first, keys))
                 first += count
             for processes in PROCESS_COUNTS:
                 with postgresql_schema() as url:
-                    outcomes.append(run_processes("PostgreSQL", url, mocks, processes, count, first))
+                    outcomes.append(run_processes("PostgreSQL", url, mocks, processes, count, first, keys))
                 first += count
         except Unavailable as error:
             unavailable["PostgreSQL"] = str(error)
-    with mocks_process(RECORDED_CHILD) as recorded:
+    return first
+
+
+def recorded_runs(
+    keys: Path | None, count: int, first: int, outcomes: list[Outcome], unavailable: dict[str, str]
+) -> int:
+    """The runs over the recorded back-ends, signed with `keys` or not at all; the next applicant's index."""
+    label = "recorded, signed" if keys is not None else "recorded, unsigned"
+    with mocks_process(keys, RECORDED_CHILD) as recorded:
         for processes in PROCESS_COUNTS:
             with sqlite_database() as url:
-                outcome = run_processes("SQLite", url, recorded, processes, count, first)
-                outcomes.append(replace(outcome, database="SQLite (processes, recorded)"))
+                outcome = run_processes("SQLite", url, recorded, processes, count, first, keys)
+                outcomes.append(replace(outcome, database=f"SQLite (processes, {label})"))
             first += count
         try:
             for processes in PROCESS_COUNTS:
                 with postgresql_schema() as url:
-                    outcome = run_processes("PostgreSQL", url, recorded, processes, count, first)
-                    outcomes.append(replace(outcome, database="PostgreSQL (processes, recorded)"))
+                    outcome = run_processes("PostgreSQL", url, recorded, processes, count, first, keys)
+                    outcomes.append(replace(outcome, database=f"PostgreSQL (processes, {label})"))
                 first += count
         except Unavailable as error:
             unavailable["PostgreSQL"] = str(error)
-    report(outcomes, unavailable, count)
-    return 0
+    return first
 
 
 def report(outcomes: list[Outcome], unavailable: dict[str, str], count: int) -> None:
     """The table and its ratios."""
     print(f"\nApplication pipeline, accepted → issued through the mocks over SOAP on loopback, {count} applications "
           f"per run\n")  # fmt: skip
-    print(f"  {'database':<23} {'workers':>7} {'applications/s':>15} {'issued':>9} {'gateway CPU/app':>16} "
+    print(f"  {'database':<42} {'workers':>7} {'applications/s':>15} {'issued':>9} {'gateway CPU/app':>16} "
           f"{'mocks CPU/app':>14} {'SOAP calls/app':>15}")  # fmt: skip
     for outcome in outcomes:
         operations = ", ".join(f"{op} {n / outcome.submitted:.2f}" for op, n in sorted(outcome.calls.items()))
         issued = f"{outcome.issued}/{outcome.submitted}"
-        print(f"  {outcome.database:<23} {outcome.workers:>7} {outcome.per_second:>15.1f} {issued:>9} "
+        print(f"  {outcome.database:<42} {outcome.workers:>7} {outcome.per_second:>15.1f} {issued:>9} "
               f"{outcome.cpu_per_application * 1e3:>13.1f} ms {outcome.mocks_cpu_per_application * 1e3:>11.1f} ms"
               f" {outcome.calls_per_application:>15.2f}"
               f"   ({operations})")  # fmt: skip
     for database, reason in unavailable.items():
-        print(f"  {database:<23} unavailable: {reason}")
+        print(f"  {database:<42} unavailable: {reason}")
     print()
     by_key = {(outcome.database, outcome.workers): outcome for outcome in outcomes}
     for database in dict.fromkeys(outcome.database for outcome in outcomes):
@@ -458,7 +560,8 @@ def report(outcomes: list[Outcome], unavailable: dict[str, str], count: int) -> 
             if (database, workers) in by_key
         )
         print(f"  {database}, throughput next to 1 worker: {scaling} (target ≥ 1: more workers are never slower)")
-    for database in ("SQLite (processes)", "SQLite (processes, recorded)"):
+    for database in ("SQLite (processes)", "SQLite (processes, recorded, signed)",
+                     "SQLite (processes, recorded, unsigned)"):  # fmt: skip
         pair = by_key.get((database, 2))
         if pair is not None:
             print(f"  {database}, 2 worker processes: {pair.per_second:.0f} applications/s (target ≥ 250), "
@@ -466,9 +569,27 @@ def report(outcomes: list[Outcome], unavailable: dict[str, str], count: int) -> 
     sqlite, postgresql = by_key.get(("SQLite", WORKER_COUNTS[-1])), by_key.get(("PostgreSQL", WORKER_COUNTS[-1]))
     if sqlite is not None and postgresql is not None and sqlite.per_second:
         print(f"  PostgreSQL / SQLite at {WORKER_COUNTS[-1]} workers: {postgresql.per_second / sqlite.per_second:.2f}×")
+    report_signing(by_key)
     worst = max((outcome.calls_per_application for outcome in outcomes), default=0.0)
     print(f"  SOAP calls per application, most in any run: {worst:.2f} (target 3: VerifyPerson, IssuePolicy and "
           f"RegisterPolicy once each, no step repeated)")  # fmt: skip
+
+
+def report_signing(by_key: dict[tuple[str, int], Outcome]) -> None:
+    """Signed next to unsigned over the recorded back-ends: throughput, and the gateway's CPU per application and
+    per SOAP call."""
+    for database in ("SQLite", "PostgreSQL"):
+        for processes in PROCESS_COUNTS:
+            signed = by_key.get((f"{database} (processes, recorded, signed)", processes))
+            unsigned = by_key.get((f"{database} (processes, recorded, unsigned)", processes))
+            if signed is None or unsigned is None or not unsigned.per_second or not signed.calls_per_application:
+                continue
+            extra = signed.cpu_per_application - unsigned.cpu_per_application
+            per_call = extra / signed.calls_per_application
+            print(f"  {database}, {processes} worker processes, signed / unsigned (recorded back-ends): "
+                  f"{signed.per_second / unsigned.per_second:.2f}× the applications/s, "
+                  f"{signed.cpu_per_application / unsigned.cpu_per_application:.2f}× the gateway CPU per application "
+                  f"(+{extra * 1e3:.1f} ms, {per_call * 1e6:.0f} µs per SOAP call)")  # fmt: skip
 
 
 if __name__ == "__main__":
