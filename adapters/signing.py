@@ -21,7 +21,9 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import hmac
 import logging
+import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
@@ -31,8 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature as CryptographyInvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_private_key
 from lxml import etree
 from signxml import (  # type: ignore[attr-defined]
@@ -60,12 +65,18 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
 BASE64 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 EXC_C14N = CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
+_EXC = EXC_C14N.value
 
 _HEADER, _BODY = f"{{{SOAP_ENV}}}Header", f"{{{SOAP_ENV}}}Body"
 _SECURITY, _TOKEN = f"{{{WSSE}}}Security", f"{{{WSSE}}}BinarySecurityToken"
 _TIMESTAMP, _ID = f"{{{WSU}}}Timestamp", f"{{{WSU}}}Id"
 _MESSAGE_ID, _RELATES_TO = f"{{{WSA}}}MessageID", f"{{{WSA}}}RelatesTo"
 _SIGNATURE = f"{{{DS}}}Signature"
+_SIGNED_INFO, _SIGNATURE_VALUE = f"{{{DS}}}SignedInfo", f"{{{DS}}}SignatureValue"
+_C14N_METHOD, _SIGNATURE_METHOD = f"{{{DS}}}CanonicalizationMethod", f"{{{DS}}}SignatureMethod"
+_REFERENCE, _TRANSFORMS, _TRANSFORM = f"{{{DS}}}Reference", f"{{{DS}}}Transforms", f"{{{DS}}}Transform"
+_DIGEST_METHOD, _DIGEST_VALUE = f"{{{DS}}}DigestMethod", f"{{{DS}}}DigestValue"
+_SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 _NSMAP = {"wsse": WSSE, "wsu": WSU, "wsa": WSA}
 
 LIFETIME_SECONDS = 300  # Expires - Created of what is sent
@@ -92,22 +103,56 @@ class SignatureRefused(InvalidAnswer):
         self.signer = signer
 
 
+def _ecdsa_sign(key: Any, data: bytes) -> bytes:
+    # XML Signature wants r and s side by side, each as long as the curve's order (RFC 4050), not DER.
+    r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    size = (key.curve.key_size + 7) // 8
+    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+def _ecdsa_verify(key: Any, value: bytes, data: bytes) -> None:
+    size = (key.curve.key_size + 7) // 8
+    if len(value) != 2 * size:
+        raise InvalidSignature("the ECDSA signature value is not of the curve's length")
+    r, s = int.from_bytes(value[:size], "big"), int.from_bytes(value[size:], "big")
+    try:
+        key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
+    except CryptographyInvalidSignature:
+        raise InvalidSignature("the signature value does not verify") from None
+
+
+def _rsa_sign(key: Any, data: bytes) -> bytes:
+    return bytes(key.sign(data, PKCS1v15(), hashes.SHA256()))
+
+
+def _rsa_verify(key: Any, value: bytes, data: bytes) -> None:
+    try:
+        key.verify(value, data, PKCS1v15(), hashes.SHA256())
+    except CryptographyInvalidSignature:
+        raise InvalidSignature("the signature value does not verify") from None
+
+
 @dataclass(frozen=True)
 class Algorithm:
-    """A signature algorithm: its name in the settings, signxml's method, and the key type it signs with.
+    """A signature algorithm: its name in the settings, signxml's method (its URI), the key type it signs with,
+    and how a key of that type signs canonical bytes and a public key checks them.
 
-    A GOST R 34.10-2012 deployment adds one here, with a provider that signs and verifies for its key type
+    A GOST R 34.10-2012 deployment adds one here: the two URIs, and a provider's sign and verify for its key type
     (contracts/signing/README.md, GOST).
     """
 
     name: str
     method: SignatureMethod
     key_type: type
+    sign: Callable[[Any, bytes], bytes]
+    verify: Callable[[Any, bytes, bytes], None]  # raises InvalidSignature
 
 
 ALGORITHMS = {
-    "ecdsa-sha256": Algorithm("ecdsa-sha256", SignatureMethod.ECDSA_SHA256, ec.EllipticCurvePublicKey),
-    "rsa-sha256": Algorithm("rsa-sha256", SignatureMethod.RSA_SHA256, rsa.RSAPublicKey),
+    "ecdsa-sha256": Algorithm(
+        "ecdsa-sha256", SignatureMethod.ECDSA_SHA256, ec.EllipticCurvePublicKey, _ecdsa_sign, _ecdsa_verify
+    ),
+    "rsa-sha256": Algorithm("rsa-sha256", SignatureMethod.RSA_SHA256, rsa.RSAPublicKey, _rsa_sign, _rsa_verify),
 }
 
 
@@ -169,7 +214,7 @@ class Identity:
             raise SigningError("the signing key does not belong to the signing certificate")
         return cls(private, cert, chosen)
 
-    @property
+    @functools.cached_property
     def token(self) -> str:
         """The certificate as the `BinarySecurityToken` carries it: DER in base64."""
         return base64.b64encode(self.certificate.public_bytes(Encoding.DER)).decode()
@@ -261,13 +306,7 @@ class _InPlace:
         )
 
     def index(self, root: etree._Element) -> None:
-        ids: dict[str, etree._Element | None] = {}
-        found: Any = _BEARING_ID(root)
-        for element in found:
-            for name, value in element.attrib.items():
-                if name == "Id" or str(name).endswith("}Id"):
-                    ids[str(value)] = None if value in ids else element  # twice: ambiguous
-        self._ids = ids
+        self._ids = _ids(root)
 
     def _resolve_reference(self, doc_root: Any, reference: Any, uri_resolver: Any = None) -> Any:
         uri = str(reference.get("URI") or "")
@@ -282,6 +321,17 @@ class _InPlace:
 
 
 _BEARING_ID = etree.XPath("//*[@*[local-name() = 'Id']]")
+
+
+def _ids(root: etree._Element) -> dict[str, etree._Element | None]:
+    """Every element of the tree by its id (an attribute whose local name is `Id`); None for an id borne twice."""
+    ids: dict[str, etree._Element | None] = {}
+    found: Any = _BEARING_ID(root)
+    for element in found:
+        for name, value in element.attrib.items():
+            if name == "Id" or str(name).endswith("}Id"):
+                ids[str(value)] = None if value in ids else element  # twice: ambiguous
+    return ids
 
 
 class _Signer(_InPlace, XMLSigner):
@@ -341,6 +391,9 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex}"
 
 
+SignatureOf = Callable[[etree._Element, Identity, list[etree._Element], etree._Element], etree._Element]
+
+
 def sign(
     envelope: etree._Element,
     identity: Identity,
@@ -349,8 +402,34 @@ def sign(
     now: datetime | None = None,
     lifetime: float = LIFETIME_SECONDS,
 ) -> Seal:
-    """Sign a SOAP 1.1 envelope in place: the header of the profile, and a signature of its body, timestamp, ids."""
-    created = now or _now()
+    """Sign a SOAP 1.1 envelope in place: the header of the profile, and a signature of its body, timestamp, ids.
+
+    The signature is built for the profile's one shape (`_signature`); `reference_sign` builds it with signxml's
+    signer, and tests/unit/test_signing.py holds each to the other's checks and to the mocks'.
+    """
+    return _sign(envelope, identity, relates_to, now or _now(), lifetime, _signature)
+
+
+def reference_sign(
+    envelope: etree._Element,
+    identity: Identity,
+    *,
+    relates_to: str | None = None,
+    now: datetime | None = None,
+    lifetime: float = LIFETIME_SECONDS,
+) -> Seal:
+    """`sign`, the signature made by signxml's signer: the reference of the fast path."""
+    return _sign(envelope, identity, relates_to, now or _now(), lifetime, _reference_signature)
+
+
+def _sign(
+    envelope: etree._Element,
+    identity: Identity,
+    relates_to: str | None,
+    created: datetime,
+    lifetime: float,
+    signature_of: SignatureOf,
+) -> Seal:
     body = envelope.find(_BODY)
     if body is None:
         raise ValueError("an envelope without soap:Body")
@@ -359,32 +438,24 @@ def sign(
         header = etree.Element(_HEADER, nsmap=_NSMAP)
         envelope.insert(0, header)
     message_id = f"urn:uuid:{uuid.uuid4()}"
-    references = [_identify(body), _identify(_child(header, _MESSAGE_ID, message_id))]
+    signed = [body, _child(header, _MESSAGE_ID, message_id)]
     if relates_to is not None:
-        references.append(_identify(_child(header, _RELATES_TO, relates_to)))
+        signed.append(_child(header, _RELATES_TO, relates_to))
     security = etree.SubElement(header, _SECURITY, nsmap=_NSMAP)
     security.set(f"{{{SOAP_ENV}}}mustUnderstand", "1")
     timestamp = etree.SubElement(security, _TIMESTAMP)
     etree.SubElement(timestamp, f"{{{WSU}}}Created").text = _instant(created)
     etree.SubElement(timestamp, f"{{{WSU}}}Expires").text = _instant(created + timedelta(seconds=lifetime))
-    references.insert(1, _identify(timestamp))
+    signed.insert(1, timestamp)
     token = etree.SubElement(security, _TOKEN, EncodingType=BASE64, ValueType=X509V3)
     token.text = identity.token
-    token_id = _identify(token)
+    ids = _new_ids(len(signed) + 1)
+    for element, identifier in zip([*signed, token], ids, strict=True):
+        element.set(_ID, identifier)
     key_info = etree.Element(f"{{{DS}}}KeyInfo", nsmap={"ds": DS})
     token_reference = etree.SubElement(key_info, f"{{{WSSE}}}SecurityTokenReference")
-    reference = etree.SubElement(token_reference, f"{{{WSSE}}}Reference")
-    reference.set("URI", f"#{token_id}")
-    reference.set("ValueType", X509V3)
-    signer = _Signer(
-        method=SignatureConstructionMethod.detached,
-        signature_algorithm=identity.algorithm.method,
-        digest_algorithm=DigestAlgorithm.SHA256,
-        c14n_algorithm=EXC_C14N,
-    )
-    uris = [f"#{identifier}" for identifier in references]
-    signer.index(envelope)
-    signature = signer.sign(envelope, key=identity.key, reference_uri=uris, key_info=key_info, id_attribute="Id")
+    etree.SubElement(token_reference, f"{{{WSSE}}}Reference", URI=f"#{ids[-1]}", ValueType=X509V3)
+    signature = signature_of(envelope, identity, signed, key_info)
     security.append(signature)
     return Seal(
         message_id,
@@ -395,16 +466,61 @@ def sign(
     )
 
 
+def _signature(
+    envelope: etree._Element, identity: Identity, signed: list[etree._Element], key_info: etree._Element
+) -> etree._Element:
+    """The profile's ds:Signature of the signed elements: a digest of each, SignedInfo signed, as signxml makes it."""
+    signature = etree.Element(_SIGNATURE, nsmap={"ds": DS})
+    signed_info = etree.SubElement(signature, _SIGNED_INFO)
+    etree.SubElement(signed_info, _C14N_METHOD, Algorithm=_EXC)
+    etree.SubElement(signed_info, _SIGNATURE_METHOD, Algorithm=identity.algorithm.method.value)
+    for element in signed:
+        reference = etree.SubElement(signed_info, _REFERENCE, URI=f"#{element.get(_ID)}")
+        etree.SubElement(etree.SubElement(reference, _TRANSFORMS), _TRANSFORM, Algorithm=_EXC)
+        etree.SubElement(reference, _DIGEST_METHOD, Algorithm=_SHA256)
+        etree.SubElement(reference, _DIGEST_VALUE).text = base64.b64encode(_digest(element)).decode()
+    value = identity.algorithm.sign(identity.key, _canonical(signed_info))
+    etree.SubElement(signature, _SIGNATURE_VALUE).text = base64.b64encode(value).decode()
+    signature.append(key_info)
+    return signature
+
+
+def _reference_signature(
+    envelope: etree._Element, identity: Identity, signed: list[etree._Element], key_info: etree._Element
+) -> etree._Element:
+    signer = _Signer(
+        method=SignatureConstructionMethod.detached,
+        signature_algorithm=identity.algorithm.method,
+        digest_algorithm=DigestAlgorithm.SHA256,
+        c14n_algorithm=EXC_C14N,
+    )
+    uris = [f"#{element.get(_ID)}" for element in signed]
+    signer.index(envelope)
+    result: etree._Element = signer.sign(
+        envelope, key=identity.key, reference_uri=uris, key_info=key_info, id_attribute="Id"
+    )
+    return result
+
+
+def _canonical(element: etree._Element) -> bytes:
+    """Exclusive canonical XML 1.0 of an element, without comments: what every digest and SignedInfo are of."""
+    return bytes(etree.tostring(element, method="c14n", exclusive=True, with_comments=False))
+
+
+def _digest(element: etree._Element) -> bytes:
+    return hashlib.sha256(_canonical(element)).digest()
+
+
 def _child(header: etree._Element, tag: str, text: str) -> etree._Element:
     element = etree.SubElement(header, tag, nsmap=_NSMAP)
     element.text = text
     return element
 
 
-def _identify(element: etree._Element) -> str:
-    identifier = _new_id({_BODY: "body", _TIMESTAMP: "ts", _TOKEN: "x509"}.get(element.tag, "id"))
-    element.set(_ID, identifier)
-    return identifier
+def _new_ids(count: int) -> list[str]:
+    """Ids for the elements of one message, unique within it and across messages: one random draw for them all."""
+    stem = secrets.token_hex(8)
+    return [f"id-{stem}-{index}" for index in range(count)]
 
 
 def check(
@@ -417,8 +533,36 @@ def check(
 ) -> Seal:
     """Check a received envelope in place by the profile; raise SignatureRefused, or return what its seal says.
 
-    `relates_to`: the `wsa:MessageID` of the request this answers (None for a request).
+    `relates_to`: the `wsa:MessageID` of the request this answers (None for a request). The signature is checked
+    for the profile's one shape (`_verify`); `reference_check` checks it with signxml's verifier, and
+    tests/unit/test_signing.py holds the two to the same verdicts.
     """
+    return _check(envelope, trust, relates_to, now or _now(), window, _verify)
+
+
+def reference_check(
+    envelope: etree._Element,
+    trust: TrustStore,
+    *,
+    relates_to: str | None,
+    now: datetime | None = None,
+    window: float = WINDOW_SECONDS,
+) -> Seal:
+    """`check`, the signature checked by signxml's verifier: the reference of the fast path."""
+    return _check(envelope, trust, relates_to, now or _now(), window, _reference_verify)
+
+
+Verify = Callable[[etree._Element, "_Parts", dict[str, etree._Element], x509.Certificate, Algorithm, datetime], None]
+
+
+def _check(
+    envelope: etree._Element,
+    trust: TrustStore,
+    relates_to: str | None,
+    now: datetime,
+    window: float,
+    verify: Verify,
+) -> Seal:
     parts = _parts(envelope, answer=relates_to is not None)
     der = _token(parts.token)
     certificate = trust.find(der)
@@ -432,37 +576,100 @@ def check(
     expected = {f"#{element.get(_ID)}": element for element in parts.signed if element.get(_ID)}
     if len(expected) != len(parts.signed):
         raise SignatureRefused(SIGNATURE_INVALID, "an element of the profile has no wsu:Id", who)
-    method = parts.signature.find(f"{{{DS}}}SignedInfo/{{{DS}}}CanonicalizationMethod")
-    if method is None or method.get("Algorithm") != EXC_C14N.value:
+    method = parts.signature.find(f"{_SIGNED_INFO}/{_C14N_METHOD}")
+    if method is None or method.get("Algorithm") != _EXC or len(method):
         raise SignatureRefused(SIGNATURE_INVALID, "SignedInfo must be canonicalized exclusively", who)
-    verifier = _Verifier(expected)
-    verifier.index(envelope)
     try:
-        verifier.verify(
-            envelope,
-            x509_cert=certificate,
-            id_attribute="Id",
-            expect_config=SignatureConfiguration(
-                location=f"./{_HEADER}/{_SECURITY}/",
-                expect_references=len(expected),
-                signature_methods=frozenset({algorithm.method}),
-                digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
-                ignore_ambiguous_key_info=True,
-            ),
-        )
+        verify(envelope, parts, expected, certificate, algorithm, now)
     except InvalidCertificate as error:
         raise SignatureRefused(SIGNER_UNTRUSTED, f"the certificate can not be used: {error}", who) from None
     except (InvalidSignature, InvalidInput, InvalidDigest, ValueError) as error:
         raise SignatureRefused(SIGNATURE_INVALID, str(error), who) from None
-    if verifier.seen != set(expected):
-        raise SignatureRefused(SIGNATURE_INVALID, "the signature leaves an element of the profile unsigned", who)
-    _check_time(parts.timestamp, now or _now(), window, who)
+    _check_time(parts.timestamp, now, window, who)
     message_id = (parts.message_id.text or "").strip()
     related = None if parts.relates_to is None else (parts.relates_to.text or "").strip()
     if relates_to is not None and related != relates_to:
         raise SignatureRefused(SIGNATURE_INVALID, "the answer relates to another request", who)
-    value = parts.signature.findtext(f"{{{DS}}}SignatureValue") or ""
+    value = parts.signature.findtext(_SIGNATURE_VALUE) or ""
     return Seal(message_id, related, "".join(value.split()), who, fingerprint(certificate))
+
+
+def _verify(
+    envelope: etree._Element,
+    parts: _Parts,
+    expected: dict[str, etree._Element],
+    certificate: x509.Certificate,
+    algorithm: Algorithm,
+    now: datetime,
+) -> None:
+    """The profile's signature checked as signxml checks it, for its one shape: a certificate in its validity, a
+    SignedInfo of the profile's method and references, each the element expected at its place (by the id index:
+    an id borne twice resolves to none), each digest, the signature value, and the key info naming the token."""
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        raise InvalidCertificate("the certificate is not valid at this time")
+    signed_info = _exactly_one(parts.signature, _SIGNED_INFO)
+    children = [child for child in signed_info if isinstance(child.tag, str)]
+    if [child.tag for child in children[:2]] != [_C14N_METHOD, _SIGNATURE_METHOD]:
+        raise InvalidInput("SignedInfo must open with its canonicalization and signature methods")
+    if children[1].get("Algorithm") != algorithm.method.value:
+        raise InvalidInput("the signature method is not the one of the certificate's key")
+    ids = _ids(envelope)
+    seen: set[str] = set()
+    for reference in children[2:]:
+        uri = reference.get("URI") or ""
+        if reference.tag != _REFERENCE or uri in seen or uri not in expected:
+            raise InvalidInput(f"reference {uri!r} is not one of the profile's, once")
+        seen.add(uri)
+        transforms = reference.findall(f"{_TRANSFORMS}/{_TRANSFORM}")
+        if [(item.get("Algorithm"), len(item)) for item in transforms] != [(_EXC, 0)]:
+            raise InvalidInput(f"reference {uri}: only exclusive canonicalization may transform it")
+        if reference.find(_DIGEST_METHOD) is None or reference.find(_DIGEST_METHOD).get("Algorithm") != _SHA256:  # type: ignore[union-attr]
+            raise InvalidInput(f"reference {uri}: the digest must be SHA-256")
+        if ids.get(uri[1:]) is not expected[uri]:
+            raise InvalidInput(f"reference {uri} is not an element of the profile at its place")
+        given = base64.b64decode(reference.findtext(_DIGEST_VALUE) or "", validate=False)
+        if not hmac.compare_digest(given, _digest(expected[uri])):
+            raise InvalidDigest(f"digest mismatch for reference {uri}")
+    if seen != set(expected):
+        raise InvalidInput("the signature leaves an element of the profile unsigned")
+    value = base64.b64decode("".join((parts.signature.findtext(_SIGNATURE_VALUE) or "").split()))
+    algorithm.verify(certificate.public_key(), value, _canonical(signed_info))
+    pointer = parts.signature.find(f"{{{DS}}}KeyInfo/{{{WSSE}}}SecurityTokenReference/{{{WSSE}}}Reference")
+    if pointer is None or pointer.get("URI") != f"#{parts.token.get(_ID)}":
+        raise InvalidInput("the key info does not name the message's security token")
+
+
+def _exactly_one(parent: etree._Element, tag: str) -> etree._Element:
+    found = parent.findall(tag)
+    if len(found) != 1:
+        raise InvalidInput(f"{len(found)} {etree.QName(tag).localname} where one belongs")
+    return found[0]
+
+
+def _reference_verify(
+    envelope: etree._Element,
+    parts: _Parts,
+    expected: dict[str, etree._Element],
+    certificate: x509.Certificate,
+    algorithm: Algorithm,
+    now: datetime,
+) -> None:
+    verifier = _Verifier(expected)
+    verifier.index(envelope)
+    verifier.verify(
+        envelope,
+        x509_cert=certificate,
+        id_attribute="Id",
+        expect_config=SignatureConfiguration(
+            location=f"./{_HEADER}/{_SECURITY}/",
+            expect_references=len(expected),
+            signature_methods=frozenset({algorithm.method}),
+            digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+            ignore_ambiguous_key_info=True,
+        ),
+    )
+    if verifier.seen != set(expected):
+        raise InvalidInput("the signature leaves an element of the profile unsigned")
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,17 @@
 """The signing profile as the gateway applies it (adapters/signing.py): what is believed, and what never is.
 
 Every message here is a real envelope of the contracts, signed by a real key of the session's (tests/support/
-signing.py); every attack is made on the serialized message, as it would come over the wire.
+signing.py); every attack is made on the serialized message, as it would come over the wire. Every test runs four
+times: signed by the fast path (`sign`) or by signxml's signer (`reference_sign`), checked by the fast path
+(`check`) or by signxml's verifier (`reference_check`), so that the fast paths are held to the reference in both
+directions, for every message believed and every one refused, with the same refusal.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +35,8 @@ from adapters.signing import (
     TrustStore,
     check,
     development_keys,
+    reference_check,
+    reference_sign,
     sign,
 )
 from gateway.ports import JournalEntry
@@ -41,6 +47,19 @@ FUND_NS = "urn:epolicy:fund:v1"
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 BODY = f"{{{SOAP_ENV}}}Body"
 HEADER = f"{{{SOAP_ENV}}}Header"
+
+
+@pytest.fixture(
+    autouse=True,
+    params=[("fast", "fast"), ("fast", "reference"), ("reference", "fast"), ("reference", "reference")],
+    ids=lambda pair: f"signed {pair[0]}, checked {pair[1]}",
+)
+def paths(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signer and the checker this run of a test uses, by the names the tests call."""
+    signer, checker = request.param
+    module = sys.modules[__name__]
+    monkeypatch.setattr(module, "sign", sign if signer == "fast" else reference_sign)
+    monkeypatch.setattr(module, "check", check if checker == "fast" else reference_check)
 
 
 def envelope(enp: str = "7754900882000015") -> etree._Element:
@@ -272,3 +291,12 @@ def test_an_answer_from_an_address_with_no_trusted_certificate_is_refused() -> N
     with pytest.raises(SignatureRefused) as caught:
         plugin.ingress(received(signed(relates_to=message_id)[0]), {}, Operation())
     assert caught.value.code == SIGNER_UNTRUSTED
+
+
+def test_an_id_borne_by_two_elements_is_refused_even_beside_an_untouched_body() -> None:
+    # The copy changes nothing a reader would read, but a reference that resolves to two elements is no reference.
+    root = received(signed()[0])
+    header, body = root.find(HEADER), root.find(BODY)
+    assert header is not None and body is not None
+    etree.SubElement(header, "{urn:attacker}Copy").append(copy.deepcopy(body))
+    assert refused(etree.tostring(root)).code == SIGNATURE_INVALID
