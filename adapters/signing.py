@@ -27,7 +27,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -623,7 +623,8 @@ def _verify(
         transforms = reference.findall(f"{_TRANSFORMS}/{_TRANSFORM}")
         if [(item.get("Algorithm"), len(item)) for item in transforms] != [(_EXC, 0)]:
             raise InvalidInput(f"reference {uri}: only exclusive canonicalization may transform it")
-        if reference.find(_DIGEST_METHOD) is None or reference.find(_DIGEST_METHOD).get("Algorithm") != _SHA256:  # type: ignore[union-attr]
+        digest_method = reference.find(_DIGEST_METHOD)
+        if digest_method is None or digest_method.get("Algorithm") != _SHA256:
             raise InvalidInput(f"reference {uri}: the digest must be SHA-256")
         if ids.get(uri[1:]) is not expected[uri]:
             raise InvalidInput(f"reference {uri} is not an element of the profile at its place")
@@ -724,10 +725,15 @@ def _token(token: etree._Element) -> bytes:
 
 
 def _describe(der: bytes) -> str:
+    """Who an untrusted certificate says it is, for the log: printable, bounded, its fingerprint beside it (its
+    subject is whatever the sender wrote, line breaks included)."""
+    print_ = hashlib.sha256(der).hexdigest()[:16]
     try:
-        return subject(x509.load_der_x509_certificate(der))
+        said = subject(x509.load_der_x509_certificate(der))
     except ValueError:
-        return f"an unreadable certificate (SHA-256 {hashlib.sha256(der).hexdigest()[:16]})"
+        return f"an unreadable certificate (SHA-256 {print_})"
+    shown = "".join(char if char.isprintable() else "?" for char in said)[:120]
+    return f"{shown} (SHA-256 {print_})"
 
 
 def _check_time(timestamp: etree._Element, now: datetime, window: float, who: str) -> None:
@@ -762,10 +768,6 @@ class Signing:
     trust: Mapping[str, TrustStore]  # address -> the certificates trusted to answer from it
     window: float = WINDOW_SECONDS
     journal: Callable[[JournalEntry], None] | None = None
-
-    def for_addresses(self, trust: Mapping[str, TrustStore]) -> Signing:
-        """The same identity and journal, trusting these stores by address."""
-        return replace(self, trust=dict(trust))
 
 
 @dataclass(frozen=True)

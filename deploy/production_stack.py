@@ -25,6 +25,8 @@ import typing
 from pathlib import Path
 from types import FrameType
 
+from mocks.commands import signing_settings  # the local stack's own, so that both trust alike
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         EPOLICY_INSURER_URL_TEMPLATE=f"{mocks}/insurers/{{code}}",
         EPOLICY_DEMO_MARK=os.environ.get("EPOLICY_DEMO_MARK", "true"),  # the mocks' data: documents say «ДЕМО»
     )
-    env.update(_signing_settings(keys))  # the mocks trust the development key and no other: replaces the user's
+    env.update(signing_settings(keys))  # the mocks trust the development key and no other: replaces the user's
     env.setdefault("EPOLICY_LOG_FORMAT", "json")
     stop = threading.Event()
 
@@ -102,17 +104,6 @@ def _development_keys() -> Path | None:
         _say(f"cannot make the development keys (epolicy development-keys): {done.stderr.strip() or folder}")
         return None
     return Path(folder)
-
-
-def _signing_settings(keys: Path) -> dict[str, str]:
-    """The gateway's development key and the mocks' certificates it trusts, all in `keys`."""
-    return {
-        "EPOLICY_SIGNING_KEY": str(keys / "gateway.key"),
-        "EPOLICY_SIGNING_CERTIFICATE": str(keys / "gateway.pem"),
-        "EPOLICY_FUND_TRUSTED_CERTIFICATES": str(keys / "fund.pem"),
-        "EPOLICY_KZ_FUND_TRUSTED_CERTIFICATES": str(keys / "kz-fund.pem"),
-        "EPOLICY_INSURER_TRUSTED_CERTIFICATES_TEMPLATE": str(keys / "insurers-{code}.pem"),
-    }
 
 
 def _parser() -> argparse.ArgumentParser:

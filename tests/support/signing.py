@@ -14,8 +14,11 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from adapters.signing import Identity, Signing, TrustStore, development_keys
+from lxml import etree
+
+from adapters.signing import SOAP_ENV, WSU, Identity, Signing, TrustStore, development_keys, sign
 from gateway.domain.reference import load_reference
+from mocks.commands import signing_settings
 
 GATEWAY, SUITE, STRANGER = "gateway", "suite", "stranger"
 
@@ -52,14 +55,7 @@ def trust(*names: str) -> TrustStore:
 
 def signing_environment() -> dict[str, str]:
     """The gateway's signing settings for the session's keys, as `epolicy stack` sets them for its own."""
-    folder = keys_folder()
-    return {
-        "EPOLICY_SIGNING_KEY": str(folder / "gateway.key"),
-        "EPOLICY_SIGNING_CERTIFICATE": str(folder / "gateway.pem"),
-        "EPOLICY_FUND_TRUSTED_CERTIFICATES": str(folder / "fund.pem"),
-        "EPOLICY_KZ_FUND_TRUSTED_CERTIFICATES": str(folder / "kz-fund.pem"),
-        "EPOLICY_INSURER_TRUSTED_CERTIFICATES_TEMPLATE": str(folder / "insurers-{code}.pem"),
-    }
+    return signing_settings(keys_folder())
 
 
 def mocks_config() -> dict[str, object]:
@@ -95,10 +91,6 @@ def kz_signing(base_url: str) -> Signing:
 
 def signed_envelope(envelope: bytes, name: str = SUITE) -> bytes:
     """A sample request (an envelope as bytes) signed by a party of the session, as a client would send it."""
-    from lxml import etree
-
-    from adapters.signing import sign
-
     root = etree.fromstring(envelope)
     sign(root, identity(name))
     return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
@@ -106,10 +98,6 @@ def signed_envelope(envelope: bytes, name: str = SUITE) -> bytes:
 
 def unsealed(envelope: bytes) -> bytes:
     """A signed message without its seal (the header and the body's wsu:Id): to compare with an unsigned sample."""
-    from lxml import etree
-
-    from adapters.signing import SOAP_ENV, WSU
-
     root = etree.fromstring(envelope)
     header = root.find(f"{{{SOAP_ENV}}}Header")
     if header is not None:

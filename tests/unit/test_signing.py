@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -300,3 +301,23 @@ def test_an_id_borne_by_two_elements_is_refused_even_beside_an_untouched_body() 
     assert header is not None and body is not None
     etree.SubElement(header, "{urn:attacker}Copy").append(copy.deepcopy(body))
     assert refused(etree.tostring(root)).code == SIGNATURE_INVALID
+
+
+def test_an_insurer_answering_for_another_insurers_address_is_not_believed_and_is_logged_as_such(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # One client serves every insurer: each address trusts its own insurer's certificate only.
+    ours, theirs = "http://insurer-77001.test/ws", "http://insurer-77002.test/ws"
+    stores = {ours: trust("insurers-77001"), theirs: trust("insurers-77002")}
+    plugin = MessageSigning(Signing(identity(GATEWAY), stores), lambda: NOW)
+    request, _ = plugin.egress(envelope(), {}, Operation(), {"address": ours})
+    message_id = request.findtext(f"{HEADER}/{{{WSA}}}MessageID")
+
+    with caplog.at_level(logging.WARNING, logger="epolicy.soap"), pytest.raises(SignatureRefused) as caught:
+        plugin.ingress(received(signed(identity("insurers-77002"), relates_to=message_id)[0]), {}, Operation())
+
+    assert caught.value.code == SIGNER_UNTRUSTED
+    logged = caplog.text
+    assert "not read" in logged and "CN=insurers-77002" in logged and ours in logged
+    assert "7754900882000015" not in logged  # the request's ЕНП: no personal data in the line
+    plugin.ingress(received(signed(identity("insurers-77001"), relates_to=message_id)[0]), {}, Operation())
